@@ -1,0 +1,271 @@
+"""The fingerprint stage: documents in, per-document features + MinHash + near-duplicate clusters out.
+
+:func:`fingerprint_batches` is the streaming engine other stages build on
+(batches of documents with their features and signatures);
+:func:`fingerprint` runs it over input paths and writes or returns the table.
+
+Memory stays bounded in corpus size: documents are processed in batches and
+written to a temporary Parquet file as they go; only the near-duplicate index
+(signatures and LSH tables, about 0.5 KB + 9 band keys per document) grows
+with the corpus. Cluster ids are known only at the end, so a second pass
+copies the temporary file into the output adding the ``dup_cluster`` column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor import __version__
+from auditor.atomic import atomic_path, scratch_path
+from auditor.features import minhash
+from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
+from auditor.features.stats import FEATURE_NAMES, compute_stats
+from auditor.errors import InputError
+from auditor.features.tokens import tokenize_batch
+from auditor.normalize import count_invisible, normalize
+from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
+
+SCHEMA = "auditor.fingerprint/1"
+METADATA_KEY = b"auditor"
+
+
+@dataclass(frozen=True)
+class FingerprintOptions:
+    """Settings of the fingerprint stage (resolved once, passed explicitly).
+
+    Attributes:
+        reader: how inputs are read.
+        num_perm: MinHash signature length.
+        seed: MinHash permutation seed.
+        near_duplicates: cluster near-duplicates (costs memory per document).
+        dup_threshold: estimated Jaccard similarity of word 5-gram sets at
+            which two documents are near-duplicates.
+        batch_docs / batch_chars: a batch closes at whichever comes first.
+    """
+
+    reader: ReaderOptions = field(default_factory=ReaderOptions)
+    num_perm: int = minhash.DEFAULT_NUM_PERM
+    seed: int = minhash.DEFAULT_SEED
+    near_duplicates: bool = True
+    dup_threshold: float = DEFAULT_THRESHOLD
+    batch_docs: int = 512
+    batch_chars: int = 4_000_000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.num_perm <= 1024:
+            raise ValueError(f"num_perm must be between 1 and 1024, got {self.num_perm}")
+        if not 0.0 < self.dup_threshold <= 1.0:
+            raise ValueError(f"dup_threshold must be in (0, 1], got {self.dup_threshold}")
+        if self.batch_docs < 1 or self.batch_chars < 1:
+            raise ValueError("batch sizes must be positive")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of fingerprinted documents."""
+
+    documents: list[Document]
+    features: dict[str, np.ndarray]
+    evasion_chars: np.ndarray
+    signatures: np.ndarray
+    text_bytes: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Running totals passed to a progress callback after every batch."""
+
+    documents: int
+    text_bytes: int
+    seconds: float
+
+
+@dataclass
+class FingerprintResult:
+    """What :func:`fingerprint` produced.
+
+    Attributes:
+        summary: JSON-ready corpus summary (also stored in the Parquet metadata).
+        frame: the per-document table when no output path was given, else None.
+        seconds / text_bytes: wall time and UTF-8 bytes of text processed
+            (kept out of ``summary`` so outputs stay byte-identical across runs).
+    """
+
+    summary: dict[str, object]
+    frame: pd.DataFrame | None
+    seconds: float
+    text_bytes: int
+
+
+def _batches_of(documents: Iterable[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    chars = 0
+    for doc in documents:
+        batch.append(doc)
+        chars += len(doc.text)
+        if len(batch) >= max_docs or chars >= max_chars:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
+
+
+def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptions = FingerprintOptions()) -> Iterator[Batch]:
+    """Fingerprint documents batch by batch (features, evasion counts, MinHash signatures)."""
+    for docs in _batches_of(documents, options.batch_docs, options.batch_chars):
+        texts = [normalize(d.text) for d in docs]
+        tokens = tokenize_batch(texts)
+        shingles, shingle_offsets = minhash.shingle_hashes(tokens.word_hashes, tokens.offsets)
+        yield Batch(
+            documents=docs,
+            features=compute_stats(texts, tokens),
+            evasion_chars=np.fromiter((count_invisible(d.text) for d in docs), dtype=np.int64, count=len(docs)),
+            signatures=minhash.signatures(shingles, shingle_offsets, options.num_perm, options.seed),
+            text_bytes=sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
+        )
+
+
+def arrow_schema(num_perm: int, with_clusters: bool = True) -> pa.Schema:
+    """Columns of the fingerprint table, in order."""
+    fields = [
+        pa.field("source", pa.string()),
+        pa.field("row", pa.int64()),
+        pa.field("record", pa.int64()),
+        pa.field("id", pa.string()),
+        *(pa.field(name, pa.float64()) for name in FEATURE_NAMES),
+        pa.field("evasion_chars", pa.int64()),
+        pa.field("minhash", pa.list_(pa.uint32(), num_perm)),
+    ]
+    if with_clusters:
+        fields.append(pa.field("dup_cluster", pa.int64()))
+    return pa.schema(fields)
+
+
+def _record_batch(batch: Batch, schema: pa.Schema) -> pa.RecordBatch:
+    docs = batch.documents
+    num_perm = batch.signatures.shape[1]
+    columns = [
+        pa.array([d.source for d in docs], pa.string()),
+        pa.array(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
+        pa.array(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
+        pa.array([d.id for d in docs], pa.string()),
+        *(pa.array(batch.features[name]) for name in FEATURE_NAMES),
+        pa.array(batch.evasion_chars),
+        pa.FixedSizeListArray.from_arrays(pa.array(batch.signatures.reshape(-1)), num_perm),
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _cluster_column(labels: np.ndarray) -> pa.Array:
+    return pa.array(labels, mask=labels < 0, type=pa.int64())
+
+
+def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object]) -> dict[str, object]:
+    read = report.to_dict()
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "auditor", "version": __version__},
+        "inputs": list(paths),
+        "documents": read["documents"],
+        "skipped": read["skipped"],
+        "repaired": read["repaired"],
+        "ignored_files": read["ignored_files"],
+        "problems": read["examples"],
+        "fingerprint": {
+            "features": list(FEATURE_NAMES) + ["evasion_chars"],
+            "normalization": "NFKC; invisible and control characters removed; quotes and whitespace folded",
+            "minhash": minhash.scheme_metadata(options.num_perm, options.seed),
+        },
+        "near_duplicates": near_dup,
+    }
+
+
+def fingerprint(
+    paths: Sequence[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    options: FingerprintOptions = FingerprintOptions(),
+    progress: Callable[[Progress], None] | None = None,
+) -> FingerprintResult:
+    """Fingerprint every document under ``paths``.
+
+    With ``out``, writes the per-document table to that Parquet file
+    (atomically: a crash leaves no partial file) and returns no frame;
+    without it, returns the table as a DataFrame. Raises
+    :class:`~auditor.errors.InputError` for unusable inputs.
+
+    Example::
+
+        result = auditor.fingerprint(["corpus/"], out="fp.parquet")
+        print(result.summary["near_duplicates"]["clusters"])
+    """
+    report = ReadReport()
+    start = time.perf_counter()
+    index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
+    schema = arrow_schema(options.num_perm, with_clusters=False)
+    documents = 0
+    text_bytes = 0
+
+    def run(sink: Callable[[pa.RecordBatch], None]) -> None:
+        nonlocal documents, text_bytes
+        for batch in fingerprint_batches(read_documents(paths, options.reader, report), options):
+            if index is not None:
+                index.add(batch.signatures)
+            sink(_record_batch(batch, schema))
+            documents += len(batch.documents)
+            text_bytes += batch.text_bytes
+            if progress is not None:
+                progress(Progress(documents, text_bytes, time.perf_counter() - start))
+
+    def finish() -> tuple[np.ndarray, dict[str, object]]:
+        if index is None:
+            return np.full(documents, -1, dtype=np.int64), {"enabled": False}
+        labels = index.clusters()
+        return labels, {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
+
+    if out is None:
+        batches: list[pa.RecordBatch] = []
+        run(batches.append)
+        labels, near_dup = finish()
+        table = pa.Table.from_batches(batches, schema=schema).append_column("dup_cluster", _cluster_column(labels))
+        summary = _summary(paths, report, options, near_dup)
+        return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
+
+    out_path = Path(out)
+    # Pass 1: features and signatures to a hidden temporary file next to the output.
+    if not (out_path.parent if str(out_path.parent) else Path(".")).is_dir():
+        raise InputError(f"output directory {out_path.parent} does not exist: create it or choose another --out")
+    with scratch_path(out_path) as pass1:
+        with pq.ParquetWriter(pass1, schema) as writer:
+            run(writer.write_batch)
+        labels, near_dup = finish()
+        summary = _summary(paths, report, options, near_dup)
+        final_schema = arrow_schema(options.num_perm).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
+        # Pass 2: copy into the output, adding the cluster ids.
+        with atomic_path(out_path) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
+            done = 0
+            for record_batch in pq.ParquetFile(pass1).iter_batches(batch_size=8192):
+                column = _cluster_column(labels[done : done + record_batch.num_rows])
+                writer.write_batch(
+                    pa.RecordBatch.from_arrays([*record_batch.columns, column], schema=final_schema)
+                )
+                done += record_batch.num_rows
+    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes)
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, object]:
+    """The summary stored in a fingerprint Parquet file's metadata."""
+    metadata = pq.read_schema(path).metadata or {}
+    if METADATA_KEY not in metadata:
+        raise ValueError(f"{path} has no auditor metadata: it was not written by 'auditor fingerprint'")
+    return json.loads(metadata[METADATA_KEY])
