@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from auditor.features.tokens import TokenBatch, segment_sums
 
@@ -119,10 +118,16 @@ def _character_stats(texts: Sequence[str]) -> dict[str, np.ndarray]:
     if non_ascii.any():
         _, inverse = np.unique(ids[non_ascii], return_inverse=True)
         ids[non_ascii] = 128 + inverse
-    keys = doc_of_char * (int(ids.max(initial=0)) + 1) + ids
-    key_codes, key_uniques = pd.factorize(keys, sort=False)
-    pair_counts = np.bincount(key_codes, minlength=len(key_uniques))
-    pair_doc = key_uniques // (int(ids.max(initial=0)) + 1)
+    width = int(ids.max(initial=0)) + 1
+    keys = doc_of_char * width + ids
+    if n_docs * width <= 1 << 23:
+        grid = np.bincount(keys, minlength=n_docs * width)
+        pair_counts = grid[grid > 0]
+        pair_doc = np.flatnonzero(grid) // width
+    else:  # a batch with very many distinct characters (e.g. CJK): sort instead
+        sorted_keys = np.sort(keys)
+        run_starts, pair_counts = _runs(sorted_keys)
+        pair_doc = sorted_keys[run_starts] // width
     stats["char_entropy"] = _entropy_from_counts(pair_counts, pair_doc, n_docs)
     stats["compression_ratio"] = _safe_div(
         np.array([len(zlib.compress(b, 9)) for b in (t.encode("utf-8") for t in texts)], dtype=np.float64),
@@ -131,89 +136,133 @@ def _character_stats(texts: Sequence[str]) -> dict[str, np.ndarray]:
     return stats
 
 
+_CHAR_BITS = 12  # n-gram character length packed into keys (capped at 4095)
+
+
+class _KeyPacker:
+    """Packs (document, n-gram hash[, character length]) into one uint64 sort key.
+
+    The document index sits in the high bits, so sorting the keys groups them
+    by document, and within a document equal n-grams become adjacent runs:
+    one SIMD ``np.sort`` replaces a hash table. The hash keeps
+    ``64 - doc_bits - char_bits`` bits (>= 40 for batches up to 4096
+    documents); two distinct n-grams of one document collide with
+    probability about ``pairs / 2**40``, negligible for text.
+    """
+
+    def __init__(self, n_docs: int):
+        self.doc_bits = max(1, int(n_docs).bit_length())
+        if self.doc_bits > 12:
+            raise ValueError("batches are limited to 4095 documents")
+        self.doc_shift = np.uint64(64 - self.doc_bits)
+
+    def pack(self, doc: np.ndarray, hashes: np.ndarray, chars: np.ndarray | None = None) -> np.ndarray:
+        low_bits = _CHAR_BITS if chars is not None else 0
+        keys = (hashes >> np.uint64(self.doc_bits + low_bits)) << np.uint64(low_bits)
+        keys |= doc.astype(np.uint64) << self.doc_shift
+        if chars is not None:
+            keys |= np.minimum(chars, (1 << _CHAR_BITS) - 1).astype(np.uint64)
+        return keys
+
+    def doc_of(self, keys: np.ndarray) -> np.ndarray:
+        return (keys >> self.doc_shift).astype(np.int64)
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of every run of equal values in a sorted array."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return starts, np.diff(starts, append=len(sorted_keys))
+
+
+def _group_max(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Maximum of ``values`` per group; ``groups`` must be sorted; 0 for empty groups."""
+    out = np.zeros(n_groups, dtype=values.dtype)
+    if len(values):
+        firsts = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
+        out[groups[firsts]] = np.maximum.reduceat(values, firsts)
+    return out
+
+
 def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
     n_docs, n_tokens = tokens.n_docs, len(tokens.doc)
-    counts = tokens.counts
-    doc_end = tokens.offsets[1:][tokens.doc]  # one past each token's document end
+    packer = _KeyPacker(n_docs)
     positions = np.arange(n_tokens, dtype=np.int64)
-    doc_key = tokens.doc.astype(np.uint64) * _DOC_KEY_MIX
+    doc_end = tokens.offsets[1:][tokens.doc]  # one past each token's document end
     word_chars = segment_sums(tokens.word_lengths, tokens.offsets)
     char_cum = np.zeros(n_tokens + 1, dtype=np.int64)
     np.cumsum(tokens.word_lengths, out=char_cum[1:])
     stats: dict[str, np.ndarray] = {}
 
-    # Rolling n-gram hash over the flat array; position i holds the n-gram
-    # starting at token i, valid only where it ends inside i's document.
-    rolling = tokens.word_hashes.copy()
-    repeated_prev: np.ndarray | None = None  # repeated (n-1)-gram starts
+    rolling = tokens.word_hashes.copy()  # hash of the n-gram starting at each token
+    repeated = np.zeros(n_tokens + 1, dtype=bool)  # the (n-1)-gram at i repeats in its doc
     for n in range(1, max(DUP_NGRAM_ORDERS) + 1):
         if n > 1:
             rolling = rolling[:-1] * _NGRAM_MULT + tokens.word_hashes[n - 1 :]
-        valid = positions[: len(rolling)][positions[: len(rolling)] + n <= doc_end[: len(rolling)]]
-        full_count = n <= max(max(DISTINCT_ORDERS), max(TOP_NGRAM_ORDERS))
-        if full_count:
+        width = len(rolling)
+        valid = positions[:width][positions[:width] + n <= doc_end[:width]]
+        if n <= max(TOP_NGRAM_ORDERS):
             starts = valid
         else:
-            # A repeated n-gram starting at i contains repeated (n-1)-grams at
-            # i and i+1, so only those positions need counting.
-            assert repeated_prev is not None
-            starts = valid[repeated_prev[valid] & repeated_prev[valid + 1]]
-        codes, uniques = pd.factorize(rolling[starts] ^ doc_key[starts], sort=False)
-        occurrences = np.bincount(codes, minlength=len(uniques))[codes]
-        repeated = np.zeros(n_tokens + 1, dtype=bool)
-        repeated[starts[occurrences > 1]] = True
-        repeated_prev = repeated
+            # A repeated n-gram at i contains repeated (n-1)-grams at i and
+            # i+1, so only those positions can repeat (a small subset).
+            starts = valid[repeated[valid] & repeated[valid + 1]]
+        chars = char_cum[starts + n] - char_cum[starts]
+        keys = packer.pack(tokens.doc[starts], rolling[starts], chars)
+        need_positions = n >= max(TOP_NGRAM_ORDERS)
+        order = np.argsort(keys) if need_positions else None
+        sorted_keys = keys[order] if order is not None else np.sort(keys)
+        run_starts, run_lengths = _runs(sorted_keys)
+        run_keys = sorted_keys[run_starts]
+        run_doc = packer.doc_of(run_keys)
 
         if n in DISTINCT_ORDERS:
+            distinct = np.bincount(run_doc, minlength=n_docs)
             ngrams = np.bincount(tokens.doc[starts], minlength=n_docs)
-            distinct = np.bincount(tokens.doc[starts], weights=1.0 / occurrences, minlength=n_docs)
-            stats[f"distinct_{n}"] = _safe_div(np.round(distinct), ngrams, empty=1.0)
-            if n == 1:
-                stats["word_entropy"] = _entropy_from_counts(
-                    np.bincount(codes, minlength=len(uniques)), tokens.doc[starts][np.unique(codes, return_index=True)[1]], n_docs
-                )
+            stats[f"distinct_{n}"] = _safe_div(distinct, ngrams, empty=1.0)
+        if n == 1:
+            stats["word_entropy"] = _entropy_from_counts(run_lengths, run_doc, n_docs)
         if n in TOP_NGRAM_ORDERS:
             # Most frequent n-gram per document (ties: the longer one), as a
             # share of the document's word characters; 0 when nothing repeats.
-            ngram_chars = char_cum[starts + n] - char_cum[starts]
-            score = np.where(occurrences > 1, occurrences * ngram_chars, 0)
-            rank = occurrences * (1 << 32) + ngram_chars
-            best = np.zeros(n_docs, dtype=np.float64)
-            if len(starts):
-                order = np.lexsort((rank, tokens.doc[starts]))
-                last = np.flatnonzero(np.diff(tokens.doc[starts][order], append=-1) != 0)
-                winners = order[last]
-                best[tokens.doc[starts][winners]] = score[winners]
-            stats[f"top_{n}gram_char_frac"] = _safe_div(best, word_chars)
+            run_chars = (run_keys & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)
+            best = _group_max((run_lengths << _CHAR_BITS) | run_chars, run_doc, n_docs)
+            count, best_chars = best >> _CHAR_BITS, best & ((1 << _CHAR_BITS) - 1)
+            stats[f"top_{n}gram_char_frac"] = _safe_div(np.where(count > 1, count * best_chars, 0), word_chars)
+        if order is not None:
+            repeated = np.zeros(n_tokens + 1, dtype=bool)
+            repeated[starts[order]] = np.repeat(run_lengths > 1, run_lengths)
         if n in DUP_NGRAM_ORDERS:
             # Characters of words covered by any repeated n-gram, each counted
             # once (Rae et al. 2021, Gopher, appendix A).
-            dup_starts = starts[occurrences > 1]
-            cover = np.cumsum(
-                np.bincount(dup_starts, minlength=n_tokens + n + 1) - np.bincount(dup_starts + n, minlength=n_tokens + n + 1)
-            )[:n_tokens] > 0
+            dup_starts = np.flatnonzero(repeated[:n_tokens])
+            edges = np.bincount(dup_starts, minlength=n_tokens + n + 1) - np.bincount(dup_starts + n, minlength=n_tokens + n + 1)
+            cover = np.cumsum(edges)[:n_tokens] > 0
             stats[f"dup_{n}gram_char_frac"] = _safe_div(
                 np.bincount(tokens.doc, weights=tokens.word_lengths * cover, minlength=n_docs), word_chars
             )
-        if n == 1:
-            # Mean segmental type-token ratio: distinct words per full
-            # 100-word segment (the whole document when it is shorter),
-            # averaged; equal segment lengths make it sum(distinct)/tokens.
-            pos_in_doc = positions - tokens.offsets[tokens.doc]
-            full_segments = counts[tokens.doc] // TTR_WINDOW
-            segment = pos_in_doc // TTR_WINDOW
-            kept = (full_segments == 0) | (segment < full_segments)
-            seg_codes, seg_uniques = pd.factorize(
-                (tokens.word_ids[kept] * (int(segment.max(initial=0)) + 1) + segment[kept]) * max(n_docs, 1) + tokens.doc[kept],
-                sort=False,
-            )
-            seg_occ = np.bincount(seg_codes, minlength=len(seg_uniques))[seg_codes]
-            kept_docs = tokens.doc[kept]
-            stats[f"ttr_{TTR_WINDOW}"] = _safe_div(
-                np.round(np.bincount(kept_docs, weights=1.0 / seg_occ, minlength=n_docs)),
-                np.bincount(kept_docs, minlength=n_docs),
-            )
+    stats[f"ttr_{TTR_WINDOW}"] = _segmental_ttr(tokens, positions, packer)
     return stats
+
+
+def _segmental_ttr(tokens: TokenBatch, positions: np.ndarray, packer: _KeyPacker) -> np.ndarray:
+    """Mean segmental type-token ratio over full 100-word segments (whole doc when shorter).
+
+    With equal segment lengths the mean of per-segment ratios is the number of
+    distinct (segment, word) pairs over the number of tokens counted.
+    """
+    n_docs = tokens.n_docs
+    pos_in_doc = positions - tokens.offsets[tokens.doc]
+    full_segments = tokens.counts[tokens.doc] // TTR_WINDOW
+    segment = pos_in_doc // TTR_WINDOW
+    kept = (full_segments == 0) | (segment < full_segments)
+    # Mix the segment number into the hash so (segment, word) pairs are distinct keys.
+    mixed = tokens.word_hashes[kept] ^ (segment[kept].astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+    sorted_keys = np.sort(packer.pack(tokens.doc[kept], mixed))
+    run_starts, _ = _runs(sorted_keys)
+    distinct = np.bincount(packer.doc_of(sorted_keys[run_starts]), minlength=n_docs)
+    return _safe_div(distinct, np.bincount(tokens.doc[kept], minlength=n_docs))
 
 
 def _sentence_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:

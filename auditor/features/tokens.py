@@ -8,22 +8,50 @@ loop per document.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from auditor.features.minhash import word_hash64
 
-# A word is a run of word characters, with inner apostrophes kept ("don't").
-# Normalization has already folded typographic apostrophes to "'".
-WORD_RE = re.compile(r"\w+(?:'\w+)*")
-# A sentence ends at . ! or ? (possibly repeated, possibly followed by a
-# closing quote or bracket) followed by a space; normalized text has single
-# spaces only, so this is the whole rule.
-_SENTENCE_END_RE = re.compile(r"[.!?]+['\")\]]* ")
+# Marks a sentence end in the token stream. NUL never survives normalization
+# (control characters are removed), is not whitespace to str.split, and is
+# kept by the separator tables below, so it comes out as a token of its own.
+_SENTINEL = "\x00"
+# A sentence ends at ".", "!" or "?", optionally followed by one closing quote
+# or bracket, followed by a space (normalized text has single spaces only).
+# Plain str.replace per pattern is several times faster than one regex.
+_SENTENCE_ENDS = tuple(end + close + " " for end in ".!?" for close in ("", '"', "'", ")", "]"))
+_MAX_CACHED_WORDS = 100_000
+
+
+def _is_word_char(char: str) -> bool:
+    return char == "'" or char == _SENTINEL or unicodedata.category(char)[0] in "LMN"
+
+
+# ASCII bytes that separate words become spaces; bytes >= 128 (parts of
+# non-ASCII characters) pass through and are handled per token below.
+_ASCII_SEPARATORS = bytes(i if i >= 128 or _is_word_char(chr(i)) else 32 for i in range(256))
+
+
+class _SeparatorTable(dict):
+    """``str.translate`` table for non-ASCII tokens: non-word characters become spaces.
+
+    Word characters are letters, marks, numbers and the apostrophe (kept for
+    "don't"; stripped from word edges later). Filled lazily per code point.
+    """
+
+    def __missing__(self, cp: int) -> int:
+        value = cp if _is_word_char(chr(cp)) else 32
+        self[cp] = value
+        return value
+
+
+_SEPARATORS = _SeparatorTable()
+_word_hash_cache: dict[str, int] = {}
+_SENTINEL_HASH = np.uint64(word_hash64(_SENTINEL))
 
 
 @dataclass(frozen=True)
@@ -34,17 +62,14 @@ class TokenBatch:
         offsets: int64, ``n_docs + 1``; document ``i`` owns tokens
             ``offsets[i]:offsets[i+1]``.
         doc: int64 document index of every token.
-        word_ids: int64 batch-local id of every token's word (equal words,
-            equal ids; ids are only meaningful within this batch).
         word_hashes: uint64 stable 64-bit hash of every token's word.
         word_lengths: int64 characters in every token.
         sentence_offsets: int64, ``n_docs + 1``, into ``sentence_lengths``.
-        sentence_lengths: int64 words in every sentence of every document.
+        sentence_lengths: int64 words in every non-empty sentence of every document.
     """
 
     offsets: np.ndarray
     doc: np.ndarray
-    word_ids: np.ndarray
     word_hashes: np.ndarray
     word_lengths: np.ndarray
     sentence_offsets: np.ndarray
@@ -60,46 +85,83 @@ class TokenBatch:
         return np.diff(self.offsets)
 
 
+def _raw_tokens(normalized: str) -> list[str]:
+    """Lower-cased words of one normalized text, with a sentinel after every sentence."""
+    text = normalized.lower()
+    if _SENTINEL in text:
+        text = text.replace(_SENTINEL, " ")
+    for end in _SENTENCE_ENDS:
+        if end in text:
+            text = text.replace(end, " " + _SENTINEL + " ")
+    tokens = text.encode("utf-8").translate(_ASCII_SEPARATORS).decode("utf-8").split()
+    if not text.isascii():
+        # Only tokens with non-ASCII characters can still hold a separator
+        # (an em dash, a non-ASCII symbol); split those with the full table.
+        tokens = [part for token in tokens for part in (token.translate(_SEPARATORS).split() if not token.isascii() else (token,))]
+    if "'" in text:
+        tokens = [t for t in (w.strip("'") for w in tokens) if t]
+    tokens.append(_SENTINEL)
+    return tokens
+
+
 def split_words(normalized: str) -> tuple[list[str], list[int]]:
-    """Lower-cased words of one normalized text and the word count of each sentence."""
+    """Lower-cased words of one normalized text and the word count of each sentence.
+
+    A word is a maximal run of letters, marks, numbers and inner apostrophes;
+    everything else separates words. The scalar counterpart of
+    :func:`tokenize_batch`, for tests and single documents.
+    """
     words: list[str] = []
     sentence_lengths: list[int] = []
-    for sentence in _SENTENCE_END_RE.split(normalized.lower()):
-        found = WORD_RE.findall(sentence)
-        if found:
-            words.extend(found)
-            sentence_lengths.append(len(found))
+    current = 0
+    for token in _raw_tokens(normalized):
+        if token == _SENTINEL:
+            if current:
+                sentence_lengths.append(current)
+            current = 0
+        else:
+            words.append(token)
+            current += 1
     return words, sentence_lengths
+
+
+def _hash_words(tokens: list[str]) -> np.ndarray:
+    cache = _word_hash_cache
+    new = set(tokens).difference(cache)
+    if len(cache) + len(new) > _MAX_CACHED_WORDS:
+        cache.clear()  # bounded memory; hashes are recomputed, never different
+        new = set(tokens)
+    cache.update(zip(new, map(word_hash64, new)))
+    return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def tokenize_batch(normalized_texts: Sequence[str]) -> TokenBatch:
     """Tokenize a batch of normalized texts into a :class:`TokenBatch`."""
-    words: list[str] = []
-    word_counts = np.zeros(len(normalized_texts), dtype=np.int64)
-    sentence_lengths: list[int] = []
-    sentence_counts = np.zeros(len(normalized_texts), dtype=np.int64)
+    n_docs = len(normalized_texts)
+    flat: list[str] = []
+    raw_counts = np.zeros(n_docs, dtype=np.int64)
     for i, text in enumerate(normalized_texts):
-        doc_words, doc_sentences = split_words(text)
-        words.extend(doc_words)
-        word_counts[i] = len(doc_words)
-        sentence_lengths.extend(doc_sentences)
-        sentence_counts[i] = len(doc_sentences)
-
-    offsets = _offsets(word_counts)
-    # Hash each distinct word once per batch; pandas' hash table does the
-    # word -> id mapping in C.
-    word_ids, uniques = pd.factorize(np.array(words, dtype=object), sort=False)
-    unique_hashes = np.fromiter(map(word_hash64, uniques), dtype=np.uint64, count=len(uniques))
-    unique_lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
-    word_ids = word_ids.astype(np.int64, copy=False)
+        tokens = _raw_tokens(text)
+        flat.extend(tokens)
+        raw_counts[i] = len(tokens)
+    hashes = _hash_words(flat)
+    lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    is_end = hashes == _SENTINEL_HASH
+    ends = np.flatnonzero(is_end)
+    # Every document's token list ends with a sentinel, so the words of a
+    # sentence are those between two consecutive sentinels.
+    sentence_words = np.diff(ends, prepend=-1) - 1
+    doc_of_sentence = np.repeat(np.arange(n_docs, dtype=np.int64), raw_counts)[ends]
+    nonempty = sentence_words > 0
+    word_counts = raw_counts - np.bincount(doc_of_sentence, minlength=n_docs)
+    is_word = ~is_end
     return TokenBatch(
-        offsets=offsets,
-        doc=np.repeat(np.arange(len(normalized_texts), dtype=np.int64), word_counts),
-        word_ids=word_ids,
-        word_hashes=unique_hashes[word_ids],
-        word_lengths=unique_lengths[word_ids],
-        sentence_offsets=_offsets(sentence_counts),
-        sentence_lengths=np.asarray(sentence_lengths, dtype=np.int64),
+        offsets=_offsets(word_counts),
+        doc=np.repeat(np.arange(n_docs, dtype=np.int64), word_counts),
+        word_hashes=hashes[is_word],
+        word_lengths=lengths[is_word],
+        sentence_offsets=_offsets(np.bincount(doc_of_sentence[nonempty], minlength=n_docs)),
+        sentence_lengths=sentence_words[nonempty],
     )
 
 
