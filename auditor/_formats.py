@@ -1,0 +1,456 @@
+"""Format-level reading behind :mod:`auditor.readers`: compression and per-format records.
+
+Everything here streams. A ``iter_*`` function turns one opened input into
+:class:`Record` events (a candidate document) and :class:`Bad` events (a record
+that cannot become one), in file order. Checks shared by every format (empty
+text, lone surrogates, ids, strict mode, counting) live in :mod:`auditor.readers`
+so that a reason means the same thing whatever the format.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO, NamedTuple
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+
+from auditor.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_BOM = b"\xef\xbb\xbf"
+_CHUNK = 1 << 16
+
+# Base extension -> format. Compression suffixes are allowed only where the
+# format is read as a byte stream (Parquet needs random access; a .txt.gz is
+# outside the documented list, --format txt still decompresses it).
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".txt": "txt"}
+_COMPRESSIBLE = (".jsonl", ".ndjson", ".csv", ".tsv")
+_COMPRESSION_SUFFIXES = (".gz", ".zst")
+SUPPORTED_EXTENSIONS = ".jsonl, .ndjson, .parquet, .csv, .tsv, .txt (.jsonl/.ndjson/.csv/.tsv also as .gz or .zst)"
+
+# What a broken compressed stream (or a failing disk) raises while being read.
+STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error, zstandard.ZstdError)
+
+MISSING = object()
+"""Sentinel for a field that is absent from a record."""
+
+INVALID_UTF8 = "invalid_utf8"
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class Record(NamedTuple):
+    """A record that carries a string text (not yet checked for emptiness)."""
+
+    record: int
+    text: str
+    id_value: object = MISSING
+    repairs: tuple[tuple[str, str], ...] = ()
+
+
+class Bad(NamedTuple):
+    """A record that cannot become a document."""
+
+    record: int
+    reason: str
+    detail: str
+
+
+Event = Record | Bad
+
+
+def _split_compression(name: str) -> tuple[str, str]:
+    lower = name.lower()
+    for suffix in _COMPRESSION_SUFFIXES:
+        if lower.endswith(suffix):
+            return lower[: -len(suffix)], suffix
+    return lower, ""
+
+
+def format_for(path: str) -> str | None:
+    """The format implied by ``path``'s extension, or None when unsupported."""
+    base, compression = _split_compression(os.path.basename(path))
+    ext = os.path.splitext(base)[1]
+    if ext not in _EXTENSIONS or (compression and ext not in _COMPRESSIBLE):
+        return None
+    return _EXTENSIONS[ext]
+
+
+def delimiter_for(path: str) -> str:
+    """Tab for ``.tsv`` (also compressed), comma otherwise."""
+    base, _ = _split_compression(os.path.basename(path))
+    return "\t" if base.endswith(".tsv") else ","
+
+
+def repair_surrogates(text: str) -> str:
+    """Replace lone surrogates (unencodable, e.g. from JSON ``"\\ud800"``) with U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def has_surrogates(text: str) -> bool:
+    return not text.isascii() and _SURROGATES.search(text) is not None
+
+
+# --------------------------------------------------------------------------- opening
+
+
+class _RawCounter(io.RawIOBase):
+    """Counts raw bytes read (for throughput) and lets sniffed magic bytes be pushed back.
+
+    Pushing back instead of ``BufferedReader.peek`` matters for pipes: one raw
+    read of stdin may return fewer than the 4 bytes needed to recognise zstd.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        # readinto1 returns after one underlying read, so a pipe is not drained eagerly.
+        self._readinto = getattr(raw, "readinto1", None) or raw.readinto
+        self._pending = b""
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def push_back(self, data: bytes) -> None:
+        self._pending = data + self._pending
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        if self._pending:
+            n = min(len(buffer), len(self._pending))
+            buffer[:n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            return n
+        n = self._readinto(buffer) or 0
+        self.count += n
+        return n
+
+
+class _ZstdReader(io.RawIOBase):
+    """Streaming zstd decompression that notices truncation.
+
+    ``ZstdDecompressor.stream_reader`` returns a silent short read when the
+    input stops mid-frame; here the decompression object's ``eof`` flag is
+    checked when the input runs out, and concatenated frames are followed.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj = self._dctx.decompressobj()
+        self._in_frame = False
+        self._out = b""
+        self._pos = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        while self._pos >= len(self._out) and not self._done:
+            chunk = self._raw.read(_CHUNK)
+            if not chunk:
+                self._done = True
+                if self._in_frame:
+                    raise EOFError("zstd stream ended before the end of its frame")
+                break
+            self._out, self._pos = self._decompress(chunk), 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def _decompress(self, chunk: bytes) -> bytes:
+        parts = []
+        while chunk:
+            if self._obj.eof:
+                self._obj = self._dctx.decompressobj()
+            self._in_frame = True
+            parts.append(self._obj.decompress(chunk))
+            if not self._obj.eof:
+                break
+            self._in_frame = False
+            chunk = self._obj.unused_data
+        return b"".join(parts)
+
+
+class Source:
+    """An opened input: a stream of decompressed bytes plus the raw byte count."""
+
+    def __init__(self, stream: BinaryIO, compression: str | None, counter: _RawCounter) -> None:
+        self.stream = stream
+        self.compression = compression
+        self._counter = counter
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.count
+
+
+def _open_raw(path: str) -> BinaryIO:
+    if path == "-":
+        stdin = sys.stdin
+        if stdin is None:
+            raise InputError("-: standard input is not available; pass a file path instead")
+        return getattr(stdin, "buffer", stdin)
+    try:
+        return open(path, "rb", buffering=0)
+    except PermissionError:
+        raise InputError(f"{path}: permission denied; check the file's permissions") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (it disappeared while reading); check the path") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}; check the path") from None
+
+
+@contextmanager
+def open_source(path: str) -> Iterator[Source]:
+    """Open ``path`` (``-`` = stdin) for streaming, decompressing gzip/zstd by magic bytes.
+
+    Magic bytes win over the extension: files renamed or served by tools that
+    drop/add suffixes are common, and the content cannot lie.
+    """
+    raw = _open_raw(path)
+    try:
+        counter = _RawCounter(raw)
+        head = b""
+        while len(head) < 4:
+            chunk = counter.read(4 - len(head))
+            if not chunk:
+                break
+            head += chunk
+        counter.push_back(head)
+        buffered = io.BufferedReader(counter, buffer_size=_CHUNK)
+        stream: BinaryIO
+        if head.startswith(GZIP_MAGIC):
+            import gzip
+
+            stream, compression = gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"
+        elif head == ZSTD_MAGIC:
+            stream, compression = io.BufferedReader(_ZstdReader(buffered), buffer_size=_CHUNK), "zstd"
+        else:
+            stream, compression = buffered, None
+        yield Source(stream, compression, counter)
+    finally:
+        if path != "-":
+            raw.close()
+
+
+def stream_error_detail(exc: BaseException, compression: str | None, kept: bool = True) -> str:
+    kind = f"{compression} stream" if compression else "file"
+    problem = "ends early (truncated file?)" if isinstance(exc, EOFError) else f"is corrupt ({exc})"
+    return f"{kind} {problem}" + ("; the documents before this point were kept" if kept else "")
+
+
+# --------------------------------------------------------------------------- JSONL
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+
+
+def json_type(value: object) -> str:
+    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _json_event(lineno: int, line: bytes, text_field: str, id_field: str | None) -> Event | None:
+    if not line.strip():
+        return None  # blank lines separate nothing in JSONL; not a problem
+    repairs: tuple[tuple[str, str], ...] = ()
+    try:
+        decoded = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        decoded = line.decode("utf-8", "replace")
+        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"),)
+    try:
+        obj = json.loads(decoded)
+    except json.JSONDecodeError as exc:
+        return Bad(lineno, "invalid_json", f"{exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return Bad(lineno, "invalid_json", "JSON nested too deeply")
+    except ValueError as exc:  # e.g. integers beyond Python's digit limit
+        return Bad(lineno, "invalid_json", str(exc))
+    if not isinstance(obj, dict):
+        return Bad(lineno, "not_an_object", f"line is a JSON {json_type(obj)}, expected an object")
+    text = obj.get(text_field, MISSING)
+    if text is MISSING:
+        keys = list(obj)
+        shown = ", ".join(repr(k) for k in keys[:8]) + (", ..." if len(keys) > 8 else "")
+        return Bad(lineno, "missing_text", f"no {text_field!r} field (fields: {shown or 'none'})")
+    if text is None:
+        return Bad(lineno, "missing_text", f"{text_field!r} is null")
+    if not isinstance(text, str):
+        return Bad(lineno, "non_string_text", f"{text_field!r} is a JSON {json_type(text)}, expected a string")
+    id_value = obj.get(id_field, MISSING) if id_field is not None else MISSING
+    return Record(lineno, text, id_value, repairs)
+
+
+def iter_jsonl(source: Source, text_field: str, id_field: str | None) -> Iterator[Event]:
+    """One record per line; each line decoded on its own so repairs name the exact line."""
+    lines = iter(source.stream)
+    lineno = 0
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except STREAM_ERRORS as exc:
+            yield Bad(lineno + 1, "truncated_stream", stream_error_detail(exc, source.compression))
+            return
+        lineno += 1
+        if lineno == 1 and line.startswith(_BOM):
+            line = line[len(_BOM) :]
+        event = _json_event(lineno, line, text_field, id_field)
+        if event is not None:
+            yield event
+
+
+# --------------------------------------------------------------------------- CSV / TSV
+
+
+def _raise_field_size_limit() -> None:
+    # The default 128 KiB cap rejects ordinary long documents; the C limit is a long.
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
+def _unescape(value: str) -> tuple[str, bool]:
+    """Undo surrogateescape decoding: invalid bytes become U+FFFD, like JSONL lines."""
+    if not has_surrogates(value):
+        return value, False
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
+
+
+def iter_csv(source: Source, path: str, delimiter: str, text_field: str, id_field: str | None) -> Iterator[Event]:
+    """Rows after the header; ``record`` is the physical line where the row starts."""
+    _raise_field_size_limit()
+    # surrogateescape keeps undecodable bytes so they can be attributed to one row.
+    text_stream = io.TextIOWrapper(source.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text_stream, delimiter=delimiter)
+    header: list[str] | None = None
+    text_index = 0
+    id_index: int | None = None
+    last_line = 0
+    while True:
+        start = last_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if reader.line_num == last_line:
+                return  # nothing consumed: stop rather than loop
+            last_line = reader.line_num
+            yield Bad(start, "invalid_csv", str(exc))
+            continue
+        except STREAM_ERRORS as exc:
+            yield Bad(start, "truncated_stream", stream_error_detail(exc, source.compression))
+            return
+        last_line = reader.line_num
+        if not row:
+            continue  # blank line
+        if header is None:
+            header = row
+            if text_field not in header:
+                columns = ", ".join(repr(_unescape(c)[0]) for c in header)
+                raise InputError(
+                    f"{path}: the header has no {text_field!r} column (columns: {columns}); "
+                    "pass --text-field with the name of the text column"
+                )
+            text_index = header.index(text_field)
+            id_index = header.index(id_field) if id_field is not None and id_field in header else None
+            continue
+        if len(row) != len(header):
+            yield Bad(start, "ragged_row", f"{len(row)} fields, the header has {len(header)}")
+            continue
+        text, bad_text = _unescape(row[text_index])
+        id_value: object = MISSING
+        bad_id = False
+        if id_index is not None:
+            id_value, bad_id = _unescape(row[id_index])
+        repairs = ((INVALID_UTF8, "invalid UTF-8 bytes replaced with U+FFFD"),) if bad_text or bad_id else ()
+        yield Record(start, text, id_value, repairs)
+
+
+# --------------------------------------------------------------------------- txt
+
+
+def iter_txt(source: Source) -> Iterator[Event]:
+    """The whole file is one document (the only format read into memory at once)."""
+    try:
+        data = source.stream.read()
+    except STREAM_ERRORS as exc:
+        yield Bad(1, "truncated_stream", stream_error_detail(exc, source.compression, kept=False))
+        return
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    try:
+        yield Record(1, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        detail = f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"
+        yield Record(1, data.decode("utf-8", "replace"), MISSING, ((INVALID_UTF8, detail),))
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def _is_text_type(type_: pa.DataType) -> bool:
+    if pa.types.is_dictionary(type_):
+        return _is_text_type(type_.value_type)
+    return pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_) or pa.types.is_null(type_)
+
+
+def iter_parquet(path: str, text_field: str, id_field: str | None, batch_size: int = 1024) -> Iterator[Event]:
+    """Rows in batches, reading only the text (and id) columns; ``record`` is the 1-based row."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except PermissionError:
+        raise InputError(f"{path}: permission denied; check the file's permissions") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a valid Parquet file ({exc}); check the file, or pass --format if it is another format") from None
+    with parquet:
+        schema = parquet.schema_arrow
+        if text_field not in schema.names:
+            columns = ", ".join(repr(name) for name in schema.names)
+            raise InputError(f"{path}: no {text_field!r} column (columns: {columns}); pass --text-field with the name of the text column")
+        text_type = schema.field(text_field).type
+        if not _is_text_type(text_type):
+            raise InputError(
+                f"{path}: column {text_field!r} has type {text_type}, not string; pass --text-field with the name of a text column"
+            )
+        with_id = id_field is not None and id_field != text_field and id_field in schema.names
+        columns = [text_field, id_field] if with_id else [text_field]
+        batches = parquet.iter_batches(batch_size=batch_size, columns=columns)
+        row = 0
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(f"{path}: corrupt Parquet data after row {row} ({exc}); check the file") from None
+            texts = batch.column(0).to_pylist()
+            if with_id:
+                ids = batch.column(1).to_pylist()
+            elif id_field is not None and id_field == text_field:
+                ids = texts
+            else:
+                ids = [MISSING] * len(texts)
+            for text, id_value in zip(texts, ids):
+                row += 1
+                if text is None:
+                    yield Bad(row, "missing_text", f"{text_field!r} is null")
+                else:
+                    yield Record(row, text, id_value)

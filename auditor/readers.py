@@ -1,0 +1,422 @@
+"""Streaming corpus readers: JSONL (.gz/.zst), Parquet, CSV/TSV, plain text, folders of them.
+
+Memory stays bounded by one record (one Parquet batch): nothing but a ``.txt``
+file (which *is* one document) is read whole. Bad records never stop a run and
+are never dropped silently: each is counted by reason in a :class:`ReadReport`
+with its ``path:record`` location, and ``strict`` turns the first one into an
+:class:`~auditor.errors.InputError`. Unusable inputs (missing path, unknown
+format, wrong column) raise :class:`~auditor.errors.InputError` with a message
+that names the file and the fix.
+
+Example::
+
+    report = ReadReport()
+    for doc in read_documents(["corpus/"], ReaderOptions(text_field="body"), report):
+        ...
+    print(report.to_dict()["skipped"])
+
+Reasons (skipped): ``invalid_json``, ``not_an_object``, ``missing_text``,
+``non_string_text``, ``empty_text``, ``truncated_stream``, ``ragged_row``,
+``invalid_csv``. Reasons (repaired, document still yielded): ``invalid_utf8``,
+``missing_id``, ``bad_id``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from auditor import _formats
+from auditor._formats import MISSING, SUPPORTED_EXTENSIONS, Bad, Event, Record
+from auditor.errors import InputError
+
+FORMATS = ("auto", "jsonl", "parquet", "csv", "txt")
+
+PARQUET_BATCH_SIZE = 1024
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document, in reading order.
+
+    Attributes:
+        id: the ``id_field`` value when given and usable, else ``"{source}:{record}"``
+            (for ``.txt`` inputs: the source path).
+        text: the raw text; invalid UTF-8 and lone surrogates already replaced by U+FFFD.
+        source: the path as given, or as discovered under a given directory.
+        row: 0-based index over every document yielded, across all inputs (contiguous).
+        record: 1-based location in the file: JSONL line, CSV line where the row
+            starts, Parquet row, 1 for ``.txt``.
+    """
+
+    id: str
+    text: str
+    source: str
+    row: int
+    record: int
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    """How inputs are read.
+
+    Attributes:
+        format: one of :data:`FORMATS`; ``auto`` picks by extension, anything
+            else forces that format for every input file.
+        text_field: JSON key / CSV or Parquet column holding the text.
+        id_field: key / column holding document ids (optional).
+        strict: raise on the first bad or repaired record instead of counting it.
+    """
+
+    format: str = "auto"
+    text_field: str = "text"
+    id_field: str | None = None
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if not self.text_field:
+            raise ValueError("text_field must be a non-empty field name")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record (or a file, when ``record`` is None) that was not read cleanly."""
+
+    path: str
+    record: int | None
+    reason: str
+    detail: str
+
+    def location(self) -> str:
+        return self.path if self.record is None else f"{self.path}:{self.record}"
+
+
+class ReadReport:
+    """Everything that was not read cleanly, plus throughput counters.
+
+    Skipped records and repaired records are counted by reason (a yielded
+    document may carry several repairs, so ``repaired_total`` counts repairs,
+    not documents). The first ``max_examples`` problems of either kind are kept
+    for messages. ``bytes_read`` counts raw on-disk (compressed) bytes.
+    """
+
+    def __init__(self, max_examples: int = 20) -> None:
+        self.max_examples = max_examples
+        self.skipped_by_reason: dict[str, int] = {}
+        self.repaired_by_reason: dict[str, int] = {}
+        self.ignored_files: list[str] = []
+        self.examples: list[Problem] = []
+        self.files_read = 0
+        self.bytes_read = 0
+        self.documents = 0
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped_by_reason.values())
+
+    @property
+    def repaired_total(self) -> int:
+        return sum(self.repaired_by_reason.values())
+
+    def add_skipped(self, problem: Problem) -> None:
+        self.skipped_by_reason[problem.reason] = self.skipped_by_reason.get(problem.reason, 0) + 1
+        self._example(problem)
+
+    def add_repaired(self, problem: Problem) -> None:
+        self.repaired_by_reason[problem.reason] = self.repaired_by_reason.get(problem.reason, 0) + 1
+        self._example(problem)
+
+    def _example(self, problem: Problem) -> None:
+        if len(self.examples) < self.max_examples:
+            self.examples.append(problem)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (``by_reason`` sorted by key, for byte-identical output)."""
+        return {
+            "documents": self.documents,
+            "files": self.files_read,
+            "skipped": {"total": self.skipped_total, "by_reason": dict(sorted(self.skipped_by_reason.items()))},
+            "repaired": {"total": self.repaired_total, "by_reason": dict(sorted(self.repaired_by_reason.items()))},
+            "ignored_files": list(self.ignored_files),
+            "examples": [{"location": p.location(), "reason": p.reason, "detail": p.detail} for p in self.examples],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"ReadReport(documents={self.documents}, files_read={self.files_read}, "
+            f"skipped={self.skipped_by_reason}, repaired={self.repaired_by_reason}, ignored_files={len(self.ignored_files)})"
+        )
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def _walk(root: str) -> list[str]:
+    """Relative paths of the non-hidden files under ``root``, sorted by path components.
+
+    Sorting the complete list (rather than trusting walk order) makes the order
+    independent of the filesystem; symlinked directories are followed once.
+    """
+    found: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+
+    def visit(directory: str, parts: tuple[str, ...]) -> None:
+        real = os.path.realpath(directory)
+        if real in seen:
+            return  # a symlink cycle, or the same folder reached twice
+        seen.add(real)
+        try:
+            with os.scandir(directory) as entries:
+                children = sorted(entries, key=lambda e: e.name)
+        except PermissionError:
+            raise InputError(f"{directory}: permission denied; check the directory's permissions") from None
+        except OSError as exc:
+            raise InputError(f"{directory}: cannot list directory: {exc.strerror or exc}") from None
+        for entry in children:
+            if entry.name.startswith("."):
+                continue  # .git, .cache, editor swap files: never corpus data
+            if entry.is_dir():
+                visit(entry.path, parts + (entry.name,))
+            else:
+                found.append(parts + (entry.name,))
+
+    visit(root, ())
+    return [os.path.join(*parts) for parts in sorted(found)]
+
+
+def _expand_directory(path: str, fmt: str, ignored: list[str]) -> list[tuple[str, str]]:
+    files: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    for relative in _walk(path):
+        full = os.path.join(path, relative)
+        resolved = fmt if fmt != "auto" else _formats.format_for(full)
+        if resolved is None:
+            skipped.append(full)
+        else:
+            files.append((full, resolved))
+    ignored.extend(skipped)
+    return files
+
+
+def _no_supported_files(path: str, skipped: list[str]) -> InputError:
+    if not skipped:
+        return InputError(f"{path}: directory contains no files (hidden files are skipped); check the path")
+    examples = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+    return InputError(
+        f"{path}: no supported files ({len(skipped)} ignored: {examples}); supported extensions: "
+        f"{SUPPORTED_EXTENSIONS}; pass --format to read them as one format"
+    )
+
+
+def _expand_glob(pattern: str, fmt: str, ignored: list[str]) -> list[tuple[str, str]]:
+    matches = sorted(glob.glob(pattern, recursive=True))
+    if not matches:
+        raise InputError(f"no files match '{pattern}': check the pattern and quoting")
+    files: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    # "dir/**" matches a folder and the files in it: keep each file once.
+    for match in matches:
+        if os.path.isdir(match):
+            candidates = _expand_directory(match, fmt, skipped)
+        else:
+            resolved = fmt if fmt != "auto" else _formats.format_for(match)
+            if resolved is None:
+                skipped.append(match)
+                continue
+            candidates = [(match, resolved)]
+        for file, resolved in candidates:
+            key = os.path.normpath(file)
+            if key not in seen:
+                seen.add(key)
+                files.append((file, resolved))
+    unique_skipped = list(dict.fromkeys(skipped))
+    if not files:
+        raise _no_supported_files(pattern, unique_skipped)
+    ignored.extend(unique_skipped)
+    return files
+
+
+def expand_inputs(paths: Sequence[str], fmt: str = "auto", *, ignored: list[str] | None = None) -> list[tuple[str, str]]:
+    """Resolve user inputs into ``[(file, format)]`` in reading order.
+
+    Directories are walked recursively in sorted order (hidden entries
+    skipped); a non-existent path with ``*?[`` is a glob; ``-`` is standard
+    input (JSONL unless ``fmt`` is csv or txt). Files found in directories or
+    globs whose extension is unsupported are appended to ``ignored`` (when
+    given) instead of being read. Raises :class:`InputError` for missing,
+    unreadable or unrecognisable inputs.
+    """
+    _check_format(fmt)
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]  # a lone path, not a sequence of one-character paths
+    sink: list[str] = ignored if ignored is not None else []
+    result: list[tuple[str, str]] = []
+    for given in paths:
+        path = os.fspath(given)
+        if path == "-":
+            if fmt == "parquet":
+                raise InputError("-: Parquet cannot be read from standard input (it needs a seekable file); save it to a file and pass its path")
+            result.append((path, "jsonl" if fmt == "auto" else fmt))
+        elif os.path.isdir(path):
+            found: list[str] = []
+            files = _expand_directory(path, fmt, found)
+            if not files:
+                raise _no_supported_files(path, found)
+            sink.extend(found)
+            result.extend(files)
+        elif os.path.lexists(path):
+            if not os.path.exists(path):
+                raise InputError(f"{path}: broken symbolic link; check the path")
+            if not os.access(path, os.R_OK):
+                raise InputError(f"{path}: permission denied; check the file's permissions")
+            resolved = fmt if fmt != "auto" else _formats.format_for(path)
+            if resolved is None:
+                raise InputError(
+                    f"{path}: unknown format; supported extensions: {SUPPORTED_EXTENSIONS}; "
+                    "pass --format jsonl|parquet|csv|txt to read it anyway"
+                )
+            result.append((path, resolved))
+        elif _GLOB_CHARS.intersection(path):
+            result.extend(_expand_glob(path, fmt, sink))
+        else:
+            raise InputError(f"{path}: no such file or directory; check the path")
+    return result
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> Iterator[Event]:
+    if fmt == "parquet":
+        if path == "-":
+            raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
+        events = _formats.iter_parquet(path, options.text_field, options.id_field, PARQUET_BATCH_SIZE)
+        first = next(events, None)  # opens and validates the file
+        report.files_read += 1
+        report.bytes_read += os.path.getsize(path) if os.path.isfile(path) else 0
+        if first is not None:
+            yield first
+            yield from events
+        return
+    with _formats.open_source(path) as source:
+        report.files_read += 1
+        try:
+            if fmt == "jsonl":
+                yield from _formats.iter_jsonl(source, options.text_field, options.id_field)
+            elif fmt == "csv":
+                delimiter = "," if path == "-" else _formats.delimiter_for(path)
+                yield from _formats.iter_csv(source, path, delimiter, options.text_field, options.id_field)
+            else:
+                yield from _formats.iter_txt(source)
+        finally:
+            report.bytes_read += source.bytes_read
+
+
+def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:
+    if fmt == "txt":
+        return path
+    default = f"{path}:{record.record}"
+    if id_field is None:
+        return default
+    value = record.id_value
+    if value is MISSING or value is None or value == "":
+        repairs.append(("missing_id", f"no {id_field!r} value; using {default!r}"))
+        return default
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        kind = _formats.json_type(value)
+        repairs.append(("bad_id", f"{id_field!r} is a {kind}, expected a string or integer; using {default!r}"))
+        return default
+    text = str(value)
+    if _formats.has_surrogates(text):
+        repairs.append((_formats.INVALID_UTF8, f"lone surrogate in {id_field!r} replaced with U+FFFD"))
+        text = _formats.repair_surrogates(text)
+    return text
+
+
+def _fail_strict(problem: Problem) -> InputError:
+    return InputError(
+        f"{problem.location()}: {problem.reason}: {problem.detail} (rerun without --strict to skip and count such records)"
+    )
+
+
+def _describe(values: Sequence[str]) -> str:
+    shown = [os.fspath(v) for v in values]
+    return ", ".join(shown) if len(shown) <= 4 else ", ".join(shown[:3]) + f" and {len(shown) - 3} more"
+
+
+def _nothing_read(paths: Sequence[str], report: ReadReport) -> InputError:
+    if report.skipped_total:
+        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped_by_reason.items()))
+        found = f"{report.skipped_total} records skipped ({counts})"
+        if report.examples:
+            first = report.examples[0]
+            found += f"; first: {first.location()}: {first.reason}: {first.detail}"
+    else:
+        found = "the inputs contain no records"
+    return InputError(f"no documents read from {_describe(paths)}: {found}; check --text-field / --format")
+
+
+def _generate(paths: Sequence[str], inputs: list[tuple[str, str]], options: ReaderOptions, report: ReadReport) -> Iterator[Document]:
+    row = 0
+    for path, fmt in inputs:
+        for event in _events(path, fmt, options, report):
+            if isinstance(event, Bad):
+                problem = Problem(path, event.record, event.reason, _formats.repair_surrogates(event.detail))
+                if options.strict:
+                    raise _fail_strict(problem)
+                report.add_skipped(problem)
+                continue
+            text = event.text
+            repairs = list(event.repairs)
+            if _formats.has_surrogates(text):
+                text = _formats.repair_surrogates(text)
+                if not any(reason == _formats.INVALID_UTF8 for reason, _ in repairs):
+                    repairs.append((_formats.INVALID_UTF8, "lone surrogate escape replaced with U+FFFD"))
+            if not text.strip():
+                # A skip outranks repairs: one record, one reason.
+                problem = Problem(path, event.record, "empty_text", "text is empty or whitespace-only")
+                if options.strict:
+                    raise _fail_strict(problem)
+                report.add_skipped(problem)
+                continue
+            doc_id = _resolve_id(path, fmt, event, options.id_field, repairs)
+            for reason, detail in repairs:
+                problem = Problem(path, event.record, reason, detail)
+                if options.strict:
+                    raise _fail_strict(problem)
+                report.add_repaired(problem)
+            report.documents += 1
+            yield Document(doc_id, text, path, row, event.record)
+            row += 1
+    if row == 0:
+        raise _nothing_read(paths, report)
+
+
+def read_documents(
+    paths: Sequence[str],
+    options: ReaderOptions = ReaderOptions(),
+    report: ReadReport | None = None,
+) -> Iterator[Document]:
+    """Stream the documents in ``paths`` (files, directories, globs, ``-``) in order.
+
+    Inputs are resolved before anything is read, so a missing path fails
+    fast. Problems are recorded in ``report`` (pass one in to see them).
+    Raises :class:`InputError` for unusable inputs, on the first problem when
+    ``options.strict``, and when the inputs yield no document at all.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [os.fspath(paths)]
+    report = report if report is not None else ReadReport()
+    inputs = expand_inputs(paths, options.format, ignored=report.ignored_files)
+    return _generate(paths, inputs, options, report)

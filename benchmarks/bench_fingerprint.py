@@ -1,0 +1,125 @@
+"""Fingerprint throughput and peak memory, against a bare read-and-tokenize pass.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_fingerprint.py                 # 10k and 100k documents
+    python benchmarks/bench_fingerprint.py --sizes 2000    # quick look
+
+For each corpus size it generates a deterministic synthetic JSONL corpus
+(~2 KB per document, Zipfian pseudo-word vocabulary, 2% planted near-duplicates)
+under ``benchmarks/out/``, then runs in separate processes, one core each:
+
+- ``bare``: read every document with auditor's reader and split it into
+  lower-cased whitespace tokens (the floor any fingerprinting pays);
+- ``fingerprint``: the full fingerprint with MinHash and near-duplicate LSH,
+  writing Parquet;
+- ``fingerprint-nolsh``: the same without the near-duplicate index, to report
+  the index's memory separately.
+
+It prints MB/s, docs/s and peak RSS for each, the ratio of fingerprint time to
+the bare pass (measured in the same run), and the RSS ratio between sizes.
+Targets (issue 2): fingerprint >= 5 MB/s on one core; peak RSS of the
+no-LSH run at 100k <= 1.3x that at 10k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+WORKER = r"""
+import json, resource, sys, time
+mode, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+start = time.perf_counter()
+if mode == "bare":
+    from auditor.readers import read_documents
+    docs = tokens = 0
+    for doc in read_documents([path]):
+        tokens += len(doc.text.lower().split())
+        docs += 1
+else:
+    from auditor.fingerprint import FingerprintOptions, fingerprint
+    result = fingerprint([path], out=out, options=FingerprintOptions(near_duplicates=(mode == "fingerprint")))
+    docs = result.summary["documents"]
+seconds = time.perf_counter() - start
+print(json.dumps({"docs": docs, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def make_corpus(path: Path, n_docs: int, seed: int = 2026) -> int:
+    """Write ``n_docs`` synthetic documents of ~2 KB; return the file size in bytes."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ten", "ra", "su", "ve", "do", "pa", "ri", "on", "el", "an", "ist", "or", "th", "ew"]
+    vocab = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(40_000)]
+    weights = [1.0 / (rank + 1) ** 1.1 for rank in range(len(vocab))]
+    texts: list[str] = []
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n_docs):
+            if texts and rng.random() < 0.02:
+                # A planted near-duplicate: an earlier document with a few words changed.
+                words = rng.choice(texts[-200:]).split(" ")
+                for _ in range(3):
+                    words[rng.randrange(len(words))] = rng.choice(vocab)
+                text = " ".join(words)
+            else:
+                words = rng.choices(vocab, weights=weights, k=300)
+                sentences = [" ".join(words[j : j + 15]).capitalize() + "." for j in range(0, len(words), 15)]
+                text = " ".join(sentences)
+            texts.append(text)
+            if len(texts) > 400:
+                texts = texts[-200:]
+            fh.write(json.dumps({"id": f"doc{i}", "text": text}) + "\n")
+    return path.stat().st_size
+
+
+def run(mode: str, corpus: Path) -> dict[str, float]:
+    out = OUT / f"{corpus.stem}.{mode}.parquet"
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", WORKER, mode, str(corpus), str(out)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} on {corpus} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    rows = []
+    for n in args.sizes:
+        corpus = OUT / f"synthetic-{n}.jsonl"
+        size = corpus.stat().st_size if corpus.exists() else make_corpus(corpus, n)
+        mb = size / 1e6
+        results = {mode: run(mode, corpus) for mode in ("bare", "fingerprint", "fingerprint-nolsh")}
+        for mode, r in results.items():
+            rows.append((n, mode, mb / r["seconds"], r["docs"] / r["seconds"], r["peak_rss_mb"], r["seconds"] / results["bare"]["seconds"]))
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, one core pinned per run (taskset -c 0)")
+    print(f"{'docs':>8} {'run':<18} {'MB/s':>7} {'docs/s':>9} {'peak RSS MB':>12} {'time / bare':>12}")
+    for n, mode, mbs, dps, rss, ratio in rows:
+        print(f"{n:>8} {mode:<18} {mbs:>7.2f} {dps:>9.0f} {rss:>12.0f} {ratio:>12.1f}")
+    by = {(n, mode): rss for n, mode, _, _, rss, _ in rows}
+    sizes = sorted(args.sizes)
+    if len(sizes) >= 2:
+        lo, hi = sizes[0], sizes[-1]
+        print(f"peak RSS ratio {hi} / {lo} docs without LSH: {by[(hi, 'fingerprint-nolsh')] / by[(lo, 'fingerprint-nolsh')]:.2f} (target <= 1.3)")
+        growth = (by[(hi, "fingerprint")] - by[(hi, "fingerprint-nolsh")]) / hi * 1e6
+        print(f"LSH index (signatures + band tables): {growth:,.0f} MB per million documents (RSS difference at {hi})")
+
+
+if __name__ == "__main__":
+    started = time.time()
+    main()
+    print(f"benchmark took {time.time() - started:.0f} s")
