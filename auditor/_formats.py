@@ -10,13 +10,14 @@ so that a reason means the same thing whatever the format.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO, NamedTuple
 
@@ -111,8 +112,9 @@ class _RawCounter(io.RawIOBase):
     read of stdin may return fewer than the 4 bytes needed to recognise zstd.
     """
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> None:
         self._raw = raw
+        self._on_read = on_read
         # readinto1 returns after one underlying read, so a pipe is not drained eagerly.
         self._readinto = getattr(raw, "readinto1", None) or raw.readinto
         self._pending = b""
@@ -132,6 +134,8 @@ class _RawCounter(io.RawIOBase):
             return n
         n = self._readinto(buffer) or 0
         self.count += n
+        if self._on_read is not None and n:
+            self._on_read(n)
         return n
 
 
@@ -213,15 +217,16 @@ def _open_raw(path: str) -> BinaryIO:
 
 
 @contextmanager
-def open_source(path: str) -> Iterator[Source]:
+def open_source(path: str, on_read: Callable[[int], None] | None = None) -> Iterator[Source]:
     """Open ``path`` (``-`` = stdin) for streaming, decompressing gzip/zstd by magic bytes.
 
     Magic bytes win over the extension: files renamed or served by tools that
-    drop/add suffixes are common, and the content cannot lie.
+    drop/add suffixes are common, and the content cannot lie. ``on_read``
+    receives the size of every raw read, so progress is visible mid-file.
     """
     raw = _open_raw(path)
     try:
-        counter = _RawCounter(raw)
+        counter = _RawCounter(raw, on_read)
         head = b""
         while len(head) < 4:
             chunk = counter.read(4 - len(head))
@@ -232,8 +237,6 @@ def open_source(path: str) -> Iterator[Source]:
         buffered = io.BufferedReader(counter, buffer_size=_CHUNK)
         stream: BinaryIO
         if head.startswith(GZIP_MAGIC):
-            import gzip
-
             stream, compression = gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"
         elif head == ZSTD_MAGIC:
             stream, compression = io.BufferedReader(_ZstdReader(buffered), buffer_size=_CHUNK), "zstd"

@@ -309,18 +309,19 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
             yield first
             yield from events
         return
-    with _formats.open_source(path) as source:
+
+    def count(n: int) -> None:
+        report.bytes_read += n
+
+    with _formats.open_source(path, count) as source:
         report.files_read += 1
-        try:
-            if fmt == "jsonl":
-                yield from _formats.iter_jsonl(source, options.text_field, options.id_field)
-            elif fmt == "csv":
-                delimiter = "," if path == "-" else _formats.delimiter_for(path)
-                yield from _formats.iter_csv(source, path, delimiter, options.text_field, options.id_field)
-            else:
-                yield from _formats.iter_txt(source)
-        finally:
-            report.bytes_read += source.bytes_read
+        if fmt == "jsonl":
+            yield from _formats.iter_jsonl(source, options.text_field, options.id_field)
+        elif fmt == "csv":
+            delimiter = "," if path == "-" else _formats.delimiter_for(path)
+            yield from _formats.iter_csv(source, path, delimiter, options.text_field, options.id_field)
+        else:
+            yield from _formats.iter_txt(source)
 
 
 def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:
@@ -417,6 +418,8 @@ def read_documents(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
+    if not paths:
+        raise InputError("no input paths given; pass at least one file, directory, glob or '-'")
     report = report if report is not None else ReadReport()
     inputs = expand_inputs(paths, options.format, ignored=report.ignored_files)
     return _generate(paths, inputs, options, report)
