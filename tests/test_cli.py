@@ -96,3 +96,27 @@ def test_usage_errors_exit_2(tmp_path):
     assert run(["fingerprint", "x.jsonl"]).exit_code == 2  # --out missing
     assert run(["fingerprint", "x.jsonl", "--out", "o.parquet", "--format", "xml"]).exit_code == 2
     assert run(["fingerprint", "x.jsonl", "--out", "o.parquet", "--dup-threshold", "0"]).exit_code == 2
+
+
+def test_python_dash_m_entry_point():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "auditor", "--version"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert proc.stdout == f"auditor, version {__version__}\n"
+
+
+def test_progress_shown_only_on_a_terminal_and_not_when_quiet(monkeypatch, capsys):
+    import sys
+
+    from auditor import cli as cli_module
+    from auditor.fingerprint import Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert cli_module._progress_printer(quiet=True) is None
+    show = cli_module._progress_printer(quiet=False)
+    show(Progress(documents=1234, text_bytes=5_000_000, seconds=2.0))
+    assert capsys.readouterr().err == "\r1,234 documents  5.0 MB  2.5 MB/s"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert cli_module._progress_printer(quiet=False) is None
