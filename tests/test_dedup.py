@@ -79,3 +79,13 @@ def test_summary_counts():
 def test_invalid_threshold():
     with pytest.raises(ValueError, match="threshold"):
         NearDuplicateIndex(threshold=0)
+
+
+def test_many_exact_copies_form_one_cluster():
+    rng = random.Random(2)
+    base = random_text(rng)
+    near = base.replace(base.split()[100], "edited", 1)
+    texts = [base] * 300 + [near, random_text(rng), random_text(rng)]
+    labels = cluster(texts)
+    assert (labels[:301] == 0).all()
+    assert (labels[301:] == -1).all()

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from auditor.features.minhash import word_hash64
 
@@ -125,14 +126,18 @@ def split_words(normalized: str) -> tuple[list[str], list[int]]:
     return words, sentence_lengths
 
 
-def _hash_words(tokens: list[str]) -> np.ndarray:
+def _hash_words(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hash and length of every token, computing each distinct word once."""
+    codes, uniques = pd.factorize(np.array(tokens, dtype=object), sort=False)
     cache = _word_hash_cache
-    new = set(tokens).difference(cache)
+    new = [w for w in uniques if w not in cache]
     if len(cache) + len(new) > _MAX_CACHED_WORDS:
         cache.clear()  # bounded memory; hashes are recomputed, never different
-        new = set(tokens)
+        new = list(uniques)
     cache.update(zip(new, map(word_hash64, new)))
-    return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    unique_hashes = np.fromiter(map(cache.__getitem__, uniques), dtype=np.uint64, count=len(uniques))
+    unique_lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
+    return unique_hashes[codes], unique_lengths[codes]
 
 
 def tokenize_batch(normalized_texts: Sequence[str]) -> TokenBatch:
@@ -144,8 +149,7 @@ def tokenize_batch(normalized_texts: Sequence[str]) -> TokenBatch:
         tokens = _raw_tokens(text)
         flat.extend(tokens)
         raw_counts[i] = len(tokens)
-    hashes = _hash_words(flat)
-    lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    hashes, lengths = _hash_words(flat)
     is_end = hashes == _SENTINEL_HASH
     ends = np.flatnonzero(is_end)
     # Every document's token list ends with a sentinel, so the words of a
