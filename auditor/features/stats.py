@@ -195,28 +195,22 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
     np.cumsum(tokens.word_lengths, out=char_cum[1:])
     stats: dict[str, np.ndarray] = {}
 
+    # Orders 1-4: every n-gram is counted (distinct-n, word entropy, top n-gram).
+    full_orders = max(max(DISTINCT_ORDERS), max(TOP_NGRAM_ORDERS))
     rolling = tokens.word_hashes.copy()  # hash of the n-gram starting at each token
-    repeated = np.zeros(n_tokens + 1, dtype=bool)  # the (n-1)-gram at i repeats in its doc
-    for n in range(1, max(DUP_NGRAM_ORDERS) + 1):
+    for n in range(1, full_orders + 1):
         if n > 1:
             rolling = rolling[:-1] * _NGRAM_MULT + tokens.word_hashes[n - 1 :]
         width = len(rolling)
-        valid = positions[:width][positions[:width] + n <= doc_end[:width]]
-        if n <= max(TOP_NGRAM_ORDERS):
-            starts = valid
-        else:
-            # A repeated n-gram at i contains repeated (n-1)-grams at i and
-            # i+1, so only those positions can repeat (a small subset).
-            starts = valid[repeated[valid] & repeated[valid + 1]]
+        starts = positions[:width][positions[:width] + n <= doc_end[:width]]
         chars = char_cum[starts + n] - char_cum[starts]
         keys = packer.pack(tokens.doc[starts], rolling[starts], chars)
-        need_positions = n >= max(TOP_NGRAM_ORDERS)
-        order = np.argsort(keys) if need_positions else None
-        sorted_keys = keys[order] if order is not None else np.sort(keys)
+        last = n == full_orders
+        order = np.argsort(keys) if last else None
+        sorted_keys = keys[order] if last else np.sort(keys)
         run_starts, run_lengths = _runs(sorted_keys)
         run_keys = sorted_keys[run_starts]
         run_doc = packer.doc_of(run_keys)
-
         if n in DISTINCT_ORDERS:
             distinct = np.bincount(run_doc, minlength=n_docs)
             ngrams = np.bincount(tokens.doc[starts], minlength=n_docs)
@@ -230,18 +224,37 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
             best = _group_max((run_lengths << _CHAR_BITS) | run_chars, run_doc, n_docs)
             count, best_chars = best >> _CHAR_BITS, best & ((1 << _CHAR_BITS) - 1)
             stats[f"top_{n}gram_char_frac"] = _safe_div(np.where(count > 1, count * best_chars, 0), word_chars)
-        if order is not None:
-            repeated = np.zeros(n_tokens + 1, dtype=bool)
-            repeated[starts[order]] = np.repeat(run_lengths > 1, run_lengths)
-        if n in DUP_NGRAM_ORDERS:
-            # Characters of words covered by any repeated n-gram, each counted
-            # once (Rae et al. 2021, Gopher, appendix A).
-            dup_starts = np.flatnonzero(repeated[:n_tokens])
-            edges = np.bincount(dup_starts, minlength=n_tokens + n + 1) - np.bincount(dup_starts + n, minlength=n_tokens + n + 1)
-            cover = np.cumsum(edges)[:n_tokens] > 0
-            stats[f"dup_{n}gram_char_frac"] = _safe_div(
-                np.bincount(tokens.doc, weights=tokens.word_lengths * cover, minlength=n_docs), word_chars
-            )
+        if last:
+            repeated_mask = np.zeros(len(starts), dtype=bool)
+            repeated_mask[order] = np.repeat(run_lengths > 1, run_lengths)
+            rep_positions, rep_rolling = starts[repeated_mask], rolling[starts][repeated_mask]
+
+    # Orders 5-10: a repeated n-gram at i contains repeated (n-1)-grams at i
+    # and i+1, so only those positions are followed; for natural text they are
+    # a small fraction of the tokens, and the work below is proportional to them.
+    assert tuple(DUP_NGRAM_ORDERS) == tuple(range(full_orders + 1, full_orders + 1 + len(DUP_NGRAM_ORDERS)))
+    for n in DUP_NGRAM_ORDERS:
+        follow = np.searchsorted(rep_positions, rep_positions + 1)
+        has_next = follow < len(rep_positions)
+        has_next[has_next] = rep_positions[follow[has_next]] == rep_positions[has_next] + 1
+        has_next &= rep_positions + n <= doc_end[rep_positions]
+        cand = rep_positions[has_next]
+        cand_rolling = rep_rolling[has_next] * _NGRAM_MULT + tokens.word_hashes[cand + n - 1]
+        keys = packer.pack(tokens.doc[cand], cand_rolling)
+        order = np.argsort(keys)
+        run_starts, run_lengths = _runs(keys[order])
+        repeated_mask = np.zeros(len(cand), dtype=bool)
+        repeated_mask[order] = np.repeat(run_lengths > 1, run_lengths)
+        rep_positions, rep_rolling = cand[repeated_mask], cand_rolling[repeated_mask]
+        # Characters covered by the union of the repeated n-grams' spans, each
+        # counted once (Rae et al. 2021, Gopher, appendix A). All spans have
+        # length n, so in start order a span adds the characters up to the
+        # next start or its own end; spans never cross a document end.
+        span_end = np.minimum(rep_positions + n, np.append(rep_positions[1:], n_tokens + n))
+        covered = char_cum[span_end] - char_cum[rep_positions]
+        stats[f"dup_{n}gram_char_frac"] = _safe_div(
+            np.bincount(tokens.doc[rep_positions], weights=covered, minlength=n_docs), word_chars
+        )
     stats[f"ttr_{TTR_WINDOW}"] = _segmental_ttr(tokens, positions, packer)
     return stats
 
