@@ -52,11 +52,12 @@ def word_hash64(word: str) -> int:
 
 
 def _fmix64_int(h: int) -> int:
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
-    return h ^ (h >> 33)
+    (s1, s2, s3), (m1, m2), _ = _FMIX[64]
+    h ^= h >> s1
+    h = (h * m1) & _MASK64
+    h ^= h >> s2
+    h = (h * m2) & _MASK64
+    return h ^ (h >> s3)
 
 
 def shingle_hash32(shingle: Sequence[str]) -> int:
@@ -71,22 +72,21 @@ def shingle_hash32(shingle: Sequence[str]) -> int:
     return _fmix64_int(h) >> 32
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(33))
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
+# MurmurHash3 finalizer constants per width: (shifts, multipliers, dtype).
+_FMIX = {
+    64: ((33, 33, 33), (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53), np.uint64),
+    32: ((16, 13, 16), (0x85EBCA6B, 0xC2B2AE35), np.uint32),
+}
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    # MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting.
-    h = h ^ (h >> np.uint32(16))
-    h *= np.uint32(0x85EBCA6B)
-    h ^= h >> np.uint32(13)
-    h *= np.uint32(0xC2B2AE35)
-    h ^= h >> np.uint32(16)
+def _fmix(h: np.ndarray, width: int) -> np.ndarray:
+    """MurmurHash3 finalizer on uint arrays (32-bit: as datasketch applies it before permuting)."""
+    (s1, s2, s3), (m1, m2), dtype = _FMIX[width]
+    h = h ^ (h >> dtype(s1))
+    h *= dtype(m1)
+    h ^= h >> dtype(s2)
+    h *= dtype(m2)
+    h ^= h >> dtype(s3)
     return h
 
 
@@ -131,7 +131,7 @@ def shingle_hashes(token_hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.nd
         for t in token_hashes[offsets[d] : offsets[d + 1]].tolist():
             h = (h * _POLY + t) & _MASK64
         out[shingle_offsets[d]] = h
-    return (_fmix64(out) >> np.uint64(32)).astype(np.uint32), shingle_offsets
+    return (_fmix(out, 64) >> np.uint64(32)).astype(np.uint32), shingle_offsets
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -154,7 +154,7 @@ def signatures(
     a, b = permutations(num_perm, seed)
     n_docs = len(shingle_offsets) - 1
     sigs = np.full((n_docs, num_perm), EMPTY_HASH, dtype=np.uint32)
-    mixed = _fmix32(shingles)
+    mixed = _fmix(shingles, 32)
     counts = np.diff(shingle_offsets)
     doc = 0
     while doc < n_docs:
