@@ -66,7 +66,7 @@ def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
                          help="Input format; auto picks it from each file's extension."),
             click.option("--text-field", default="text", show_default=True, help="Field / column holding the text."),
-            click.option("--id-field", default=None, help="Field / column holding a document id (default: file:record)."),
+            click.option("--id-field", default=None, help="Field / column holding a document id  [default: id when present, else file:record]."),
             click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad record instead of skipping it."),
         ]
     ):

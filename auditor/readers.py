@@ -59,6 +59,9 @@ class Document:
     record: int
 
 
+DEFAULT_ID_FIELD = "id"
+
+
 @dataclass(frozen=True)
 class ReaderOptions:
     """How inputs are read.
@@ -67,7 +70,10 @@ class ReaderOptions:
         format: one of :data:`FORMATS`; ``auto`` picks by extension, anything
             else forces that format for every input file.
         text_field: JSON key / CSV or Parquet column holding the text.
-        id_field: key / column holding document ids (optional).
+        id_field: key / column holding document ids. ``None`` (the default)
+            uses an ``id`` field where a record has one and ``file:record``
+            otherwise, without counting records that lack it; a name given
+            explicitly counts every record without a usable id (``missing_id``).
         strict: raise on the first bad or repaired record instead of counting it.
     """
 
@@ -301,7 +307,7 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
     if fmt == "parquet":
         if path == "-":
             raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
-        events = _formats.iter_parquet(path, options.text_field, options.id_field, PARQUET_BATCH_SIZE)
+        events = _formats.iter_parquet(path, options.text_field, options.id_field or DEFAULT_ID_FIELD, PARQUET_BATCH_SIZE)
         first = next(events, None)  # opens and validates the file
         report.files_read += 1
         report.bytes_read += os.path.getsize(path) if os.path.isfile(path) else 0
@@ -316,10 +322,10 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
     with _formats.open_source(path, count) as source:
         report.files_read += 1
         if fmt == "jsonl":
-            yield from _formats.iter_jsonl(source, options.text_field, options.id_field)
+            yield from _formats.iter_jsonl(source, options.text_field, options.id_field or DEFAULT_ID_FIELD)
         elif fmt == "csv":
             delimiter = "," if path == "-" else _formats.delimiter_for(path)
-            yield from _formats.iter_csv(source, path, delimiter, options.text_field, options.id_field)
+            yield from _formats.iter_csv(source, path, delimiter, options.text_field, options.id_field or DEFAULT_ID_FIELD)
         else:
             yield from _formats.iter_txt(source)
 
@@ -328,19 +334,19 @@ def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repai
     if fmt == "txt":
         return path
     default = f"{path}:{record.record}"
-    if id_field is None:
-        return default
     value = record.id_value
     if value is MISSING or value is None or value == "":
+        if id_field is None:  # implicit "id": absence is normal, not a repair
+            return default
         repairs.append(("missing_id", f"no {id_field!r} value; using {default!r}"))
         return default
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         kind = _formats.json_type(value)
-        repairs.append(("bad_id", f"{id_field!r} is a {kind}, expected a string or integer; using {default!r}"))
+        repairs.append(("bad_id", f"{id_field or DEFAULT_ID_FIELD!r} is a {kind}, expected a string or integer; using {default!r}"))
         return default
     text = str(value)
     if _formats.has_surrogates(text):
-        repairs.append((_formats.INVALID_UTF8, f"lone surrogate in {id_field!r} replaced with U+FFFD"))
+        repairs.append((_formats.INVALID_UTF8, f"lone surrogate in {id_field or DEFAULT_ID_FIELD!r} replaced with U+FFFD"))
         text = _formats.repair_surrogates(text)
     return text
 

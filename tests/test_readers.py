@@ -807,3 +807,21 @@ def test_arbitrary_jsonl_bytes_never_traceback(tmp_path: Path, lines: list[bytes
 def test_no_paths_is_fatal() -> None:
     with pytest.raises(InputError, match="no input paths given"):
         read_documents([])
+
+
+def test_implicit_id_field_uses_id_when_present_without_counting_absence(tmp_path):
+    path = tmp_path / "ids.jsonl"
+    path.write_text('{"id": "a1", "text": "x"}\n{"text": "y"}\n{"id": 7, "text": "z"}\n', encoding="utf-8")
+    report = ReadReport()
+    docs = list(read_documents([str(path)], ReaderOptions(), report))
+    assert [d.id for d in docs] == ["a1", f"{path}:2", "7"]
+    assert report.repaired_by_reason == {}
+
+
+def test_explicit_id_field_counts_missing_ids(tmp_path):
+    path = tmp_path / "ids.jsonl"
+    path.write_text('{"key": "a1", "text": "x"}\n{"id": "b", "text": "y"}\n', encoding="utf-8")
+    report = ReadReport()
+    docs = list(read_documents([str(path)], ReaderOptions(id_field="key"), report))
+    assert [d.id for d in docs] == ["a1", f"{path}:2"]
+    assert report.repaired_by_reason == {"missing_id": 1}
