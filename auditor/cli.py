@@ -112,7 +112,7 @@ def cli() -> None:
 
     \b
     Example:
-      auditor fingerprint sample_data/ --out fingerprint.parquet
+      auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
 
 

@@ -28,7 +28,7 @@ def test_version_and_help():
     assert result.output == f"auditor, version {__version__}\n"
     result = run(["--help"])
     assert result.exit_code == 0
-    assert "auditor fingerprint sample_data/ --out fingerprint.parquet" in result.output
+    assert "auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet" in result.output
     result = run(["fingerprint", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
