@@ -18,7 +18,7 @@ def test_control_characters_removed_but_text_kept():
 
 
 def test_count_invisible():
-    assert count_invisible("a\u200bb\u200dc\ufeff\x00") == 4
+    assert count_invisible("a\u200bb\u200dc\ufeff\x00") == 3  # ZWJ (\u200d) is removed, not counted
     assert count_invisible("plain text") == 0
 
 
@@ -33,3 +33,22 @@ def test_no_leading_trailing_or_double_space(text):
     out = normalize(text)
     assert out == out.strip()
     assert "  " not in out
+
+
+def test_invisible_character_inside_a_combining_sequence_is_invisible():
+    # A zero-width space between "e" and a combining accent must not stop NFKC
+    # from composing them: the text must normalize like the clean one.
+    assert normalize("cafe\u200b\u0301") == normalize("caf\u00e9") == "caf\u00e9"
+
+
+def test_tag_characters_and_other_fillers_are_removed_and_counted():
+    text = "hello\U000e0041world\u034fx\u3164y\u061cz"
+    assert normalize(text) == "helloworldxyz"
+    assert count_invisible(text) == 4
+
+
+def test_joiners_and_variation_selectors_removed_but_not_counted_as_evasion():
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # ZWNJ is part of the spelling
+    assert count_invisible(persian) == 0
+    assert count_invisible("\u2764\ufe0f") == 0
+    assert "\u200c" not in normalize(persian)
