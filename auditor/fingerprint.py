@@ -29,7 +29,7 @@ from auditor import __version__
 from auditor.atomic import atomic_path, scratch_path
 from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
-from auditor.features.stats import FEATURE_NAMES, compute_stats
+from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
 from auditor.errors import InputError
 from auditor.features.tokens import tokenize_batch
 from auditor.normalize import count_invisible, normalize
@@ -66,8 +66,8 @@ class FingerprintOptions:
             raise ValueError(f"num_perm must be between 1 and 1024, got {self.num_perm}")
         if not 0.0 < self.dup_threshold <= 1.0:
             raise ValueError(f"dup_threshold must be in (0, 1], got {self.dup_threshold}")
-        if self.batch_docs < 1 or self.batch_chars < 1:
-            raise ValueError("batch sizes must be positive")
+        if not 1 <= self.batch_docs <= MAX_BATCH_DOCS or self.batch_chars < 1:
+            raise ValueError(f"batch_docs must be in 1..{MAX_BATCH_DOCS} and batch_chars positive")
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,23 @@ def test_features_invariant_to_formatting(text, data):
     a, b = features_of([text]), features_of([relaid])
     for name in FEATURE_NAMES:
         assert a[name][0] == b[name][0], name
+
+
+def test_words_longer_than_4095_characters_are_measured_exactly():
+    long_word = "w" * 5000
+    text = f"{long_word} x {long_word} x {long_word}"
+    got = {k: v[0] for k, v in features_of([text]).items()}
+    expected = reference_features(normalize(text))
+    for name in ("top_2gram_char_frac", "top_3gram_char_frac", "top_4gram_char_frac", "dup_5gram_char_frac"):
+        assert got[name] == pytest.approx(expected[name]), name
+    # Overlapping occurrences count each time (Gopher's definition), so this can exceed 1.
+    assert got["top_3gram_char_frac"] == pytest.approx(2 * 10001 / 15002)
+
+
+def test_largest_batch_matches_reference():
+    texts = [f"doc {i} says {i % 7} and {i % 7} again." for i in range(4096)]
+    got = features_of(texts)
+    for i in (0, 1234, 4095):
+        expected = reference_features(normalize(texts[i]))
+        for name in FEATURE_NAMES:
+            assert got[name][i] == pytest.approx(expected[name], rel=1e-9, abs=1e-9), name

@@ -137,32 +137,30 @@ def _character_stats(texts: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 _ZLIB_LEVEL = 1  # level 1: 2.5x faster than 9 on 2 KB texts, same redundancy signal
-_CHAR_BITS = 12  # n-gram character length packed into keys (capped at 4095)
+
+
+MAX_BATCH_DOCS = 4096
 
 
 class _KeyPacker:
-    """Packs (document, n-gram hash[, character length]) into one uint64 sort key.
+    """Packs (document, n-gram hash) into one uint64 sort key.
 
     The document index sits in the high bits, so sorting the keys groups them
     by document, and within a document equal n-grams become adjacent runs:
     one SIMD ``np.sort`` replaces a hash table. The hash keeps
-    ``64 - doc_bits - char_bits`` bits (>= 40 for batches up to 4096
-    documents); two distinct n-grams of one document collide with
-    probability about ``pairs / 2**40``, negligible for text.
+    ``64 - doc_bits`` >= 52 bits; two distinct n-grams of one document
+    collide with probability about ``pairs / 2**52``, negligible for text.
     """
 
     def __init__(self, n_docs: int):
-        self.doc_bits = max(1, int(n_docs).bit_length())
-        if self.doc_bits > 12:
-            raise ValueError("batches are limited to 4095 documents")
+        if n_docs > MAX_BATCH_DOCS:
+            raise ValueError(f"batches are limited to {MAX_BATCH_DOCS} documents, got {n_docs}")
+        self.doc_bits = max(1, int(n_docs - 1).bit_length())
         self.doc_shift = np.uint64(64 - self.doc_bits)
 
-    def pack(self, doc: np.ndarray, hashes: np.ndarray, chars: np.ndarray | None = None) -> np.ndarray:
-        low_bits = _CHAR_BITS if chars is not None else 0
-        keys = (hashes >> np.uint64(self.doc_bits + low_bits)) << np.uint64(low_bits)
+    def pack(self, doc: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        keys = hashes >> np.uint64(self.doc_bits)
         keys |= doc.astype(np.uint64) << self.doc_shift
-        if chars is not None:
-            keys |= np.minimum(chars, (1 << _CHAR_BITS) - 1).astype(np.uint64)
         return keys
 
     def doc_of(self, keys: np.ndarray) -> np.ndarray:
@@ -204,14 +202,13 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
             rolling = rolling[:-1] * _NGRAM_MULT + tokens.word_hashes[n - 1 :]
         width = len(rolling)
         starts = positions[:width][positions[:width] + n <= doc_end[:width]]
-        chars = char_cum[starts + n] - char_cum[starts]
-        keys = packer.pack(tokens.doc[starts], rolling[starts], chars)
-        last = n == full_orders
-        order = np.argsort(keys) if last else None
-        sorted_keys = keys[order] if last else np.sort(keys)
+        keys = packer.pack(tokens.doc[starts], rolling[starts])
+        # Top n-gram shares and the repeated positions fed to order 5 need to
+        # map runs back to positions (argsort); plain counting needs only a sort.
+        order = np.argsort(keys) if n in TOP_NGRAM_ORDERS else None
+        sorted_keys = keys[order] if order is not None else np.sort(keys)
         run_starts, run_lengths = _runs(sorted_keys)
-        run_keys = sorted_keys[run_starts]
-        run_doc = packer.doc_of(run_keys)
+        run_doc = packer.doc_of(sorted_keys[run_starts])
         if n in DISTINCT_ORDERS:
             distinct = np.bincount(run_doc, minlength=n_docs)
             ngrams = np.bincount(tokens.doc[starts], minlength=n_docs)
@@ -221,11 +218,15 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
         if n in TOP_NGRAM_ORDERS:
             # Most frequent n-gram per document (ties: the longer one), as a
             # share of the document's word characters; 0 when nothing repeats.
-            run_chars = (run_keys & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)
-            best = _group_max((run_lengths << _CHAR_BITS) | run_chars, run_doc, n_docs)
-            count, best_chars = best >> _CHAR_BITS, best & ((1 << _CHAR_BITS) - 1)
+            first = starts[order[run_starts]]
+            run_chars = char_cum[first + n] - char_cum[first]
+            # Rank by count, then by length: count * (longest + 1) + length
+            # stays far below 2**63 for any batch that fits in memory.
+            scale = int(run_chars.max(initial=0)) + 1
+            best = _group_max(run_lengths * scale + run_chars, run_doc, n_docs)
+            count, best_chars = best // scale, best % scale
             stats[f"top_{n}gram_char_frac"] = _safe_div(np.where(count > 1, count * best_chars, 0), word_chars)
-        if last:
+        if n == full_orders:
             repeated_mask = np.zeros(len(starts), dtype=bool)
             repeated_mask[order] = np.repeat(run_lengths > 1, run_lengths)
             rep_positions, rep_rolling = starts[repeated_mask], rolling[starts][repeated_mask]
