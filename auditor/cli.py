@@ -9,6 +9,7 @@ configuration error (never Click's default 1); 3 a hook baseline was rewritten.
 from __future__ import annotations
 
 import functools
+import signal
 import json
 import sys
 import traceback
@@ -122,11 +123,12 @@ def cli() -> None:
 @reader_options
 @click.option("--num-perm", default=DEFAULT_NUM_PERM, show_default=True, type=click.IntRange(1, 1024),
               help="MinHash signature length.")
-@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="MinHash permutation seed.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="MinHash permutation seed.")
 @click.option("--dup-threshold", default=DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 1, min_open=True),
               help="Estimated Jaccard similarity (word 5-grams) at which documents are near-duplicates.")
 @click.option("--near-duplicates/--no-near-duplicates", default=True, show_default=True,
-              help="Cluster near-duplicates (memory grows ~1 KB per document).")
+              help="Cluster near-duplicates (the index holds about 4 KB per document).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
@@ -173,6 +175,27 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # Unwind (SystemExit is an exception) so context managers remove temporary files.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="auditor")
+    """Console-script entry point.
+
+    Ctrl-C and SIGTERM exit 130 / 143 after cleaning up temporary files; they
+    never exit 1, which means "threshold exceeded".
+    """
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = cli(prog_name="auditor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -6,8 +6,8 @@
 
 Memory stays bounded in corpus size: documents are processed in batches and
 written to a temporary Parquet file as they go; only the near-duplicate index
-(signatures and LSH tables, about 0.5 KB + 9 band keys per document) grows
-with the corpus. Cluster ids are known only at the end, so a second pass
+(signatures and datasketch LSH tables, about 4 KB per document as measured by
+``benchmarks/bench_fingerprint.py``) grows with the corpus. Cluster ids are known only at the end, so a second pass
 copies the temporary file into the output adding the ``dup_cluster`` column.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasketch import MinHashLSH
 
 from auditor import __version__
 from auditor.atomic import atomic_path, scratch_path
@@ -33,7 +34,7 @@ from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
 from auditor.errors import InputError
 from auditor.features.tokens import tokenize_batch
 from auditor.normalize import count_invisible, normalize
-from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
+from auditor.readers import Document, ReaderOptions, ReadReport, expand_inputs, read_documents
 
 SCHEMA = "auditor.fingerprint/1"
 METADATA_KEY = b"auditor"
@@ -66,6 +67,14 @@ class FingerprintOptions:
             raise ValueError(f"num_perm must be between 1 and 1024, got {self.num_perm}")
         if not 0.0 < self.dup_threshold <= 1.0:
             raise ValueError(f"dup_threshold must be in (0, 1], got {self.dup_threshold}")
+        if self.near_duplicates:
+            try:  # datasketch refuses banding it cannot do with this many permutations
+                MinHashLSH(threshold=self.dup_threshold, num_perm=self.num_perm)
+            except ValueError as err:
+                raise ValueError(
+                    f"near-duplicate threshold {self.dup_threshold} cannot be indexed with {self.num_perm} MinHash "
+                    f"permutations ({err}): lower --dup-threshold or raise --num-perm"
+                ) from None
         if not 1 <= self.batch_docs <= MAX_BATCH_DOCS or self.batch_chars < 1:
             raise ValueError(f"batch_docs must be in 1..{MAX_BATCH_DOCS} and batch_chars positive")
 
@@ -209,6 +218,11 @@ def fingerprint(
         result = auditor.fingerprint(["corpus/"], out="fp.parquet")
         print(result.summary["near_duplicates"]["clusters"])
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [os.fspath(paths)]
+    paths = [os.fspath(p) for p in paths]
+    if out is not None:
+        _refuse_output_among_inputs(Path(out), paths, options.reader.format)
     report = ReadReport()
     start = time.perf_counter()
     index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
@@ -261,6 +275,13 @@ def fingerprint(
                 )
                 done += record_batch.num_rows
     return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes)
+
+
+def _refuse_output_among_inputs(out: Path, paths: Sequence[str], fmt: str) -> None:
+    target = out.resolve()
+    for path, _ in expand_inputs(paths, fmt):
+        if path != "-" and Path(path).resolve() == target:
+            raise InputError(f"--out {out} is also one of the inputs: choose an output path outside the corpus")
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, object]:
