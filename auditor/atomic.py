@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @contextlib.contextmanager
@@ -31,13 +26,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"output directory {directory} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # Created with mode 0666 so the umask applies, as for a plain open()
+    # (mkstemp would force 0600); O_EXCL makes the random name ours alone.
+    tmp = directory / f".{target.name}.tmp-{secrets.token_hex(8)}"
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield tmp
-        # mkstemp creates 0600; give the output the permissions a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

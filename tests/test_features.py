@@ -137,3 +137,15 @@ def test_largest_batch_matches_reference():
         expected = reference_features(normalize(texts[i]))
         for name in FEATURE_NAMES:
             assert got[name][i] == pytest.approx(expected[name], rel=1e-9, abs=1e-9), name
+
+
+def test_long_tokens_are_hashed_but_not_cached():
+    from auditor.features import tokens as tokens_module
+
+    blob = "b" * 10_000
+    batch = tokenize_batch([normalize(f"short {blob} words")])
+    assert blob not in tokens_module._word_hash_cache
+    assert "short" in tokens_module._word_hash_cache
+    from auditor.features.minhash import word_hash64
+
+    assert batch.word_hashes.tolist() == [word_hash64("short"), word_hash64(blob), word_hash64("words")]

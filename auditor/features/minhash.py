@@ -13,8 +13,10 @@ shingle's hash is a polynomial over its words' hashes, and permutation plus
 minimum run as uint32 numpy arithmetic over whole batches of documents.
 
 Scheme, recorded next to every stored signature (:func:`scheme_metadata`):
-- shingles: word 5-grams of the lower-cased normalized text (word regex
-  ``\\w+(?:'\\w+)*``); a document with 1-4 words is one shingle of all of them;
+- shingles: word 5-grams of the lower-cased normalized text (words as
+  :func:`auditor.features.tokens.split_words` defines them: runs of letters,
+  marks, digits and inner apostrophes); a document with 1-4 words is one
+  shingle of all of them;
   a document with no word has the empty-set signature (all ``2**32 - 1``).
 - word hash: first 8 bytes of BLAKE2b(word UTF-8), little-endian.
 - shingle hash: Horner polynomial of word hashes with multiplier

@@ -1,8 +1,8 @@
 """Per-document fingerprint statistics, computed over a batch at once.
 
 Every feature is defined on the normalized text (see :mod:`auditor.normalize`)
-and its lower-cased words (see :mod:`auditor.features.tokens`); the table in
-``docs/features.md`` documents each one. Conventions for degenerate documents
+and its lower-cased words (see :mod:`auditor.features.tokens`); the feature
+table in README.md documents each one. Conventions for degenerate documents
 (fewer words than an n-gram order, no sentence, no letter): ratios of nothing
 are 0, except ``distinct_n`` which is 1 (nothing repeats).
 """

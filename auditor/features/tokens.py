@@ -26,6 +26,7 @@ _SENTINEL = "\x00"
 # Plain str.replace per pattern is several times faster than one regex.
 _SENTENCE_ENDS = tuple(end + close + " " for end in ".!?" for close in ("", '"', "'", ")", "]"))
 _MAX_CACHED_WORDS = 100_000
+_MAX_CACHED_WORD_LENGTH = 64
 
 
 def _is_word_char(char: str) -> bool:
@@ -130,12 +131,15 @@ def _hash_words(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hash and length of every token, computing each distinct word once."""
     codes, uniques = pd.factorize(np.array(tokens, dtype=object), sort=False)
     cache = _word_hash_cache
-    new = [w for w in uniques if w not in cache]
-    if len(cache) + len(new) > _MAX_CACHED_WORDS:
-        cache.clear()  # bounded memory; hashes are recomputed, never different
-        new = list(uniques)
-    cache.update(zip(new, map(word_hash64, new)))
-    unique_hashes = np.fromiter(map(cache.__getitem__, uniques), dtype=np.uint64, count=len(uniques))
+    fresh = {w: word_hash64(w) for w in uniques if w not in cache}
+    # Only ordinary words are cached (long tokens such as base64 blobs would
+    # make a count-bounded cache unbounded in bytes); the cache is cleared when
+    # full: hashes are recomputed, never different.
+    cacheable = {w: h for w, h in fresh.items() if len(w) <= _MAX_CACHED_WORD_LENGTH}
+    if len(cache) + len(cacheable) > _MAX_CACHED_WORDS:
+        cache.clear()
+    cache.update(cacheable)
+    unique_hashes = np.fromiter((fresh[w] if w in fresh else cache[w] for w in uniques), dtype=np.uint64, count=len(uniques))
     unique_lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
     return unique_hashes[codes], unique_lengths[codes]
 
