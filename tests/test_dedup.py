@@ -89,3 +89,18 @@ def test_many_exact_copies_form_one_cluster():
     labels = cluster(texts)
     assert (labels[:301] == 0).all()
     assert (labels[301:] == -1).all()
+
+
+def test_bucket_of_many_distinct_near_copies_is_one_cluster():
+    # 600 signatures, each one slot away from a base: more than two 256-row
+    # comparison blocks, all near-duplicates of each other.
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2**32, size=128, dtype=np.uint32)
+    sigs = np.tile(base, (600, 1))
+    sigs[np.arange(600), rng.integers(0, 128, size=600)] = rng.integers(0, 2**32, size=600, dtype=np.uint32)
+    unrelated = rng.integers(0, 2**32, size=(3, 128), dtype=np.uint32)
+    index = NearDuplicateIndex()
+    index.add(np.vstack([sigs, unrelated]))
+    labels = index.clusters()
+    assert (labels[:600] == 0).all()
+    assert (labels[600:] == -1).all()

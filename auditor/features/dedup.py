@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 from datasketch import MinHashLSH
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY_HASH, lean_minhash
 
@@ -77,22 +79,42 @@ class NearDuplicateIndex:
 
     def _verify_group(self, rows: np.ndarray) -> None:
         rows.sort()
+        if len({self._find(int(r)) for r in rows}) == 1 and int(rows[0]) in self._parent:
+            return  # already one cluster (the same bucket seen in another band)
         need = int(np.ceil(self.threshold * self.num_perm - 1e-9))
         sigs = self._signatures[rows]
         # Identical signatures (exact copies, often many) are joined without
         # pairwise work; only distinct signatures are compared with each other.
         distinct, first_index, inverse = np.unique(sigs, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
-        for i, rep in enumerate(first_index):
-            for row in rows[inverse == i].tolist():
-                if row != rows[rep]:
-                    self._union(int(rows[rep]), row)
-        for start in range(0, len(distinct), 256):  # bounded memory for huge buckets
-            block = distinct[start : start + 256]
-            agree = (block[:, None, :] == distinct[None, :, :]).sum(axis=2)
-            for i, j in zip(*np.nonzero(agree >= need)):
-                if start + i < j:
-                    self._union(int(rows[first_index[start + i]]), int(rows[first_index[j]]))
+        for member, group in zip(rows.tolist(), inverse.tolist()):
+            representative = int(rows[first_index[group]])
+            if member != representative:
+                self._union(representative, member)
+        # Pairwise comparison of distinct signatures in blocks of 256 x 256, so
+        # memory stays bounded; each block's matches are merged into component
+        # labels by scipy (in C), so Python does one union per signature, not
+        # one per matching pair. Time stays quadratic in distinct signatures
+        # per bucket (a bucket of thousands of templated near-copies).
+        n = len(distinct)
+        labels = np.arange(n)
+        block = 256
+        for i0 in range(0, n, block):
+            for j0 in range(i0, n, block):
+                agree = (distinct[i0 : i0 + block, None, :] == distinct[None, j0 : j0 + block, :]).sum(axis=2)
+                ii, jj = np.nonzero(agree >= need)
+                ii, jj = ii + i0, jj + j0
+                keep = ii < jj
+                if keep.any():
+                    src = np.concatenate([ii[keep], np.arange(n)])
+                    dst = np.concatenate([jj[keep], labels])
+                    graph = coo_matrix((np.ones(len(src), dtype=bool), (src, dst)), shape=(n, n))
+                    _, labels = connected_components(graph, directed=False)
+        first_of_label: dict[int, int] = {}
+        for k, label in enumerate(labels.tolist()):
+            representative = first_of_label.setdefault(label, k)
+            if representative != k:
+                self._union(int(rows[first_index[representative]]), int(rows[first_index[k]]))
 
     def _reserve(self, size: int) -> None:
         if size > len(self._signatures):
