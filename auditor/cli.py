@@ -44,11 +44,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         debug = kwargs.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except AuditorError as err:
-            if debug:
-                raise
-            _fail(str(err))
-        except (ValueError, OSError) as err:
+        except (AuditorError, ValueError, OSError) as err:
             if debug:
                 raise
             _fail(str(err))
@@ -189,10 +185,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         code = cli(prog_name="auditor", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as err:

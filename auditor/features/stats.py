@@ -41,6 +41,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "uppercase_ratio",
 )
 
+_ZLIB_LEVEL = 1  # level 1: 2.5x faster than 9 on 2 KB texts, same redundancy signal
+
 # Bit flags of the per-character class table.
 _UPPER, _LETTER, _DIGIT, _PUNCT = 1, 2, 4, 8
 _DOC_KEY_MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -129,14 +131,14 @@ def _character_stats(texts: Sequence[str]) -> dict[str, np.ndarray]:
         run_starts, pair_counts = _runs(sorted_keys)
         pair_doc = sorted_keys[run_starts] // width
     stats["char_entropy"] = _entropy_from_counts(pair_counts, pair_doc, n_docs)
+    encoded = [t.encode("utf-8") for t in texts]
     stats["compression_ratio"] = _safe_div(
-        np.array([len(zlib.compress(b, _ZLIB_LEVEL)) for b in (t.encode("utf-8") for t in texts)], dtype=np.float64),
-        np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.float64, count=n_docs),
+        np.fromiter((len(zlib.compress(b, _ZLIB_LEVEL)) for b in encoded), dtype=np.float64, count=n_docs),
+        np.fromiter(map(len, encoded), dtype=np.float64, count=n_docs),
     )
     return stats
 
 
-_ZLIB_LEVEL = 1  # level 1: 2.5x faster than 9 on 2 KB texts, same redundancy signal
 
 
 MAX_BATCH_DOCS = 4096
@@ -173,6 +175,13 @@ def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
     return starts, np.diff(starts, append=len(sorted_keys))
+
+
+def _repeated(order: np.ndarray, run_lengths: np.ndarray) -> np.ndarray:
+    """Per original position: does its key occur more than once? (``order`` sorted the keys.)"""
+    mask = np.zeros(len(order), dtype=bool)
+    mask[order] = np.repeat(run_lengths > 1, run_lengths)
+    return mask
 
 
 def _group_max(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -227,8 +236,7 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
             count, best_chars = best // scale, best % scale
             stats[f"top_{n}gram_char_frac"] = _safe_div(np.where(count > 1, count * best_chars, 0), word_chars)
         if n == full_orders:
-            repeated_mask = np.zeros(len(starts), dtype=bool)
-            repeated_mask[order] = np.repeat(run_lengths > 1, run_lengths)
+            repeated_mask = _repeated(order, run_lengths)
             rep_positions, rep_rolling = starts[repeated_mask], rolling[starts][repeated_mask]
 
     # Orders 5-10: a repeated n-gram at i contains repeated (n-1)-grams at i
@@ -244,9 +252,8 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
         cand_rolling = rep_rolling[has_next] * _NGRAM_MULT + tokens.word_hashes[cand + n - 1]
         keys = packer.pack(tokens.doc[cand], cand_rolling)
         order = np.argsort(keys)
-        run_starts, run_lengths = _runs(keys[order])
-        repeated_mask = np.zeros(len(cand), dtype=bool)
-        repeated_mask[order] = np.repeat(run_lengths > 1, run_lengths)
+        _, run_lengths = _runs(keys[order])
+        repeated_mask = _repeated(order, run_lengths)
         rep_positions, rep_rolling = cand[repeated_mask], cand_rolling[repeated_mask]
         # Characters covered by the union of the repeated n-grams' spans, each
         # counted once (Rae et al. 2021, Gopher, appendix A). All spans have
