@@ -43,6 +43,10 @@ _BENIGN_RANGES = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 
 _SUSPICIOUS_RE = re.compile("[" + re.escape(_SUSPICIOUS + _CONTROLS) + _SUSPICIOUS_RANGES + "]")
 _REMOVE_RE = re.compile("[" + re.escape(_SUSPICIOUS + _BENIGN + _CONTROLS) + _SUSPICIOUS_RANGES + _BENIGN_RANGES + "]")
+_SURROGATES_RE = re.compile("[\ud800-\udfff]")
+# For ASCII text only the C0 controls and DEL can be removable; bytes.translate
+# deletes them an order of magnitude faster than the regex.
+_ASCII_REMOVABLE = bytes(ord(c) for c in _CONTROLS if c < "\x80")
 _SINGLE_QUOTES_RE = re.compile("[\u2018\u2019\u201a\u201b\u2032\u2035\u02bc]")
 _DOUBLE_QUOTES_RE = re.compile("[\u201c\u201d\u201e\u201f\u00ab\u00bb]")
 
@@ -55,10 +59,15 @@ def normalize(text: str) -> str:
     repeated spaces, typographic vs ASCII quotes, invisible characters) to the
     same string.
     """
+    if text.isascii():
+        return " ".join(text.encode("ascii").translate(None, _ASCII_REMOVABLE).decode("ascii").split())
     # Removal runs first: an invisible character between a letter and a
     # combining accent would otherwise stop NFKC from composing them.
     text = _REMOVE_RE.sub("", text)
     if not text.isascii():
+        # Lone surrogates (e.g. from JSON "\ud800") cannot be encoded: they
+        # become U+FFFD, as the readers do, so library callers get the same.
+        text = _SURROGATES_RE.sub("\ufffd", text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
             text = _REMOVE_RE.sub("", text)  # NFKC can map a character onto a removable one
@@ -75,4 +84,6 @@ def count_invisible(text: str) -> int:
     Joiners and variation selectors, which real scripts and emoji need, are
     removed by :func:`normalize` but not counted.
     """
+    if text.isascii():
+        return len(text) - len(text.encode("ascii").translate(None, _ASCII_REMOVABLE))
     return len(_SUSPICIOUS_RE.findall(text))

@@ -25,6 +25,29 @@ def test_tokenizer_words_and_sentences():
     assert sentences == [2, 7, 2]
 
 
+TOKEN_ALPHABET = st.sampled_from(list("aZ9 '.!?\")]-,") + ["\u00e9", "\u2014", "\u00ab", "\u2022", "\u0301", "\u4e2d", "\u00a0", "'t", ". ", "\u00c9"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(TOKEN_ALPHABET, max_size=40).map("".join), min_size=1, max_size=6))
+def test_batch_tokenizer_agrees_with_the_scalar_definition(raw_texts):
+    from auditor.features.minhash import word_hash64
+
+    normalized = [normalize(t) for t in raw_texts]
+    batch = tokenize_batch(normalized)
+    for i, text in enumerate(normalized):
+        words, sentences = split_words(text)
+        lo, hi = batch.offsets[i], batch.offsets[i + 1]
+        assert batch.word_hashes[lo:hi].tolist() == [word_hash64(w) for w in words], text
+        assert batch.word_lengths[lo:hi].tolist() == [len(w) for w in words]
+        assert batch.sentence_lengths[batch.sentence_offsets[i] : batch.sentence_offsets[i + 1]].tolist() == sentences
+
+
+def test_sentence_ends_are_found_in_one_pass():
+    # ".)" then ". ": the closing bracket does not end a second sentence.
+    assert split_words("a.). b. c!\" d? e")[1] == [1, 1, 1, 1, 1]
+
+
 def test_hand_computed_values():
     text = "the cat sat. the cat sat. the cat ran!"
     f = {k: v[0] for k, v in features_of([text]).items()}

@@ -52,3 +52,15 @@ def test_joiners_and_variation_selectors_removed_but_not_counted_as_evasion():
     assert count_invisible(persian) == 0
     assert count_invisible("\u2764\ufe0f") == 0
     assert "\u200c" not in normalize(persian)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_agrees_with_the_general_path(text):
+    from auditor.normalize import _REMOVE_RE, _SUSPICIOUS_RE
+
+    assert normalize(text) == " ".join(_REMOVE_RE.sub("", text).split())
+    assert count_invisible(text) == len(_SUSPICIOUS_RE.findall(text))
+
+
+def test_lone_surrogates_become_replacement_characters():
+    assert normalize("a\ud800b \udfff") == "a\ufffdb \ufffd"

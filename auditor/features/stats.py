@@ -100,45 +100,49 @@ def _entropy_from_counts(counts: np.ndarray, group: np.ndarray, n_groups: int) -
 def _character_stats(texts: Sequence[str]) -> dict[str, np.ndarray]:
     n_docs = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_docs)
-    offsets = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    codepoints = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    classes = _char_classes(codepoints)
-    letters = segment_sums((classes & _LETTER) > 0, offsets)
-    stats = {
-        "chars": lengths.astype(np.float64),
-        "punctuation_ratio": _safe_div(segment_sums((classes & _PUNCT) > 0, offsets), lengths),
-        "digit_ratio": _safe_div(segment_sums((classes & _DIGIT) > 0, offsets), lengths),
-        "uppercase_ratio": _safe_div(segment_sums((classes & _UPPER) > 0, offsets), letters),
-    }
-    # Character entropy: count (document, character) pairs. ASCII characters
-    # keep their code point as id; the batch's few other characters get ids
-    # after 128, which keeps the (document x id) count table small.
-    doc_of_char = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    ids = codepoints.astype(np.int64)
-    non_ascii = ids >= 128
-    if non_ascii.any():
-        _, inverse = np.unique(ids[non_ascii], return_inverse=True)
-        ids[non_ascii] = 128 + inverse
-    width = int(ids.max(initial=0)) + 1
-    keys = doc_of_char * width + ids
+    joined = "".join(texts)
+    # Every character gets a small id: ASCII keeps its code point, the batch's
+    # few other characters get ids after 128, so a (document x id) count grid
+    # stays small. One pass over the characters fills the grid; entropy and
+    # the class ratios are then computed from the grid, not from the text.
+    if joined.isascii():
+        ids = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).astype(np.intp)
+        id_classes = _bmp_classes()[:128]
+    else:
+        codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ids = codepoints.astype(np.intp)
+        non_ascii = ids >= 128
+        others, inverse = np.unique(codepoints[non_ascii], return_inverse=True)
+        ids[non_ascii] = 128 + inverse.reshape(-1)
+        id_classes = np.concatenate([_bmp_classes()[:128], _char_classes(others)])
+    width = len(id_classes)
+    keys = np.repeat(np.arange(n_docs, dtype=np.intp) * width, lengths) + ids
     if n_docs * width <= 1 << 23:
         grid = np.bincount(keys, minlength=n_docs * width)
         pair_counts = grid[grid > 0]
-        pair_doc = np.flatnonzero(grid) // width
+        pair_key = np.flatnonzero(grid)
     else:  # a batch with very many distinct characters (e.g. CJK): sort instead
         sorted_keys = np.sort(keys)
         run_starts, pair_counts = _runs(sorted_keys)
-        pair_doc = sorted_keys[run_starts] // width
-    stats["char_entropy"] = _entropy_from_counts(pair_counts, pair_doc, n_docs)
-    encoded = [t.encode("utf-8") for t in texts]
+        pair_key = sorted_keys[run_starts]
+    pair_doc, pair_class = pair_key // width, id_classes[pair_key % width]
+
+    def count(flag: int) -> np.ndarray:
+        return np.bincount(pair_doc, weights=pair_counts * ((pair_class & flag) > 0), minlength=n_docs)
+
+    stats = {
+        "chars": lengths.astype(np.float64),
+        "punctuation_ratio": _safe_div(count(_PUNCT), lengths),
+        "digit_ratio": _safe_div(count(_DIGIT), lengths),
+        "uppercase_ratio": _safe_div(count(_UPPER), count(_LETTER)),
+        "char_entropy": _entropy_from_counts(pair_counts, pair_doc, n_docs),
+    }
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
     stats["compression_ratio"] = _safe_div(
         np.fromiter((len(zlib.compress(b, _ZLIB_LEVEL)) for b in encoded), dtype=np.float64, count=n_docs),
         np.fromiter(map(len, encoded), dtype=np.float64, count=n_docs),
     )
     return stats
-
-
 
 
 MAX_BATCH_DOCS = 4096
@@ -149,20 +153,25 @@ class _KeyPacker:
 
     The document index sits in the high bits, so sorting the keys groups them
     by document, and within a document equal n-grams become adjacent runs:
-    one SIMD ``np.sort`` replaces a hash table. The hash keeps
-    ``64 - doc_bits`` >= 52 bits; two distinct n-grams of one document
-    collide with probability about ``pairs / 2**52``, negligible for text.
+    one SIMD ``np.sort`` replaces a hash table. One document slot past the
+    last is reserved for :attr:`invalid` (n-grams that would cross a document
+    end), which therefore sorts after every real key. The hash keeps
+    ``64 - doc_bits`` >= 51 bits; two distinct n-grams of one document
+    collide with probability about ``pairs / 2**51``, negligible for text.
     """
 
-    def __init__(self, n_docs: int):
-        if n_docs > MAX_BATCH_DOCS:
-            raise ValueError(f"batches are limited to {MAX_BATCH_DOCS} documents, got {n_docs}")
-        self.doc_bits = max(1, int(n_docs - 1).bit_length())
-        self.doc_shift = np.uint64(64 - self.doc_bits)
+    def __init__(self, tokens: TokenBatch):
+        if tokens.n_docs > MAX_BATCH_DOCS:
+            raise ValueError(f"batches are limited to {MAX_BATCH_DOCS} documents, got {tokens.n_docs}")
+        self.doc_bits = np.uint64(max(1, tokens.n_docs.bit_length()))
+        self.doc_shift = np.uint64(64) - self.doc_bits
+        self.doc_key = tokens.doc.astype(np.uint64) << self.doc_shift  # per token
+        self.invalid = np.uint64(tokens.n_docs) << self.doc_shift
 
-    def pack(self, doc: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-        keys = hashes >> np.uint64(self.doc_bits)
-        keys |= doc.astype(np.uint64) << self.doc_shift
+    def pack(self, token_index: np.ndarray | slice, hashes: np.ndarray) -> np.ndarray:
+        """Keys of the n-grams starting at ``token_index`` with these hashes."""
+        keys = hashes >> self.doc_bits
+        keys |= self.doc_key[token_index]
         return keys
 
     def doc_of(self, keys: np.ndarray) -> np.ndarray:
@@ -195,39 +204,44 @@ def _group_max(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndar
 
 def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
     n_docs, n_tokens = tokens.n_docs, len(tokens.doc)
-    packer = _KeyPacker(n_docs)
+    packer = _KeyPacker(tokens)
     positions = np.arange(n_tokens, dtype=np.int64)
     doc_end = tokens.offsets[1:][tokens.doc]  # one past each token's document end
+    tokens_left = doc_end - positions
+    counts = tokens.counts
     word_chars = segment_sums(tokens.word_lengths, tokens.offsets)
     char_cum = np.zeros(n_tokens + 1, dtype=np.int64)
     np.cumsum(tokens.word_lengths, out=char_cum[1:])
     stats: dict[str, np.ndarray] = {}
 
     # Orders 1-4: every n-gram is counted (distinct-n, word entropy, top n-gram).
+    # Keys are indexed by start position; an n-gram crossing a document end
+    # gets the invalid key, which sorts last and is cut off after sorting.
     full_orders = max(max(DISTINCT_ORDERS), max(TOP_NGRAM_ORDERS))
     rolling = tokens.word_hashes.copy()  # hash of the n-gram starting at each token
     for n in range(1, full_orders + 1):
         if n > 1:
             rolling = rolling[:-1] * _NGRAM_MULT + tokens.word_hashes[n - 1 :]
         width = len(rolling)
-        starts = positions[:width][positions[:width] + n <= doc_end[:width]]
-        keys = packer.pack(tokens.doc[starts], rolling[starts])
+        keys = packer.pack(slice(0, width), rolling)
+        crossing = tokens_left[:width] < n
+        keys[crossing] = packer.invalid
+        n_valid = width - int(np.count_nonzero(crossing))
         # Top n-gram shares and the repeated positions fed to order 5 need to
         # map runs back to positions (argsort); plain counting needs only a sort.
-        order = np.argsort(keys) if n in TOP_NGRAM_ORDERS else None
-        sorted_keys = keys[order] if order is not None else np.sort(keys)
+        order = np.argsort(keys)[:n_valid] if n in TOP_NGRAM_ORDERS else None
+        sorted_keys = keys[order] if order is not None else np.sort(keys)[:n_valid]
         run_starts, run_lengths = _runs(sorted_keys)
         run_doc = packer.doc_of(sorted_keys[run_starts])
         if n in DISTINCT_ORDERS:
             distinct = np.bincount(run_doc, minlength=n_docs)
-            ngrams = np.bincount(tokens.doc[starts], minlength=n_docs)
-            stats[f"distinct_{n}"] = _safe_div(distinct, ngrams, empty=1.0)
+            stats[f"distinct_{n}"] = _safe_div(distinct, np.maximum(counts - (n - 1), 0), empty=1.0)
         if n == 1:
             stats["word_entropy"] = _entropy_from_counts(run_lengths, run_doc, n_docs)
         if n in TOP_NGRAM_ORDERS:
             # Most frequent n-gram per document (ties: the longer one), as a
             # share of the document's word characters; 0 when nothing repeats.
-            first = starts[order[run_starts]]
+            first = order[run_starts]
             run_chars = char_cum[first + n] - char_cum[first]
             # Rank by count, then by length: count * (longest + 1) + length
             # stays far below 2**63 for any batch that fits in memory.
@@ -236,8 +250,8 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
             count, best_chars = best // scale, best % scale
             stats[f"top_{n}gram_char_frac"] = _safe_div(np.where(count > 1, count * best_chars, 0), word_chars)
         if n == full_orders:
-            repeated_mask = _repeated(order, run_lengths)
-            rep_positions, rep_rolling = starts[repeated_mask], rolling[starts][repeated_mask]
+            rep_positions = np.sort(order[np.repeat(run_lengths > 1, run_lengths)])
+            rep_rolling = rolling[rep_positions]
 
     # Orders 5-10: a repeated n-gram at i contains repeated (n-1)-grams at i
     # and i+1, so only those positions are followed; for natural text they are
@@ -250,7 +264,7 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
         has_next &= rep_positions + n <= doc_end[rep_positions]
         cand = rep_positions[has_next]
         cand_rolling = rep_rolling[has_next] * _NGRAM_MULT + tokens.word_hashes[cand + n - 1]
-        keys = packer.pack(tokens.doc[cand], cand_rolling)
+        keys = packer.pack(cand, cand_rolling)
         order = np.argsort(keys)
         _, run_lengths = _runs(keys[order])
         repeated_mask = _repeated(order, run_lengths)
@@ -281,7 +295,7 @@ def _segmental_ttr(tokens: TokenBatch, positions: np.ndarray, packer: _KeyPacker
     kept = (full_segments == 0) | (segment < full_segments)
     # Mix the segment number into the hash so (segment, word) pairs are distinct keys.
     mixed = tokens.word_hashes[kept] ^ (segment[kept].astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
-    sorted_keys = np.sort(packer.pack(tokens.doc[kept], mixed))
+    sorted_keys = np.sort(packer.pack(kept, mixed))
     run_starts, _ = _runs(sorted_keys)
     distinct = np.bincount(packer.doc_of(sorted_keys[run_starts]), minlength=n_docs)
     return _safe_div(distinct, np.bincount(tokens.doc[kept], minlength=n_docs))

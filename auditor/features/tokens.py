@@ -8,12 +8,14 @@ loop per document.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditor.features.minhash import word_hash64
 
@@ -23,8 +25,10 @@ from auditor.features.minhash import word_hash64
 _SENTINEL = "\x00"
 # A sentence ends at ".", "!" or "?", optionally followed by one closing quote
 # or bracket, followed by a space (normalized text has single spaces only).
-# Plain str.replace per pattern is several times faster than one regex.
-_SENTENCE_ENDS = tuple(end + close + " " for end in ".!?" for close in ("", '"', "'", ")", "]"))
+# One left-to-right pass; RE2 (pyarrow) and Python's re find the same matches.
+_SENTENCE_END = r"[.!?][\"')\]]? "
+_SENTENCE_END_RE = re.compile(_SENTENCE_END)
+_SENTENCE_BREAK = " " + _SENTINEL + " "
 _MAX_CACHED_WORDS = 100_000
 _MAX_CACHED_WORD_LENGTH = 64
 
@@ -36,6 +40,7 @@ def _is_word_char(char: str) -> bool:
 # ASCII bytes that separate words become spaces; bytes >= 128 (parts of
 # non-ASCII characters) pass through and are handled per token below.
 _ASCII_SEPARATORS = bytes(i if i >= 128 or _is_word_char(chr(i)) else 32 for i in range(256))
+_ASCII_SEPARATOR_TABLE = np.frombuffer(_ASCII_SEPARATORS, dtype=np.uint8)
 
 
 class _SeparatorTable(dict):
@@ -87,23 +92,27 @@ class TokenBatch:
         return np.diff(self.offsets)
 
 
-def _raw_tokens(normalized: str) -> list[str]:
-    """Lower-cased words of one normalized text, with a sentinel after every sentence."""
+def _lowered(normalized: str) -> str:
+    """Lower-cased text with a sentence end appended (every document closes its last sentence)."""
     text = normalized.lower()
     if _SENTINEL in text:
         text = text.replace(_SENTINEL, " ")
-    for end in _SENTENCE_ENDS:
-        if end in text:
-            text = text.replace(end, " " + _SENTINEL + " ")
-    tokens = text.encode("utf-8").translate(_ASCII_SEPARATORS).decode("utf-8").split()
-    if not text.isascii():
-        # Only tokens with non-ASCII characters can still hold a separator
-        # (an em dash, a non-ASCII symbol); split those with the full table.
-        tokens = [part for token in tokens for part in (token.translate(_SEPARATORS).split() if not token.isascii() else (token,))]
-    if "'" in text:
-        tokens = [t for t in (w.strip("'") for w in tokens) if t]
-    tokens.append(_SENTINEL)
-    return tokens
+    return text + " " + _SENTINEL
+
+
+def _token_parts(token: str) -> list[str]:
+    """Words of one space-free raw token: split at non-ASCII separators, apostrophes stripped from edges."""
+    parts = token.translate(_SEPARATORS).split() if not token.isascii() else [token] if token else []
+    if "'" in token:
+        parts = [p for p in (w.strip("'") for w in parts) if p]
+    return parts
+
+
+def _raw_tokens(normalized: str) -> list[str]:
+    """Lower-cased words of one normalized text, with a sentinel after every sentence."""
+    text = _SENTENCE_END_RE.sub(_SENTENCE_BREAK, _lowered(normalized))
+    raw = text.encode("utf-8").translate(_ASCII_SEPARATORS).decode("utf-8").split(" ")
+    return [part for token in raw for part in _token_parts(token)]
 
 
 def split_words(normalized: str) -> tuple[list[str], list[int]]:
@@ -127,11 +136,10 @@ def split_words(normalized: str) -> tuple[list[str], list[int]]:
     return words, sentence_lengths
 
 
-def _hash_words(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit hash and length of every token, computing each distinct word once."""
-    codes, uniques = pd.factorize(np.array(tokens, dtype=object), sort=False)
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """64-bit hash of every word (distinct words), through a bounded cache."""
     cache = _word_hash_cache
-    fresh = {w: word_hash64(w) for w in uniques if w not in cache}
+    fresh = {w: word_hash64(w) for w in words if w not in cache}
     # Only ordinary words are cached (long tokens such as base64 blobs would
     # make a count-bounded cache unbounded in bytes); the cache is cleared when
     # full: hashes are recomputed, never different.
@@ -139,21 +147,49 @@ def _hash_words(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(cache) + len(cacheable) > _MAX_CACHED_WORDS:
         cache.clear()
     cache.update(cacheable)
-    unique_hashes = np.fromiter((fresh[w] if w in fresh else cache[w] for w in uniques), dtype=np.uint64, count=len(uniques))
-    unique_lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
-    return unique_hashes[codes], unique_lengths[codes]
+    return np.fromiter((fresh[w] if w in fresh else cache[w] for w in words), dtype=np.uint64, count=len(words))
+
+
+def _flat_tokens(normalized_texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hash, character length and count per document of every token (sentinels included).
+
+    pyarrow splits the prepared texts at spaces and dictionary-encodes the raw
+    tokens in C++, so Python touches each *distinct* raw token once; a raw
+    token that holds several words (non-ASCII separators) or none (empty,
+    apostrophes only) is expanded with numpy.
+    """
+    # The same steps as _raw_tokens, over the whole batch: sentence ends by
+    # RE2, ASCII separators to spaces by a numpy lookup on the bytes.
+    lowered = pa.array([_lowered(t).encode("utf-8") for t in normalized_texts], pa.large_binary())
+    marked = pc.replace_substring_regex(lowered, _SENTENCE_END, _SENTENCE_BREAK)
+    _, offsets, data = marked.buffers()
+    translated = _ASCII_SEPARATOR_TABLE[np.frombuffer(data, dtype=np.uint8)]
+    prepared = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(marked), [None, offsets, pa.py_buffer(translated)], 0, marked.offset)
+    lists = pc.split_pattern(prepared, " ")
+    encoded = pc.dictionary_encode(lists.flatten())
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    raw_per_doc = np.diff(lists.offsets.to_numpy())
+    parts = [_token_parts(token.decode("utf-8")) for token in encoded.dictionary.to_pylist()]
+    words = [w for p in parts for w in p]
+    part_hashes = _word_hashes(words)
+    part_lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    n_parts = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    if (n_parts == 1).all():  # the common case: every raw token is one word
+        return part_hashes[codes], part_lengths[codes], raw_per_doc
+    part_start = _offsets(n_parts)[:-1]
+    per_token = n_parts[codes]
+    # Output position j comes from raw token t = repeat(...)[j] and is its
+    # (j - first output position of t)-th part.
+    source = np.repeat(np.arange(len(codes)), per_token)
+    rank = np.arange(len(source)) - np.repeat(_offsets(per_token)[:-1], per_token)
+    index = part_start[codes[source]] + rank
+    return part_hashes[index], part_lengths[index], segment_sums(per_token, _offsets(raw_per_doc))
 
 
 def tokenize_batch(normalized_texts: Sequence[str]) -> TokenBatch:
     """Tokenize a batch of normalized texts into a :class:`TokenBatch`."""
     n_docs = len(normalized_texts)
-    flat: list[str] = []
-    raw_counts = np.zeros(n_docs, dtype=np.int64)
-    for i, text in enumerate(normalized_texts):
-        tokens = _raw_tokens(text)
-        flat.extend(tokens)
-        raw_counts[i] = len(tokens)
-    hashes, lengths = _hash_words(flat)
+    hashes, lengths, raw_counts = _flat_tokens(normalized_texts)
     is_end = hashes == _SENTINEL_HASH
     ends = np.flatnonzero(is_end)
     # Every document's token list ends with a sentinel, so the words of a
