@@ -4,8 +4,9 @@ import random
 
 import numpy as np
 import pytest
+from datasketch import MinHashLSH
 
-from auditor.features import minhash
+from auditor.features import dedup, minhash
 from auditor.features.dedup import NearDuplicateIndex, cluster_summary
 from auditor.features.tokens import tokenize_batch
 from auditor.normalize import normalize
@@ -104,3 +105,125 @@ def test_bucket_of_many_distinct_near_copies_is_one_cluster():
     labels = index.clusters()
     assert (labels[:600] == 0).all()
     assert (labels[600:] == -1).all()
+
+
+# --- The numpy banded index against datasketch's MinHashLSH -------------------
+
+
+def planted_corpus(seed=11):
+    """~300 texts: originals, copies edited at various rates (similarities on both
+    sides of the thresholds), exact copies, empty and very short texts."""
+    rng = random.Random(seed)
+    originals = [random_text(rng, 200) for _ in range(120)]
+    texts = list(originals)
+    for i, rate in enumerate([0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2] * 18):
+        words = originals[i % 60].split()
+        texts.append(" ".join(w if rng.random() > rate else "EDIT" for w in words))
+    texts += [originals[3]] * 5 + [originals[70]] * 2 + ["", "!!!", "", "one two", "one two"]
+    return texts
+
+
+def datasketch_lsh(sigs, threshold, num_perm):
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    nonempty = [i for i, s in enumerate(sigs) if not (s == minhash.EMPTY_HASH).all()]
+    for i in nonempty:
+        lsh.insert(i, minhash.lean_minhash(sigs[i]))
+    return lsh, nonempty
+
+
+def reference_labels(sigs, threshold, num_perm):
+    """The clustering rule, from MinHashLSH queries: every candidate pair with >= need
+    equal slots is an edge; labels are components with an edge, numbered by first row."""
+    lsh, nonempty = datasketch_lsh(sigs, threshold, num_perm)
+    need = int(np.ceil(threshold * num_perm - 1e-9))
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for i in nonempty:
+        for j in lsh.query(minhash.lean_minhash(sigs[i])):
+            if i < j and (sigs[i] == sigs[j]).sum() >= need:
+                a, b = find(i), find(j)
+                parent[max(a, b)] = min(a, b)
+    labels = np.full(len(sigs), -1, dtype=np.int64)
+    roots = sorted({find(x) for x in parent})
+    for x in parent:
+        labels[x] = roots.index(find(x))
+    return labels
+
+
+@pytest.mark.parametrize("threshold,num_perm", [(0.8, 128), (0.5, 128), (0.7, 64)])
+def test_buckets_pairs_and_labels_match_datasketch_minhashlsh(threshold, num_perm):
+    texts = planted_corpus()
+    normalized = [normalize(t) for t in texts]
+    tokens = tokenize_batch(normalized)
+    sigs = minhash.signatures(*minhash.shingle_hashes(tokens.word_hashes, tokens.offsets), num_perm)
+    index = NearDuplicateIndex(threshold=threshold, num_perm=num_perm)
+    for b in range(0, len(sigs), 64):
+        index.add(sigs[b : b + 64])
+    lsh, nonempty = datasketch_lsh(sigs, threshold, num_perm)
+    assert index.bands == (lsh.b, lsh.r)
+
+    # Buckets, band by band: the same sets of documents.
+    ours = {(band, frozenset(rows.tolist())) for band, rows in index.buckets()}
+    theirs = {
+        (band, frozenset(table.get(key)))
+        for band, table in enumerate(lsh.hashtables)
+        for key in table.keys()
+        if len(table.get(key)) > 1
+    }
+    assert ours == theirs
+    # Candidate pairs: the same as querying MinHashLSH with every document.
+    our_pairs = {(a, b) for _, rows in index.buckets() for a in rows.tolist() for b in rows.tolist() if a < b}
+    their_pairs = {(i, j) for i in nonempty for j in lsh.query(minhash.lean_minhash(sigs[i])) if i < j}
+    assert our_pairs == their_pairs
+    # The corpus exercises both verdicts and buckets of more than two documents.
+    need = int(np.ceil(threshold * num_perm - 1e-9))
+    agree = [(sigs[a] == sigs[b]).sum() for a, b in our_pairs]
+    assert min(agree) < need <= max(agree)
+    assert any(len(rows) > 2 for _, rows in index.buckets())
+
+    labels = index.clusters()
+    assert labels.tobytes() == reference_labels(sigs, threshold, num_perm).tobytes()
+    assert (labels[[len(texts) - 5, len(texts) - 4, len(texts) - 3]] == -1).all()  # "", "!!!", ""
+    assert labels[3] == labels[len(texts) - 12] != -1  # an exact copy
+
+
+def test_band_key_collisions_do_not_change_buckets_or_labels(monkeypatch):
+    sigs = signatures(planted_corpus())
+    honest = NearDuplicateIndex()
+    honest.add(sigs)
+    expected_buckets = sorted((band, rows.tolist()) for band, rows in honest.buckets())
+    expected_labels = honest.clusters()
+    # Every band of every document gets one of 3 keys: buckets must still be
+    # told apart by their band values.
+    monkeypatch.setattr(dedup, "band_keys", lambda s, b, r: np.asarray(s[:, : b * r : r].T % 3, dtype=np.uint64))
+    colliding = NearDuplicateIndex()
+    colliding.add(sigs[:100])
+    colliding.add(sigs[100:])
+    assert sorted((band, rows.tolist()) for band, rows in colliding.buckets()) == expected_buckets
+    assert colliding.clusters().tobytes() == expected_labels.tobytes()
+
+
+def test_band_keys_equal_exactly_for_equal_bands():
+    rng = np.random.default_rng(3)
+    sigs = rng.integers(0, 2**32, size=(4, 12), dtype=np.uint32)
+    sigs[1, :4] = sigs[0, :4]  # band 0 shared by rows 0 and 1
+    sigs[2] = sigs[0]
+    sigs[2, 11] ^= 1  # row 2: last band differs from row 0 by one bit
+    keys = dedup.band_keys(sigs, 3, 4)
+    assert keys.shape == (3, 4) and keys.dtype == np.uint64
+    assert keys[0, 0] == keys[0, 1] and keys[1, 0] != keys[1, 1]
+    assert (keys[:2, 0] == keys[:2, 2]).all() and keys[2, 0] != keys[2, 2]
+    assert len(np.unique(keys[:, 3])) == 3
+
+
+def test_no_documents_and_only_empty_documents():
+    index = NearDuplicateIndex()
+    assert len(index.clusters()) == 0
+    index.add(np.full((3, 128), minhash.EMPTY_HASH, dtype=np.uint32))
+    assert list(index.buckets()) == []
+    assert (index.clusters() == -1).all()
