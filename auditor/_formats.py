@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import BinaryIO, NamedTuple
 
@@ -50,13 +50,61 @@ INVALID_UTF8 = "invalid_utf8"
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+class Fields(Mapping[str, object]):
+    """Read-only mapping of a record's extra field values, in ``extra_fields`` order.
+
+    Unlike :class:`types.MappingProxyType` it can be pickled, deep-copied and
+    passed through :func:`dataclasses.asdict`, so documents stay plain data.
+    The dict given to the constructor is owned by the instance (not copied).
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, object] | None = None) -> None:
+        self._data: dict[str, object] = {} if data is None else data
+
+    def __getitem__(self, key: str) -> object:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        return self._data.get(key, default)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[type[Fields], tuple[dict[str, object]]]:
+        return (Fields, (self._data,))
+
+
+NO_FIELDS = Fields()
+"""The one empty mapping shared by every record when no extra fields are requested."""
+
+
+def absent_fields(extra_fields: tuple[str, ...]) -> Fields:
+    """Every requested field set to None (for ``.txt`` inputs, which have no fields)."""
+    return Fields(dict.fromkeys(extra_fields)) if extra_fields else NO_FIELDS
+
+
 class Record(NamedTuple):
-    """A record that carries a string text (not yet checked for emptiness)."""
+    """A record that carries a string text (not yet checked for emptiness).
+
+    ``fields`` holds exactly the requested extra fields (None where absent).
+    """
 
     record: int
     text: str
     id_value: object = MISSING
     repairs: tuple[tuple[str, str], ...] = ()
+    fields: Fields = NO_FIELDS
 
 
 class Bad(NamedTuple):
@@ -263,7 +311,7 @@ def json_type(value: object) -> str:
     return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def _json_event(lineno: int, line: bytes, text_field: str, id_field: str | None) -> Event | None:
+def _json_event(lineno: int, line: bytes, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = ()) -> Event | None:
     if not line.strip():
         return None  # blank lines separate nothing in JSONL; not a problem
     repairs: tuple[tuple[str, str], ...] = ()
@@ -292,11 +340,16 @@ def _json_event(lineno: int, line: bytes, text_field: str, id_field: str | None)
     if not isinstance(text, str):
         return Bad(lineno, "non_string_text", f"{text_field!r} is a JSON {json_type(text)}, expected a string")
     id_value = obj.get(id_field, MISSING) if id_field is not None else MISSING
-    return Record(lineno, text, id_value, repairs)
+    if not extra_fields:
+        return Record(lineno, text, id_value, repairs)
+    return Record(lineno, text, id_value, repairs, Fields({name: obj.get(name) for name in extra_fields}))
 
 
-def iter_jsonl(source: Source, text_field: str, id_field: str | None) -> Iterator[Event]:
-    """One record per line; each line decoded on its own so repairs name the exact line."""
+def iter_jsonl(source: Source, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = ()) -> Iterator[Event]:
+    """One record per line; each line decoded on its own so repairs name the exact line.
+
+    Extra field values are the parsed JSON values (a null or absent key gives None).
+    """
     lines = iter(source.stream)
     lineno = 0
     while True:
@@ -310,7 +363,7 @@ def iter_jsonl(source: Source, text_field: str, id_field: str | None) -> Iterato
         lineno += 1
         if lineno == 1 and line.startswith(_BOM):
             line = line[len(_BOM) :]
-        event = _json_event(lineno, line, text_field, id_field)
+        event = _json_event(lineno, line, text_field, id_field, extra_fields)
         if event is not None:
             yield event
 
@@ -336,8 +389,14 @@ def _unescape(value: str) -> tuple[str, bool]:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
-def iter_csv(source: Source, path: str, delimiter: str, text_field: str, id_field: str | None) -> Iterator[Event]:
-    """Rows after the header; ``record`` is the physical line where the row starts."""
+def iter_csv(
+    source: Source, path: str, delimiter: str, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = ()
+) -> Iterator[Event]:
+    """Rows after the header; ``record`` is the physical line where the row starts.
+
+    Extra field values are the cells as strings (None for a column the header
+    lacks); invalid UTF-8 in a requested cell is repaired like the text's.
+    """
     _raise_field_size_limit()
     # surrogateescape keeps undecodable bytes so they can be attributed to one row.
     text_stream = io.TextIOWrapper(source.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -345,6 +404,7 @@ def iter_csv(source: Source, path: str, delimiter: str, text_field: str, id_fiel
     header: list[str] | None = None
     text_index = 0
     id_index: int | None = None
+    extra_indices: list[int | None] = []
     last_line = 0
     while True:
         start = last_line + 1
@@ -374,6 +434,7 @@ def iter_csv(source: Source, path: str, delimiter: str, text_field: str, id_fiel
                 )
             text_index = header.index(text_field)
             id_index = header.index(id_field) if id_field is not None and id_field in header else None
+            extra_indices = [header.index(name) if name in header else None for name in extra_fields]
             continue
         if len(row) != len(header):
             yield Bad(start, "ragged_row", f"{len(row)} fields, the header has {len(header)}")
@@ -383,15 +444,26 @@ def iter_csv(source: Source, path: str, delimiter: str, text_field: str, id_fiel
         bad_id = False
         if id_index is not None:
             id_value, bad_id = _unescape(row[id_index])
-        repairs = ((INVALID_UTF8, "invalid UTF-8 bytes replaced with U+FFFD"),) if bad_text or bad_id else ()
-        yield Record(start, text, id_value, repairs)
+        fields = NO_FIELDS
+        bad_extra = False
+        if extra_fields:
+            values: dict[str, object] = {}
+            for name, index in zip(extra_fields, extra_indices):
+                if index is None:
+                    values[name] = None
+                else:
+                    values[name], bad = _unescape(row[index])
+                    bad_extra = bad_extra or bad
+            fields = Fields(values)
+        repairs = ((INVALID_UTF8, "invalid UTF-8 bytes replaced with U+FFFD"),) if bad_text or bad_id or bad_extra else ()
+        yield Record(start, text, id_value, repairs, fields)
 
 
 # --------------------------------------------------------------------------- txt
 
 
-def iter_txt(source: Source) -> Iterator[Event]:
-    """The whole file is one document (the only format read into memory at once)."""
+def iter_txt(source: Source, extra_fields: tuple[str, ...] = ()) -> Iterator[Event]:
+    """The whole file is one document (the only format read into memory at once); every extra field is None."""
     try:
         data = source.stream.read()
     except STREAM_ERRORS as exc:
@@ -399,11 +471,14 @@ def iter_txt(source: Source) -> Iterator[Event]:
         return
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
+    fields = absent_fields(extra_fields)
     try:
-        yield Record(1, data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         detail = f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"
-        yield Record(1, data.decode("utf-8", "replace"), MISSING, ((INVALID_UTF8, detail),))
+        yield Record(1, data.decode("utf-8", "replace"), MISSING, ((INVALID_UTF8, detail),), fields)
+    else:
+        yield Record(1, text, MISSING, (), fields)
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -415,8 +490,14 @@ def _is_text_type(type_: pa.DataType) -> bool:
     return pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_) or pa.types.is_null(type_)
 
 
-def iter_parquet(path: str, text_field: str, id_field: str | None, batch_size: int = 1024) -> Iterator[Event]:
-    """Rows in batches, reading only the text (and id) columns; ``record`` is the 1-based row."""
+def iter_parquet(
+    path: str, text_field: str, id_field: str | None, batch_size: int = 1024, extra_fields: tuple[str, ...] = ()
+) -> Iterator[Event]:
+    """Rows in batches, reading only the text (and id, and extra) columns; ``record`` is the 1-based row.
+
+    Extra field values are the column values as Python objects (``to_pylist``);
+    None for a column the file lacks.
+    """
     try:
         parquet = pq.ParquetFile(path)
     except PermissionError:
@@ -435,6 +516,10 @@ def iter_parquet(path: str, text_field: str, id_field: str | None, batch_size: i
             )
         with_id = id_field is not None and id_field != text_field and id_field in schema.names
         columns = [text_field, id_field] if with_id else [text_field]
+        for name in extra_fields:
+            if name in schema.names and name not in columns:
+                columns.append(name)
+        extra_positions = [columns.index(name) if name in columns else None for name in extra_fields]
         batches = parquet.iter_batches(batch_size=batch_size, columns=columns)
         row = 0
         while True:
@@ -444,16 +529,30 @@ def iter_parquet(path: str, text_field: str, id_field: str | None, batch_size: i
                 return
             except (pa.ArrowException, OSError) as exc:
                 raise InputError(f"{path}: corrupt Parquet data after row {row} ({exc}); check the file") from None
-            texts = batch.column(0).to_pylist()
+            # Each needed column converted once, in the order of ``columns`` (looked up
+            # by name: the batch's column order is the reader's, not necessarily ours).
+            names = batch.schema.names
+            lists = [batch.column(names.index(name)).to_pylist() for name in columns]
+            texts = lists[0]
             if with_id:
-                ids = batch.column(1).to_pylist()
+                ids = lists[1]
             elif id_field is not None and id_field == text_field:
                 ids = texts
             else:
                 ids = [MISSING] * len(texts)
-            for text, id_value in zip(texts, ids):
+            if not extra_fields:
+                for text, id_value in zip(texts, ids):
+                    row += 1
+                    if text is None:
+                        yield Bad(row, "missing_text", f"{text_field!r} is null")
+                    else:
+                        yield Record(row, text, id_value)
+                continue
+            absent = [None] * len(texts)
+            extra_columns = [lists[i] if i is not None else absent for i in extra_positions]
+            for text, id_value, values in zip(texts, ids, zip(*extra_columns)):
                 row += 1
                 if text is None:
                     yield Bad(row, "missing_text", f"{text_field!r} is null")
                 else:
-                    yield Record(row, text, id_value)
+                    yield Record(row, text, id_value, (), Fields(dict(zip(extra_fields, values))))

@@ -6,8 +6,8 @@
 
 Memory stays bounded in corpus size: documents are processed in batches and
 written to a temporary Parquet file as they go; only the near-duplicate index
-(signatures and datasketch LSH tables, about 4 KB per document as measured by
-``benchmarks/bench_fingerprint.py``) grows with the corpus. Cluster ids are known only at the end, so a second pass
+(signatures and band keys, 585 bytes per document; ``benchmarks/bench_fingerprint.py``
+measures it) grows with the corpus. Cluster ids are known only at the end, so a second pass
 copies the temporary file into the output adding the ``dup_cluster`` column.
 """
 
@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
 from auditor.errors import InputError
-from auditor.features.tokens import tokenize_batch
+from auditor.features.tokens import TokenBatch, tokenize_batch
 from auditor.normalize import count_invisible, normalize
 from auditor.readers import Document, ReaderOptions, ReadReport, expand_inputs, read_documents
 
@@ -88,6 +89,19 @@ class Batch:
     evasion_chars: np.ndarray
     signatures: np.ndarray
     text_bytes: int
+    texts: list[str]  # normalized, what every feature was computed on
+    tokens: TokenBatch
+
+
+class Annotator(Protocol):
+    """Adds columns to the fingerprint table (e.g. scores), computed batch by batch.
+
+    ``fields`` are inserted after ``id``; ``columns(batch)`` returns one array per field.
+    """
+
+    fields: Sequence[pa.Field]
+
+    def columns(self, batch: Batch) -> list[pa.Array]: ...
 
 
 @dataclass(frozen=True)
@@ -141,16 +155,19 @@ def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptio
             evasion_chars=np.fromiter((count_invisible(d.text) for d in docs), dtype=np.int64, count=len(docs)),
             signatures=minhash.signatures(shingles, shingle_offsets, options.num_perm, options.seed),
             text_bytes=sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
+            texts=texts,
+            tokens=tokens,
         )
 
 
-def arrow_schema(num_perm: int, with_clusters: bool = True) -> pa.Schema:
-    """Columns of the fingerprint table, in order."""
+def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.Field] = ()) -> pa.Schema:
+    """Columns of the fingerprint table, in order (``extra`` right after ``id``)."""
     fields = [
         pa.field("source", pa.string()),
         pa.field("row", pa.int64()),
         pa.field("record", pa.int64()),
         pa.field("id", pa.string()),
+        *extra,
         *(pa.field(name, pa.float64()) for name in FEATURE_NAMES),
         pa.field("evasion_chars", pa.int64()),
         pa.field("minhash", pa.list_(pa.uint32(), num_perm)),
@@ -160,7 +177,7 @@ def arrow_schema(num_perm: int, with_clusters: bool = True) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _record_batch(batch: Batch, schema: pa.Schema) -> pa.RecordBatch:
+def _record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator | None = None) -> pa.RecordBatch:
     docs = batch.documents
     num_perm = batch.signatures.shape[1]
     columns = [
@@ -168,6 +185,7 @@ def _record_batch(batch: Batch, schema: pa.Schema) -> pa.RecordBatch:
         pa.array(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
         pa.array(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
         pa.array([d.id for d in docs], pa.string()),
+        *(annotator.columns(batch) if annotator is not None else ()),
         *(pa.array(batch.features[name]) for name in FEATURE_NAMES),
         pa.array(batch.evasion_chars),
         pa.FixedSizeListArray.from_arrays(pa.array(batch.signatures.reshape(-1)), num_perm),
@@ -205,12 +223,14 @@ def fingerprint(
     out: str | os.PathLike[str] | None = None,
     options: FingerprintOptions = FingerprintOptions(),
     progress: Callable[[Progress], None] | None = None,
+    annotator: Annotator | None = None,
 ) -> FingerprintResult:
     """Fingerprint every document under ``paths``.
 
     With ``out``, writes the per-document table to that Parquet file
     (atomically: a crash leaves no partial file) and returns no frame;
-    without it, returns the table as a DataFrame. Raises
+    without it, returns the table as a DataFrame. An ``annotator`` adds its
+    columns (``auditor scan`` adds the scores this way). Raises
     :class:`~auditor.errors.InputError` for unusable inputs.
 
     Example::
@@ -226,7 +246,8 @@ def fingerprint(
     report = ReadReport()
     start = time.perf_counter()
     index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
-    schema = arrow_schema(options.num_perm, with_clusters=False)
+    extra = tuple(annotator.fields) if annotator is not None else ()
+    schema = arrow_schema(options.num_perm, with_clusters=False, extra=extra)
     documents = 0
     text_bytes = 0
 
@@ -235,7 +256,7 @@ def fingerprint(
         for batch in fingerprint_batches(read_documents(paths, options.reader, report), options):
             if index is not None:
                 index.add(batch.signatures)
-            sink(_record_batch(batch, schema))
+            sink(_record_batch(batch, schema, annotator))
             documents += len(batch.documents)
             text_bytes += batch.text_bytes
             if progress is not None:
@@ -264,7 +285,7 @@ def fingerprint(
             run(writer.write_batch)
         labels, near_dup = finish()
         summary = _summary(paths, report, options, near_dup)
-        final_schema = arrow_schema(options.num_perm).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
+        final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
         # Pass 2: copy into the output, adding the cluster ids.
         with atomic_path(out_path) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
             done = 0

@@ -15,6 +15,10 @@ Example::
         ...
     print(report.to_dict()["skipped"])
 
+Extra fields (labels, groups, ...) named in :attr:`ReaderOptions.extra_fields`
+come through in :attr:`Document.fields`; a record without one gets ``None``
+there and is not counted as a problem (labels are optional for scanning).
+
 Reasons (skipped): ``invalid_json``, ``not_an_object``, ``missing_text``,
 ``non_string_text``, ``empty_text``, ``truncated_stream``, ``ragged_row``,
 ``invalid_csv``. Reasons (repaired, document still yielded): ``invalid_utf8``,
@@ -25,11 +29,11 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from auditor import _formats
-from auditor._formats import MISSING, SUPPORTED_EXTENSIONS, Bad, Event, Record
+from auditor._formats import MISSING, NO_FIELDS, SUPPORTED_EXTENSIONS, Bad, Event, Record
 from auditor.errors import InputError
 
 FORMATS = ("auto", "jsonl", "parquet", "csv", "txt")
@@ -50,6 +54,16 @@ class Document:
         row: 0-based index over every document yielded, across all inputs (contiguous).
         record: 1-based location in the file: JSONL line, CSV line where the row
             starts, Parquet row, 1 for ``.txt``.
+        fields: read-only mapping holding exactly the names in
+            :attr:`ReaderOptions.extra_fields`, in that order, each with the
+            record's value, or ``None`` when the record lacks it (a JSON null
+            also gives ``None``). Values are as the format gives them: JSON
+            values as parsed (str, int, float, bool, None, list, dict), CSV/TSV
+            cells as strings (invalid UTF-8 replaced with U+FFFD and counted as
+            an ``invalid_utf8`` repair), Parquet values as Python objects
+            (``to_pylist``); every field is ``None`` for ``.txt`` inputs. Empty
+            (one shared mapping) when no extra fields are requested. Not part
+            of the hash; part of equality.
     """
 
     id: str
@@ -57,6 +71,7 @@ class Document:
     source: str
     row: int
     record: int
+    fields: Mapping[str, object] = field(default_factory=lambda: NO_FIELDS, hash=False)
 
 
 DEFAULT_ID_FIELD = "id"
@@ -75,18 +90,39 @@ class ReaderOptions:
             otherwise, without counting records that lack it; a name given
             explicitly counts every record without a usable id (``missing_id``).
         strict: raise on the first bad or repaired record instead of counting it.
+        extra_fields: names of further keys / columns to carry in
+            :attr:`Document.fields` (e.g. ``("label", "source")``). Any iterable
+            of distinct non-empty strings is accepted and stored as a tuple;
+            anything else raises ``ValueError``. A record that lacks one is
+            read normally, with ``None`` for it (not counted as a problem);
+            Parquet reads only these columns besides the text and id.
     """
 
     format: str = "auto"
     text_field: str = "text"
     id_field: str | None = None
     strict: bool = False
+    extra_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if not self.text_field:
             raise ValueError("text_field must be a non-empty field name")
+        object.__setattr__(self, "extra_fields", _check_extra_fields(self.extra_fields))
+
+
+def _check_extra_fields(value: object) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"extra_fields must be a sequence of field names such as ('label', 'source'), not {value!r}")
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"extra_fields: every name must be a non-empty string, not {name!r}")
+    if len(set(names)) != len(names):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(f"extra_fields: duplicate name(s) {', '.join(repr(n) for n in repeated)}; give each field once")
+    return names
 
 
 @dataclass(frozen=True)
@@ -307,7 +343,9 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
     if fmt == "parquet":
         if path == "-":
             raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
-        events = _formats.iter_parquet(path, options.text_field, options.id_field or DEFAULT_ID_FIELD, PARQUET_BATCH_SIZE)
+        events = _formats.iter_parquet(
+            path, options.text_field, options.id_field or DEFAULT_ID_FIELD, PARQUET_BATCH_SIZE, options.extra_fields
+        )
         first = next(events, None)  # opens and validates the file
         report.files_read += 1
         report.bytes_read += os.path.getsize(path) if os.path.isfile(path) else 0
@@ -322,12 +360,14 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
     with _formats.open_source(path, count) as source:
         report.files_read += 1
         if fmt == "jsonl":
-            yield from _formats.iter_jsonl(source, options.text_field, options.id_field or DEFAULT_ID_FIELD)
+            yield from _formats.iter_jsonl(source, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields)
         elif fmt == "csv":
             delimiter = "," if path == "-" else _formats.delimiter_for(path)
-            yield from _formats.iter_csv(source, path, delimiter, options.text_field, options.id_field or DEFAULT_ID_FIELD)
+            yield from _formats.iter_csv(
+                source, path, delimiter, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields
+            )
         else:
-            yield from _formats.iter_txt(source)
+            yield from _formats.iter_txt(source, options.extra_fields)
 
 
 def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:
@@ -404,7 +444,7 @@ def _generate(paths: Sequence[str], inputs: list[tuple[str, str]], options: Read
                     raise _fail_strict(problem)
                 report.add_repaired(problem)
             report.documents += 1
-            yield Document(doc_id, text, path, row, event.record)
+            yield Document(doc_id, text, path, row, event.record, event.fields)
             row += 1
     if row == 0:
         raise _nothing_read(paths, report)

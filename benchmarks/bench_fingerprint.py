@@ -81,11 +81,12 @@ def make_corpus(path: Path, n_docs: int, seed: int = 2026) -> int:
     return path.stat().st_size
 
 
-def run(mode: str, corpus: Path) -> dict[str, float]:
-    out = OUT / f"{corpus.stem}.{mode}.parquet"
+def run(mode: str, corpus: Path, worker: str = WORKER, out: Path | None = None) -> dict[str, float]:
+    """Run ``worker`` (a script printing a JSON line) for ``mode`` in its own process pinned to core 0."""
+    out = out if out is not None else OUT / f"{corpus.stem}.{mode}.parquet"
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     proc = subprocess.run(
-        ["taskset", "-c", "0", sys.executable, "-c", WORKER, mode, str(corpus), str(out)],
+        ["taskset", "-c", "0", sys.executable, "-c", worker, mode, str(corpus), str(out)],
         capture_output=True, text=True, env=env, check=False,
     )
     if proc.returncode != 0:

@@ -28,10 +28,11 @@ def test_version_and_help():
     assert result.output == f"auditor, version {__version__}\n"
     result = run(["--help"])
     assert result.exit_code == 0
-    assert "auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet" in result.output
-    result = run(["fingerprint", "--help"])
-    assert result.exit_code == 0
-    assert "Example:" in result.output
+    assert "auditor scan sample_data/ --out audit/" in result.output
+    for command in ("scan", "fingerprint", "train", "evaluate"):
+        result = run([command, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output
 
 
 def test_fingerprint_success(tmp_path):
@@ -110,16 +111,16 @@ def test_python_dash_m_entry_point():
 def test_progress_shown_only_on_a_terminal_and_not_when_quiet(monkeypatch, capsys):
     import sys
 
-    from auditor import cli as cli_module
+    from auditor.cli import _common as cli_module
     from auditor.fingerprint import Progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    assert cli_module._progress_printer(quiet=True) is None
-    show = cli_module._progress_printer(quiet=False)
+    assert cli_module.progress_printer(quiet=True) is None
+    show = cli_module.progress_printer(quiet=False)
     show(Progress(documents=1234, text_bytes=5_000_000, seconds=2.0))
     assert capsys.readouterr().err == "\r1,234 documents  5.0 MB  2.5 MB/s"
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert cli_module._progress_printer(quiet=False) is None
+    assert cli_module.progress_printer(quiet=False) is None
 
 
 def test_sigterm_mid_run_exits_143_and_leaves_no_files(tmp_path):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import io
 import json
 import os
+import pickle
 import random
 import sys
 import zlib
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,6 +36,24 @@ from auditor.readers import (
 
 # --------------------------------------------------------------------------- helpers
 
+
+
+def spy_parquet_batches(monkeypatch, expect_columns=None):
+    """Record the keyword arguments and batch sizes of every ParquetFile.iter_batches call."""
+    calls: list[dict] = []
+    batch_sizes: list[int] = []
+    original = pq.ParquetFile.iter_batches
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs)
+        for batch in original(self, *args, **kwargs):
+            batch_sizes.append(batch.num_rows)
+            if expect_columns is not None:
+                assert batch.schema.names == expect_columns
+            yield batch
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
+    return calls, batch_sizes
 
 def jsonl_bytes(records: list[object]) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in records).encode()
@@ -367,18 +388,7 @@ def test_parquet_in_batches_reads_only_needed_columns(tmp_path: Path, monkeypatc
     text[1500] = None
     table = pa.table({"text": text, "doc_id": list(range(n)), "junk": ["x" * 10] * n})
     path = write_parquet(tmp_path / "t.parquet", table, row_group_size=700)
-    calls: list[dict] = []
-    batch_sizes: list[int] = []
-    original = pq.ParquetFile.iter_batches
-
-    def spy(self, *args, **kwargs):
-        calls.append(kwargs)
-        for batch in original(self, *args, **kwargs):
-            batch_sizes.append(batch.num_rows)
-            assert batch.schema.names == ["text", "doc_id"]
-            yield batch
-
-    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
+    calls, batch_sizes = spy_parquet_batches(monkeypatch, expect_columns=["text", "doc_id"])
     report = ReadReport()
     docs = read([path], report, id_field="doc_id")
     assert calls == [{"batch_size": 1024, "columns": ["text", "doc_id"]}]
@@ -820,3 +830,269 @@ def test_explicit_id_field_counts_missing_ids(tmp_path):
     docs = list(read_documents([str(path)], ReaderOptions(id_field="key"), report))
     assert [d.id for d in docs] == ["a1", f"{path}:2"]
     assert report.repaired_by_reason == {"missing_id": 1}
+
+
+# --------------------------------------------------------------------------- extra fields
+
+
+def fields_of(docs: list[Document]) -> list[dict[str, object]]:
+    return [dict(d.fields) for d in docs]
+
+
+def assert_clean(report: ReadReport, documents: int) -> None:
+    assert report.documents == documents
+    assert report.skipped_by_reason == {} and report.repaired_by_reason == {}
+    assert report.examples == []
+
+
+def test_reader_options_extra_fields_default_and_normalised() -> None:
+    assert ReaderOptions().extra_fields == ()
+    assert ReaderOptions(extra_fields=["label", "source"]).extra_fields == ("label", "source")
+    assert ReaderOptions(extra_fields=(n for n in ("b", "a"))).extra_fields == ("b", "a")
+    assert ReaderOptions(extra_fields=("label",)).extra_fields == ("label",)
+    assert isinstance(ReaderOptions(extra_fields=["label"]).extra_fields, tuple)
+    replaced = replace(ReaderOptions(text_field="body"), extra_fields=["domain"])
+    assert (replaced.text_field, replaced.extra_fields) == ("body", ("domain",))
+    assert hash(ReaderOptions(extra_fields=["a"])) == hash(ReaderOptions(extra_fields=("a",)))
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("label", "extra_fields must be a sequence of field names"),
+        (b"label", "extra_fields must be a sequence of field names"),
+        (None, "extra_fields must be a sequence of field names"),
+        (5, "extra_fields must be a sequence of field names"),
+        (("label", ""), "every name must be a non-empty string, not ''"),
+        (("label", 3), "every name must be a non-empty string, not 3"),
+        (("label", None), "every name must be a non-empty string, not None"),
+        (("label", "source", "label"), "duplicate name(s) 'label'"),
+    ],
+)
+def test_reader_options_rejects_invalid_extra_fields(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        ReaderOptions(extra_fields=value)
+    assert message in str(info.value)
+
+
+def test_no_extra_fields_gives_one_shared_empty_mapping(tmp_path: Path) -> None:
+    jsonl = write(tmp_path / "a.jsonl", jsonl_bytes([{"text": "a", "label": 1}, {"text": "b"}]))
+    csv_path = write(tmp_path / "b.csv", "text,label\nc,1\n")
+    txt = write(tmp_path / "c.txt", "d")
+    parquet = write_parquet(tmp_path / "d.parquet", pa.table({"text": ["e"], "label": [1]}))
+    docs = read([jsonl, csv_path, txt, parquet])
+    assert texts(docs) == ["a", "b", "c", "d", "e"]
+    assert all(d.fields == {} and len(d.fields) == 0 for d in docs)
+    assert all(d.fields is _formats.NO_FIELDS for d in docs)
+    # The positional five-argument constructor still works and compares equal.
+    assert docs[0] == Document(f"{jsonl}:1", "a", jsonl, 0, 1)
+    assert Document("i", "t", "s", 0, 1).fields == {}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_jsonl_extra_fields_values_and_types(tmp_path: Path, suffix: str) -> None:
+    raw = (
+        jsonl_bytes(
+            [
+                {"text": "one", "id": 7, "label": "machine", "source": "web", "score": 0.5, "n": 3, "flag": True,
+                 "tags": ["x", 1], "meta": {"k": None}},
+                {"text": "two", "source": None, "score": 1, "flag": False},  # no label, null source
+            ]
+        )
+        + b"{broken\n"
+        + jsonl_bytes([{"text": "three"}])  # none of the extra fields
+    )
+    data = gzip.compress(raw) if suffix.endswith(".gz") else raw
+    path = write(tmp_path / f"labelled{suffix}", data)
+    extra = ("label", "source", "score", "n", "flag", "tags", "meta", "id", "text", "absent")
+    report = ReadReport()
+    docs = read([path], report, extra_fields=extra)
+    assert [(d.id, d.text, d.record, d.row) for d in docs] == [("7", "one", 1, 0), (f"{path}:2", "two", 2, 1), (f"{path}:4", "three", 4, 2)]
+    assert fields_of(docs) == [
+        {"label": "machine", "source": "web", "score": 0.5, "n": 3, "flag": True, "tags": ["x", 1], "meta": {"k": None},
+         "id": 7, "text": "one", "absent": None},
+        {"label": None, "source": None, "score": 1, "n": None, "flag": False, "tags": None, "meta": None,
+         "id": None, "text": "two", "absent": None},
+        {"label": None, "source": None, "score": None, "n": None, "flag": None, "tags": None, "meta": None,
+         "id": None, "text": "three", "absent": None},
+    ]
+    assert [list(d.fields) for d in docs] == [list(extra)] * 3
+    first = docs[0].fields
+    assert [type(first[k]) for k in ("label", "score", "n", "flag", "tags", "meta", "id")] == [str, float, int, bool, list, dict, int]
+    assert type(docs[1].fields["score"]) is int
+    # Missing fields are not problems: only the broken line is counted.
+    assert report.documents == 3
+    assert report.skipped_by_reason == {"invalid_json": 1}
+    assert report.repaired_by_reason == {}
+    assert [p.location() for p in report.examples] == [f"{path}:3"]
+
+
+def test_missing_extra_field_is_not_a_problem_in_strict_mode(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.jsonl", jsonl_bytes([{"text": "x", "label": 1}, {"text": "y"}]))
+    report = ReadReport()
+    docs = list(read_documents([path], ReaderOptions(strict=True, extra_fields=("label",)), report))
+    assert fields_of(docs) == [{"label": 1}, {"label": None}]
+    assert_clean(report, 2)
+
+
+def test_document_fields_are_read_only_and_plain_data(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.jsonl", jsonl_bytes([{"text": "x", "label": "human", "tags": ["a"]}]))
+    (doc,) = read([path], extra_fields=("label", "tags"))
+    with pytest.raises(TypeError):
+        doc.fields["label"] = "machine"  # type: ignore[index]
+    assert doc.fields.get("label") == "human" and doc.fields.get("nope") is None and doc.fields.get("nope", 0) == 0
+    assert "label" in doc.fields and "nope" not in doc.fields
+    assert repr(doc.fields) == "{'label': 'human', 'tags': ['a']}"
+    assert pickle.loads(pickle.dumps(doc)) == doc
+    assert copy.deepcopy(doc) == doc
+    assert asdict(doc)["fields"] == {"label": "human", "tags": ["a"]}
+    assert hash(doc) == hash(Document(doc.id, doc.text, doc.source, doc.row, doc.record))  # fields are not hashed
+    assert doc != Document(doc.id, doc.text, doc.source, doc.row, doc.record)  # but they are compared
+    assert doc == Document(doc.id, doc.text, doc.source, doc.row, doc.record, {"label": "human", "tags": ["a"]})
+
+
+def test_csv_extra_fields_are_strings(tmp_path: Path) -> None:
+    data = (
+        b"id,text,label,source\n"
+        b"a,first,1,web\n"
+        b'b,"second, quoted",machine,\n'  # empty source cell: the format gives ""
+        b"c,third\n"  # ragged: still skipped as before
+        b"d,fourth,0,news\n"
+    )
+    path = write(tmp_path / "t.csv", data)
+    report = ReadReport()
+    docs = read([path], report, id_field="id", extra_fields=("label", "source", "absent", "id"))
+    assert [(d.id, d.text, d.record) for d in docs] == [("a", "first", 2), ("b", "second, quoted", 3), ("d", "fourth", 5)]
+    assert fields_of(docs) == [
+        {"label": "1", "source": "web", "absent": None, "id": "a"},
+        {"label": "machine", "source": "", "absent": None, "id": "b"},
+        {"label": "0", "source": "news", "absent": None, "id": "d"},
+    ]
+    assert all(type(d.fields["label"]) is str for d in docs)
+    assert report.documents == 3
+    assert report.skipped_by_reason == {"ragged_row": 1}
+    assert report.repaired_by_reason == {}
+
+
+def test_csv_header_without_extra_column_gives_none_without_counting(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "text\nx\ny\n")
+    report = ReadReport()
+    docs = read([path], report, extra_fields=("label", "source"))
+    assert fields_of(docs) == [{"label": None, "source": None}, {"label": None, "source": None}]
+    assert_clean(report, 2)
+
+
+def test_csv_invalid_utf8_in_extra_field_is_repaired_once(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", b"text,label,source\nclean,ok,caf\xe9\nbad \xff,caf\xe9,x\n")
+    report = ReadReport()
+    docs = read([path], report, extra_fields=("label", "source"))
+    assert fields_of(docs) == [{"label": "ok", "source": "caf\ufffd"}, {"label": "caf\ufffd", "source": "x"}]
+    assert docs[1].text == "bad \ufffd"
+    assert report.repaired_by_reason == {"invalid_utf8": 2}  # one repair per record
+    assert [p.location() for p in report.examples] == [f"{path}:2", f"{path}:3"]
+    # Not requested, not read: invalid bytes in other columns stay uncounted.
+    report = ReadReport()
+    docs = read([path], report, extra_fields=("label",))
+    assert fields_of(docs) == [{"label": "ok"}, {"label": "caf\ufffd"}]
+    assert report.repaired_by_reason == {"invalid_utf8": 1}  # line 3 (text and label), not line 2's source
+    assert [p.location() for p in report.examples] == [f"{path}:3"]
+    clean = write(tmp_path / "c.csv", b"text,label,other\nx,1,caf\xe9\n")
+    report = ReadReport()
+    assert fields_of(read([clean], report, extra_fields=("label",))) == [{"label": "1"}]
+    assert_clean(report, 1)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".tsv.gz"])
+def test_tsv_extra_fields(tmp_path: Path, suffix: str) -> None:
+    raw = b"text\tlabel\tdomain\nhello, world\thuman\tnews\nsecond\tmachine\t\n"
+    data = gzip.compress(raw) if suffix.endswith(".gz") else raw
+    path = write(tmp_path / f"t{suffix}", data)
+    report = ReadReport()
+    docs = read([path], report, extra_fields=("domain", "label", "absent"))
+    assert [(d.text, d.record) for d in docs] == [("hello, world", 2), ("second", 3)]
+    assert fields_of(docs) == [
+        {"domain": "news", "label": "human", "absent": None},
+        {"domain": "", "label": "machine", "absent": None},
+    ]
+    assert [list(d.fields) for d in docs] == [["domain", "label", "absent"]] * 2
+    assert_clean(report, 2)
+
+
+def test_parquet_extra_fields_read_only_needed_columns_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 2500
+    text = [f"row {i}" for i in range(n)]
+    text[1500] = None
+    label = [i % 2 for i in range(n)]
+    source = [None if i % 3 == 0 else f"s{i % 3}" for i in range(n)]
+    tags = [[i, i + 1] for i in range(n)]
+    table = pa.table(
+        {
+            "label": pa.array(label, type=pa.int64()),  # before the text column in the file
+            "text": text,
+            "doc_id": list(range(n)),
+            "source": source,
+            "score": [i / 4 for i in range(n)],
+            "tags": tags,
+            "junk": ["x" * 10] * n,
+        }
+    )
+    path = write_parquet(tmp_path / "t.parquet", table, row_group_size=700)
+    calls, batch_sizes = spy_parquet_batches(monkeypatch)
+    report = ReadReport()
+    extra = ("source", "label", "tags", "doc_id", "absent", "score")
+    docs = read([path], report, id_field="doc_id", extra_fields=extra)
+    assert calls == [{"batch_size": 1024, "columns": ["text", "doc_id", "source", "label", "tags", "score"]}]
+    assert len(batch_sizes) > 1 and sum(batch_sizes) == n
+    assert len(docs) == n - 1
+    expected = [
+        {"source": source[i], "label": label[i], "tags": tags[i], "doc_id": i, "absent": None, "score": i / 4}
+        for i in range(n)
+        if i != 1500
+    ]
+    assert fields_of(docs) == expected
+    assert [d.id for d in docs] == [str(i) for i in range(n) if i != 1500]
+    assert docs[0].fields == {"source": None, "label": 0, "tags": [0, 1], "doc_id": 0, "absent": None, "score": 0.0}
+    assert docs[1500].fields == {"source": "s1", "label": 1, "tags": [1501, 1502], "doc_id": 1501, "absent": None, "score": 375.25}
+    assert [type(docs[1].fields[k]) for k in ("source", "label", "tags", "doc_id", "score")] == [str, int, list, int, float]
+    assert report.skipped_by_reason == {"missing_text": 1}
+    assert report.repaired_by_reason == {}
+
+
+def test_parquet_extra_field_that_is_the_text_or_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_parquet(tmp_path / "t.parquet", pa.table({"body": ["a", "b"], "other": [1, 2]}))
+    calls: list[dict] = []
+    original = pq.ParquetFile.iter_batches
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs)
+        yield from original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
+    report = ReadReport()
+    docs = read([path], report, text_field="body", extra_fields=("body", "label"))
+    assert calls == [{"batch_size": 1024, "columns": ["body"]}]
+    assert fields_of(docs) == [{"body": "a", "label": None}, {"body": "b", "label": None}]
+    assert_clean(report, 2)
+
+
+def test_txt_extra_fields_are_none(tmp_path: Path) -> None:
+    good = write(tmp_path / "a.txt", "some text")
+    bad = write(tmp_path / "b.txt", b"ol\xe9")
+    report = ReadReport()
+    docs = read([good, bad], report, extra_fields=("label", "source"))
+    assert [(d.id, d.text) for d in docs] == [(good, "some text"), (bad, "ol\ufffd")]
+    assert fields_of(docs) == [{"label": None, "source": None}, {"label": None, "source": None}]
+    assert [list(d.fields) for d in docs] == [["label", "source"]] * 2
+    assert report.skipped_by_reason == {}
+    assert report.repaired_by_reason == {"invalid_utf8": 1}  # the bytes, not the absent fields
+
+
+def test_extra_fields_across_formats_in_one_read(tmp_path: Path) -> None:
+    jsonl = write(tmp_path / "1.jsonl", jsonl_bytes([{"text": "a", "label": 1}]))
+    csv_path = write(tmp_path / "2.csv", "label,text\n0,b\n")
+    txt = write(tmp_path / "3.txt", "c")
+    parquet = write_parquet(tmp_path / "4.parquet", pa.table({"text": ["d"], "label": [True]}))
+    report = ReadReport()
+    docs = read([jsonl, csv_path, txt, parquet], report, extra_fields=("label",))
+    assert [(d.text, d.row, d.fields["label"]) for d in docs] == [("a", 0, 1), ("b", 1, "0"), ("c", 2, None), ("d", 3, True)]
+    assert_clean(report, 4)

@@ -1,0 +1,59 @@
+"""``auditor scan``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from auditor.cli._common import echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options
+from auditor.fingerprint import FingerprintOptions
+from auditor.scan import ScanOptions, flagged_share, scan
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Output directory (created if missing): documents.parquet and summary.json.")
+@click.option("--model", "model_path", default=None, type=click.Path(),
+              help="Model directory written by 'auditor train'  [default: the shipped model].")
+@click.option("--threshold", default=None, type=click.FloatRange(0, 1),
+              help="Flag documents with p_synthetic at or above this  [default: the model's threshold].")
+@reader_options
+@near_duplicate_options
+@run_options
+@handle_errors
+def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, threshold: float | None,
+                 fmt: str, text_field: str, id_field: str | None, strict: bool,
+                 num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
+                 as_json: bool, quiet: bool, debug: bool) -> None:
+    """Score every document and estimate how much of the corpus is machine-written.
+
+    Reads PATHS like 'auditor fingerprint', scores each document with the
+    detector, and writes OUT/documents.parquet (source, row, id, p_synthetic,
+    flagged, dup_cluster, features) and OUT/summary.json.
+
+    \b
+    Example:
+      auditor scan sample_data/ --out audit/
+    """
+    options = ScanOptions(
+        fingerprint=FingerprintOptions(
+            reader=reader_from(fmt, text_field, id_field, strict),
+            num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,
+        ),
+        model=model_path,
+        threshold=threshold,
+    )
+    result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress), quiet)
+    summary = result.summary
+    if not quiet:
+        echo_throughput("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}")
+        echo_read_summary(summary)
+        flagged = summary["flagged"]
+        click.echo(f"{flagged_share(summary)}; flagged {flagged['count']:,} at p_synthetic >= {flagged['threshold']:.3f}", err=True)
+        echo_near_duplicates(summary["near_duplicates"])
+        click.echo(f"wrote {result.out}/documents.parquet and {result.out}/summary.json", err=True)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))

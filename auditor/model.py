@@ -1,0 +1,159 @@
+"""The detector model on disk: arrays in ``model.npz``, everything else in ``model.json``.
+
+A model file is data, never code. Loading reads JSON with :mod:`json` and the
+arrays with ``numpy.load(allow_pickle=False)`` after checking their SHA-256
+against the one recorded in ``model.json``; nothing is ever unpickled, so a
+model committed to a data repository (or handed to ``--model``) cannot run
+code. Anything that is not this format is refused with :class:`ModelError`.
+
+Layout of a model directory::
+
+    model.json   format, name, feature configuration, threshold, training and
+                 validation summaries, library versions, arrays' SHA-256
+    model.npz    detector coefficients and standardization, the word-frequency
+                 table, validation score distributions (one .npy per array)
+
+Writing is byte-reproducible: the zip members carry a fixed timestamp and the
+JSON is written with sorted keys, so training twice on the same data with the
+same seed gives identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from auditor import __version__
+from auditor.atomic import atomic_path
+from auditor.errors import AuditorError
+
+FORMAT = "auditor.model/1"
+JSON_NAME = "model.json"
+ARRAYS_NAME = "model.npz"
+_ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+
+class ModelError(AuditorError):
+    """A model directory is missing, tampered with, or not in the documented format."""
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A model as stored: JSON metadata and named arrays (verified)."""
+
+    metadata: dict[str, object]
+    arrays: dict[str, np.ndarray]
+    sha256: str
+    path: Path | None = None
+
+
+def library_versions() -> dict[str, str]:
+    """Versions recorded in a model and checked (by major) when it is loaded."""
+    return {
+        "auditor": __version__,
+        "numpy": version("numpy"),
+        "scikit-learn": version("scikit-learn"),
+        "python": platform.python_version(),
+    }
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An ``.npz`` archive with fixed member timestamps (numpy's own writer stamps the time)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            array = np.ascontiguousarray(arrays[name])
+            if array.dtype.hasobject:
+                raise ValueError(f"array {name!r} has dtype object; a model holds numeric arrays only")
+            member = io.BytesIO()
+            np.lib.format.write_array(member, array, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, member.getvalue())
+    return buffer.getvalue()
+
+
+def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object], arrays: Mapping[str, np.ndarray]) -> StoredModel:
+    """Write ``model.npz`` then ``model.json`` (each atomically) into ``directory``.
+
+    The JSON is written last: a directory whose JSON names arrays with another
+    hash (a crash between the two writes) is refused on load, never half-used.
+    """
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    blob = _npz_bytes(arrays)
+    sha256 = hashlib.sha256(blob).hexdigest()
+    full = {**metadata, "format": FORMAT, "arrays": {"file": ARRAYS_NAME, "sha256": sha256, "names": sorted(arrays)}}
+    with atomic_path(target / ARRAYS_NAME) as tmp:
+        tmp.write_bytes(blob)
+    with atomic_path(target / JSON_NAME) as tmp:
+        tmp.write_text(json.dumps(full, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    return StoredModel(full, {k: np.asarray(v) for k, v in arrays.items()}, sha256, target)
+
+
+def load_stored(path: str | os.PathLike[str]) -> StoredModel:
+    """Read and verify a model directory (or its ``model.json``). Raises :class:`ModelError`."""
+    location = Path(path)
+    directory = location.parent if location.name == JSON_NAME else location
+    json_path = directory / JSON_NAME
+    if not directory.is_dir() or not json_path.is_file():
+        raise ModelError(
+            f"{location}: not an auditor model directory (expected {JSON_NAME} and {ARRAYS_NAME} in it); "
+            "pass --model a directory written by 'auditor train' (model files are never unpickled)"
+        )
+    try:
+        metadata = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{json_path}: unreadable model metadata ({err}); restore the file or retrain") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
+        raise ModelError(f"{json_path}: model format {found!r} is not supported (expected {FORMAT!r}); retrain with this version")
+    _check_versions(json_path, metadata)
+    declared = metadata.get("arrays", {})
+    arrays_path = directory / ARRAYS_NAME
+    try:
+        blob = arrays_path.read_bytes()
+    except OSError as err:
+        raise ModelError(f"{arrays_path}: cannot read the model arrays ({err.strerror or err}); restore the file or retrain") from None
+    sha256 = hashlib.sha256(blob).hexdigest()
+    if not isinstance(declared, dict) or declared.get("sha256") != sha256:
+        raise ModelError(
+            f"{arrays_path}: SHA-256 {sha256[:12]}... does not match {JSON_NAME} "
+            f"({str(declared.get('sha256', 'missing'))[:12] if isinstance(declared, dict) else 'missing'}...): "
+            "the arrays were modified or belong to another model; restore them or retrain"
+        )
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as err:
+        raise ModelError(f"{arrays_path}: not a valid array archive ({err})") from None
+    missing = set(declared.get("names", [])) - set(arrays)
+    if missing:
+        raise ModelError(f"{arrays_path}: missing arrays {sorted(missing)}; restore the file or retrain")
+    return StoredModel(metadata, arrays, sha256, directory)
+
+
+def _check_versions(json_path: Path, metadata: Mapping[str, object]) -> None:
+    """Refuse models whose numeric conventions may differ: another numpy / scikit-learn major."""
+    recorded = metadata.get("versions", {})
+    if not isinstance(recorded, dict):
+        raise ModelError(f"{json_path}: 'versions' must be an object")
+    current = library_versions()
+    for library in ("numpy", "scikit-learn"):
+        then = str(recorded.get(library, ""))
+        if then and then.split(".")[0] != current[library].split(".")[0]:
+            raise ModelError(
+                f"{json_path}: trained with {library} {then}, this environment has {current[library]} "
+                "(another major version); retrain the model or install a matching version"
+            )

@@ -1,0 +1,114 @@
+"""auditor scan: output contract, scores, formatting invariance, the shipped model."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.cli import cli
+from auditor.detector import default_model_path, load_detector
+from auditor.features.stats import compute_stats
+from auditor.features.tokens import tokenize_batch
+from auditor.normalize import normalize
+from auditor.scan import ScanOptions, scan, wilson_interval
+
+MIXED = str(Path(__file__).resolve().parent.parent / "sample_data" / "mixed.jsonl")
+SUMMARY_KEYS = {"schema", "tool", "model", "documents", "skipped", "synthetic_fraction", "flagged", "near_duplicates", "fingerprint", "projection"}
+
+
+def test_scan_writes_the_contract(tmp_path, tiny_model_dir):
+    result = scan([MIXED], tmp_path / "out", ScanOptions(model=str(tiny_model_dir)))
+    table = pq.read_table(tmp_path / "out" / "documents.parquet")
+    assert table.column_names[:6] == ["source", "row", "record", "id", "p_synthetic", "flagged"]
+    assert {"dup_cluster", "compression_ratio", "minhash"} <= set(table.column_names)
+    assert table.num_rows == 303 and table.column("row").to_pylist() == list(range(303))
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert SUMMARY_KEYS <= set(summary) and summary == json.loads(json.dumps(result.summary))
+    assert summary["schema"] == "auditor.summary/1"
+    assert summary["model"]["sha256"] == hashlib.sha256((tiny_model_dir / "model.npz").read_bytes()).hexdigest()
+    p = np.array(table.column("p_synthetic").to_pylist())
+    threshold = summary["flagged"]["threshold"]
+    assert ((p >= 0) & (p <= 1)).all()
+    assert table.column("flagged").to_pylist() == (p >= threshold).tolist()
+    fraction = summary["synthetic_fraction"]
+    assert summary["flagged"]["count"] == int((p >= threshold).sum())
+    assert fraction["method"] == "cc" and fraction["estimate"] == pytest.approx((p >= threshold).mean())
+    assert fraction["low"] <= fraction["estimate"] <= fraction["high"]
+    assert list(fraction["by_source"]) == [MIXED]
+    assert summary["near_duplicates"]["clusters"] >= 3  # the planted near-duplicates
+
+
+def test_threshold_override_and_identical_reruns(tmp_path, tiny_model_dir):
+    scan([MIXED], tmp_path / "a", ScanOptions(model=str(tiny_model_dir), threshold=0.0))
+    scan([MIXED], tmp_path / "b", ScanOptions(model=str(tiny_model_dir), threshold=0.0))
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["flagged"] == {"threshold": 0.0, "count": 303}
+    for name in ("summary.json", "documents.parquet"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_wilson_interval():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    low, high = wilson_interval(0, 100)
+    assert low == pytest.approx(0.0, abs=1e-12) and 0.03 < high < 0.04
+    low, high = wilson_interval(50, 100)
+    assert low == pytest.approx(0.4038, abs=1e-3) and high == pytest.approx(0.5962, abs=1e-3)
+
+
+def test_scan_cli(tmp_path, tiny_model_dir):
+    out = tmp_path / "audit"
+    result = CliRunner().invoke(cli, ["scan", MIXED, "--out", str(out), "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines() if hasattr(result, "stderr") else result.output.splitlines()
+    assert any(line.startswith("synthetic fraction ") and "95% CI" in line for line in lines)
+    assert json.loads(result.stdout)["documents"] == 303
+    missing = CliRunner().invoke(cli, ["scan", MIXED, "--out", str(out), "--model", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "not an auditor model directory" in missing.output
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    clash = CliRunner().invoke(cli, ["scan", MIXED, "--out", str(a_file), "--model", str(tiny_model_dir)])
+    assert clash.exit_code == 2
+
+
+WORDS = ["the", "model", "writes", "text", "that", "reads", "well", "data", "of", "it's", "clear", "and"]
+
+
+@st.composite
+def documents(draw):
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=120))
+    ends = draw(st.lists(st.sampled_from(["", "", ".", ",", "!", "'"]), min_size=len(words), max_size=len(words)))
+    return [w + e for w, e in zip(words, ends)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(documents(), st.data())
+def test_scores_invariant_to_formatting(tiny_model_dir, words, data):
+    detector = load_detector(tiny_model_dir)
+    plain = " ".join(words)
+    layout = [data.draw(st.sampled_from([" ", "\n", "\n\n", "  \t", " \u200b"])) for _ in words[1:]]
+    messy = "".join(w + sep for w, sep in zip(words, layout)) + words[-1] if len(words) > 1 else "\n" + words[0] + "\n\n"
+    messy = messy.replace("'", data.draw(st.sampled_from(["'", "\u2019"])))
+
+    def score(text):
+        texts = [normalize(text)]
+        tokens = tokenize_batch(texts)
+        return detector.score(texts, tokens, compute_stats(texts, tokens))[0]
+
+    assert score(messy) == pytest.approx(score(plain), abs=1e-12)
+
+
+@pytest.mark.skipif(not (default_model_path() / "model.json").is_file(), reason="shipped model not present")
+def test_shipped_model_loads_and_scores_sample_data(tmp_path):
+    detector = load_detector()
+    assert detector.name.startswith("auditor-default")
+    result = scan([str(Path(MIXED).parent)], tmp_path / "audit", ScanOptions(), detector=detector)
+    table = pq.read_table(tmp_path / "audit" / "documents.parquet")
+    assert table.num_rows == result.summary["documents"] == 683
+    p = np.array(table.column("p_synthetic").to_pylist())
+    assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()

@@ -1,0 +1,116 @@
+"""Training pieces: labels, weights, the threshold rule, evaluate."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
+
+from auditor.cli import cli
+from auditor.detector import LinearDetector, load_detector
+from auditor.errors import InputError
+from auditor.evaluate import EvaluateOptions, evaluate
+from auditor.training import TrainOptions, balanced_weights, choose_threshold, extract_features, train
+
+
+def test_balanced_weights_give_every_cell_the_same_total():
+    y = np.array([0, 0, 0, 1, 0, 1, 1, 1, 1])
+    groups = np.array(["a", "a", "a", "a", "b", "b", "b", "b", "b"], dtype=object)
+    w = balanced_weights(y, groups)
+    totals = {(g, label): w[(groups == g) & (y == label)].sum() for g in "ab" for label in (0, 1)}
+    assert np.allclose(list(totals.values()), totals[("a", 0)])
+    assert w.mean() == pytest.approx(1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(0, 1, exclude_max=True)), min_size=1, max_size=80), st.sampled_from([0.05, 0.1, 0.3]))
+def test_threshold_is_the_smallest_meeting_the_fpr_on_every_group(rows, max_fpr):
+    groups = np.array([g for g, _ in rows], dtype=object)
+    scores = np.array([s for _, s in rows])
+    y = np.zeros(len(rows), dtype=int)
+    t = choose_threshold(scores, y, groups, max_fpr)
+    for g in set(groups.tolist()):
+        assert np.mean(scores[groups == g] >= t) <= max_fpr + 1e-12
+    if t > 0:  # any lower candidate (the next score below) breaks some group
+        lower = scores[scores < t]
+        if len(lower):
+            t2 = lower.max()
+            assert any(np.mean(scores[groups == g] >= t2) > max_fpr for g in set(groups.tolist()))
+
+
+def test_threshold_saturates_at_one_when_humans_score_one():
+    # p_synthetic == 1.0 cannot be left unflagged by a threshold in [0, 1]: the rule stops at 1.
+    assert choose_threshold(np.array([1.0, 0.2]), np.array([0, 0]), np.array(["a", "a"], dtype=object), 0.05) == 1.0
+
+
+def test_bad_label_names_file_and_line(tmp_path, tiny_table):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "a b c", "label": "human", "source": "x"}\n{"text": "d e f", "label": "robot", "source": "x"}\n')
+    with pytest.raises(InputError, match=r"d.jsonl:2: 'label' is 'robot', expected 'human' or 'machine'"):
+        extract_features([str(data)], TrainOptions(), tiny_table)
+
+
+def test_exclusions_are_left_out_and_counted(labelled_path, tiny_table):
+    data = extract_features([str(labelled_path)], TrainOptions(group_field="group", exclude=(("group", "g2"),)), tiny_table)
+    assert data.excluded == 126 and len(data.y) == 380 - 126
+    assert set(data.groups.tolist()) == {"g0", "g1"}
+
+
+def test_linear_detector_follows_estimator_conventions():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0).astype(int)
+    model = LinearDetector(C=1.0).fit(X, y)
+    assert model.get_params() == {"C": 1.0, "clip": 8.0, "max_iter": 3000}
+    proba = model.predict_proba(X)
+    assert proba.shape == (200, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert roc_auc_score(y, proba[:, 1]) > 0.9
+    restored = LinearDetector.from_arrays(model.to_arrays(), clip=8.0)
+    assert np.array_equal(restored.decision_function(X), model.decision_function(X))
+    with pytest.raises(ValueError, match="both classes"):
+        LinearDetector().fit(X, np.zeros(200, dtype=int))
+
+
+def test_evaluate_matches_sklearn_on_the_model_scores(labelled_path, tiny_model_dir):
+    detector = load_detector(tiny_model_dir)
+    result = evaluate([str(labelled_path)], EvaluateOptions(group_field="group"), detector=detector)
+    data = extract_features([str(labelled_path)], TrainOptions(group_field="group"), detector.table)
+    scores = detector.estimator.predict_proba(data.X)[:, 1]
+    assert result["overall"]["auroc"] == pytest.approx(roc_auc_score(data.y, scores))
+    assert result["overall"]["fpr_at_threshold"] == pytest.approx(np.mean(scores[data.y == 0] >= detector.threshold))
+    assert sorted(result["by_group"]) == ["g0", "g1", "g2"]
+
+
+def test_evaluate_cli_json_and_table(labelled_path, tiny_model_dir):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["evaluate", str(labelled_path), "--model", str(tiny_model_dir), "--group-field", "group", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["model"]["name"] == "tiny" and payload["overall"]["documents"] == 380
+    table = runner.invoke(cli, ["evaluate", str(labelled_path), "--model", str(tiny_model_dir), "--group-field", "group"])
+    assert table.exit_code == 0
+    assert table.output.splitlines()[1].split()[0] == "group"
+    assert table.output.splitlines()[-1].split()[:3] == ["overall", "300", "80"]
+
+
+def test_train_cli_writes_a_loadable_model(tmp_path, labelled_path, monkeypatch, tiny_table):
+    from auditor.features import style
+
+    monkeypatch.setattr(style.FrequencyTable, "from_wordfreq", classmethod(lambda cls, top_n=0: tiny_table))
+    out = tmp_path / "m"
+    result = CliRunner().invoke(cli, ["train", str(labelled_path), "--out", str(out), "--group-field", "group", "--name", "cli"])
+    assert result.exit_code == 0, result.output
+    assert "threshold" in result.output and f"wrote {out}" in result.output
+    assert load_detector(out).name == "cli"
+    bad = CliRunner().invoke(cli, ["train", str(labelled_path), "--out", str(out), "--exclude", "nonsense"])
+    assert bad.exit_code == 2 and "is not FIELD=VALUE" in bad.output
+
+
+def test_training_needs_two_groups_with_both_labels(tmp_path, tiny_table):
+    data = tmp_path / "one.jsonl"
+    data.write_text("".join(f'{{"text": "word{i} and more words here", "label": "{"human" if i % 2 else "machine"}", "source": "only"}}\n' for i in range(10)))
+    with pytest.raises(InputError, match="at least two source groups"):
+        train([str(data)], tmp_path / "m", TrainOptions(), table=tiny_table)
