@@ -52,7 +52,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         echo_throughput("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}")
         echo_read_summary(summary)
         flagged = summary["flagged"]
-        click.echo(f"{flagged_share(summary)}; flagged {flagged['count']:,} at p_synthetic >= {flagged['threshold']:.3f}", err=True)
+        click.echo(f"{flagged_share(summary)}; flagged {flagged['count']:,} at p_synthetic >= {flagged['threshold']:.4f}", err=True)
         echo_near_duplicates(summary["near_duplicates"])
         click.echo(f"wrote {result.out}/documents.parquet and {result.out}/summary.json", err=True)
     if as_json:
