@@ -6,34 +6,33 @@ row per document read, in input order, with ``source``, ``row``, ``id``,
 ``summary.json`` (schema ``auditor.summary/1``) has the corpus figures. Each
 file is written atomically, the table first.
 
-The synthetic fraction here is classify-and-count (the share of documents at
-or above the threshold) with a Wilson interval for that share; ``method``
-says so. It inherits the detector's error rates; the mixture estimator of the
-estimation stage replaces it as the default.
+The synthetic fraction comes from :mod:`auditor.estimate` (mixture maximum
+likelihood by default, with a bootstrap interval), overall and per input
+source, against the model's held-out score distributions or the user's own
+reference samples (``reference_human`` / ``reference_machine``).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from auditor import __version__
 from auditor.atomic import atomic_path
 from auditor.detector import Detector, load_detector
 from auditor.errors import InputError
-from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
+from auditor.estimate import METHODS, FractionEstimator, Reference
+from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint, fingerprint_batches
+from auditor.readers import ReadReport, read_documents
 
 SCHEMA = "auditor.summary/1"
-CONFIDENCE = 0.95
-_Z = 1.959963984540054  # standard normal quantile for a 95% two-sided interval
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,23 @@ class ScanOptions:
         fingerprint: reading, MinHash and near-duplicate settings.
         model: model directory (None: the shipped default).
         threshold: ``flagged`` threshold on ``p_synthetic`` (None: the model's).
+        method: synthetic-fraction estimator, one of :data:`auditor.estimate.METHODS`.
+        reference_human / reference_machine: paths of documents known to be human /
+            machine-written, replacing the model's validation score distributions.
     """
 
     fingerprint: FingerprintOptions = field(default_factory=FingerprintOptions)
     model: str | None = None
     threshold: float | None = None
+    method: str = "em"
+    reference_human: tuple[str, ...] = ()
+    reference_machine: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
 
 
 @dataclass
@@ -65,46 +72,57 @@ class ScanResult:
     text_bytes: int
 
 
-def wilson_interval(successes: int, n: int, z: float = _Z) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (sensible at 0 and n, unlike the normal one)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    center = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, center - half), min(1.0, center + half)
-
-
 class _Scorer:
-    """Annotator adding ``p_synthetic`` and ``flagged``; keeps per-source counts for the summary."""
+    """Annotator adding ``p_synthetic`` and ``flagged``; keeps every score (8 bytes a document) for the estimate."""
 
     fields = (pa.field("p_synthetic", pa.float64()), pa.field("flagged", pa.bool_()))
 
     def __init__(self, detector: Detector, threshold: float):
         self.detector = detector
         self.threshold = threshold
-        self.by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # documents, flagged
+        self.scores: list[np.ndarray] = []
+        self.sources: list[str] = []
 
     def columns(self, batch: Batch) -> list[pa.Array]:
         scores = self.detector.score(batch.texts, batch.tokens, batch.features)
-        flagged = scores >= self.threshold
-        for doc, hit in zip(batch.documents, flagged.tolist()):
-            counts = self.by_source[doc.source]
-            counts[0] += 1
-            counts[1] += hit
-        return [pa.array(scores), pa.array(flagged)]
+        self.scores.append(scores)
+        self.sources.extend(doc.source for doc in batch.documents)
+        return [pa.array(scores), pa.array(scores >= self.threshold)]
 
 
-def _fraction(flagged: int, n: int) -> dict[str, object]:
-    low, high = wilson_interval(flagged, n)
-    return {
-        "estimate": flagged / n if n else 0.0,
-        "low": low,
-        "high": high,
-        "confidence": CONFIDENCE,
-        "method": "cc",
-        "documents": n,
+def reference_scores(paths: Sequence[str], detector: Detector, options: FingerprintOptions) -> np.ndarray:
+    """``p_synthetic`` of every document under ``paths`` (a reference sample)."""
+    parts = [
+        detector.score(batch.texts, batch.tokens, batch.features)
+        for batch in fingerprint_batches(read_documents(paths, options.reader, ReadReport()), options)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def build_estimator(detector: Detector, threshold: float, options: ScanOptions) -> FractionEstimator:
+    """The estimator for a scan: the user's references where given, else the model's validation scores."""
+    def reference(paths: tuple[str, ...], stored: np.ndarray, kind: str) -> Reference:
+        if not paths:
+            return Reference(stored, f"model validation ({detector.name}, held-out {kind} documents)")
+        scores = reference_scores(paths, detector, options.fingerprint)
+        if len(scores) < 2:
+            raise InputError(f"--reference-{kind} {', '.join(paths)}: {len(scores)} usable documents; a reference needs at least 2 (100 or more is better)")
+        return Reference(scores, ", ".join(paths))
+
+    human = reference(options.reference_human, detector.human_scores, "human")
+    machine = reference(options.reference_machine, detector.machine_scores, "machine")
+    return FractionEstimator(human, machine, threshold, options.method)
+
+
+def fraction_summary(estimator: FractionEstimator, scores: np.ndarray, sources: np.ndarray) -> dict[str, object]:
+    """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source."""
+    overall = estimator.estimate(scores).to_dict()
+    others = {
+        method: FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method).estimate(scores).to_dict()
+        for method in METHODS if method != estimator.method
     }
+    by_source = {str(s): estimator.estimate(scores[sources == s]).to_dict() for s in sorted(set(sources.tolist()))}
+    return {**overall, "reference": estimator.references(), "other_methods": others, "by_source": by_source}
 
 
 def scan(
@@ -123,12 +141,12 @@ def scan(
     out_dir.mkdir(parents=True, exist_ok=True)
     scorer = _Scorer(detector, threshold)
     start = time.perf_counter()
+    estimator = build_estimator(detector, threshold, options)  # references first: their errors come early
     result = fingerprint(paths, out=out_dir / "documents.parquet", options=options.fingerprint, progress=progress, annotator=scorer)
     fp = result.summary
-    total_flagged = sum(c[1] for c in scorer.by_source.values())
     documents = int(fp["documents"])  # type: ignore[arg-type]
-    overall = _fraction(total_flagged, documents)
-    overall["note"] = "classify-and-count: share of documents with p_synthetic >= threshold, with a Wilson interval for that share"
+    scores = np.concatenate(scorer.scores) if scorer.scores else np.zeros(0)
+    fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object))
     summary: dict[str, object] = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},
@@ -144,8 +162,8 @@ def scan(
         "repaired": fp["repaired"],
         "ignored_files": fp["ignored_files"],
         "problems": fp["problems"],
-        "synthetic_fraction": {**overall, "by_source": {s: _fraction(c[1], c[0]) for s, c in sorted(scorer.by_source.items())}},
-        "flagged": {"threshold": threshold, "count": total_flagged},
+        "synthetic_fraction": fraction,
+        "flagged": {"threshold": threshold, "count": int((scores >= threshold).sum())},
         "near_duplicates": fp["near_duplicates"],
         "fingerprint": fp["fingerprint"],
         "projection": {"computed": False, "reason": "collapse projection is not part of this version"},
@@ -156,8 +174,8 @@ def scan(
     return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes)
 
 
-def flagged_share(summary: dict[str, object]) -> str:
-    """The one-line headline, e.g. ``synthetic fraction 0.23 (95% CI 0.19-0.27, cc)``."""
+def headline(summary: dict[str, object]) -> str:
+    """The one-line result, e.g. ``synthetic fraction 0.23 (95% CI 0.19-0.27)``."""
     f = summary["synthetic_fraction"]
     assert isinstance(f, dict)
-    return f"synthetic fraction {f['estimate']:.2f} ({round(f['confidence'] * 100)}% CI {f['low']:.2f}-{f['high']:.2f}, {f['method']})"
+    return f"synthetic fraction {f['estimate']:.2f} ({round(f['confidence'] * 100)}% CI {f['low']:.2f}-{f['high']:.2f})"

@@ -16,7 +16,7 @@ from auditor.detector import default_model_path, load_detector
 from auditor.features.stats import compute_stats
 from auditor.features.tokens import tokenize_batch
 from auditor.normalize import normalize
-from auditor.scan import ScanOptions, scan, wilson_interval
+from auditor.scan import ScanOptions, scan
 
 MIXED = str(Path(__file__).resolve().parent.parent / "sample_data" / "mixed.jsonl")
 SUMMARY_KEYS = {"schema", "tool", "model", "documents", "skipped", "synthetic_fraction", "flagged", "near_duplicates", "fingerprint", "projection"}
@@ -38,9 +38,12 @@ def test_scan_writes_the_contract(tmp_path, tiny_model_dir):
     assert table.column("flagged").to_pylist() == (p >= threshold).tolist()
     fraction = summary["synthetic_fraction"]
     assert summary["flagged"]["count"] == int((p >= threshold).sum())
-    assert fraction["method"] == "cc" and fraction["estimate"] == pytest.approx((p >= threshold).mean())
-    assert fraction["low"] <= fraction["estimate"] <= fraction["high"]
-    assert list(fraction["by_source"]) == [MIXED]
+    assert fraction["method"] == "em" and set(fraction["other_methods"]) == {"acc", "cc"}
+    assert fraction["other_methods"]["cc"]["estimate"] == pytest.approx((p >= threshold).mean())
+    for block in (fraction, *fraction["other_methods"].values(), *fraction["by_source"].values()):
+        assert 0.0 <= block["low"] <= block["estimate"] <= block["high"] <= 1.0 and block["confidence"] == 0.95
+    assert list(fraction["by_source"]) == [MIXED] and fraction["by_source"][MIXED]["estimate"] == fraction["estimate"]
+    assert fraction["reference"]["human"] == {"source": "model validation (tiny, held-out human documents)", "documents": 300}
     assert summary["near_duplicates"]["clusters"] >= 3  # the planted near-duplicates
 
 
@@ -53,20 +56,12 @@ def test_threshold_override_and_identical_reruns(tmp_path, tiny_model_dir):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_wilson_interval():
-    assert wilson_interval(0, 0) == (0.0, 1.0)
-    low, high = wilson_interval(0, 100)
-    assert low == pytest.approx(0.0, abs=1e-12) and 0.03 < high < 0.04
-    low, high = wilson_interval(50, 100)
-    assert low == pytest.approx(0.4038, abs=1e-3) and high == pytest.approx(0.5962, abs=1e-3)
-
-
 def test_scan_cli(tmp_path, tiny_model_dir):
     out = tmp_path / "audit"
     result = CliRunner().invoke(cli, ["scan", MIXED, "--out", str(out), "--model", str(tiny_model_dir), "--json"])
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines() if hasattr(result, "stderr") else result.output.splitlines()
-    assert any(line.startswith("synthetic fraction ") and "95% CI" in line for line in lines)
+    assert any(line.startswith("synthetic fraction ") and "(95% CI " in line for line in lines)
     assert json.loads(result.stdout)["documents"] == 303
     missing = CliRunner().invoke(cli, ["scan", MIXED, "--out", str(out), "--model", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "not an auditor model directory" in missing.output
@@ -112,3 +107,33 @@ def test_shipped_model_loads_and_scores_sample_data(tmp_path):
     assert table.num_rows == result.summary["documents"] == 683
     p = np.array(table.column("p_synthetic").to_pylist())
     assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
+
+
+HUMAN = str(Path(MIXED).parent / "human_stdlib_docstrings.jsonl")
+MACHINE = str(Path(MIXED).parent / "machine_docstrings.jsonl")
+
+
+def test_fail_above_exits_1_after_writing_outputs(tmp_path, tiny_model_dir):
+    base = ["scan", MACHINE, "--model", str(tiny_model_dir), "--quiet", "--threshold", "0"]
+    over = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a"), "--method", "cc", "--fail-above", "0.5"])
+    assert over.exit_code == 1
+    assert over.output == "synthetic fraction 1.000 is above --fail-above 0.5\n"
+    assert (tmp_path / "a" / "summary.json").is_file() and (tmp_path / "a" / "documents.parquet").is_file()
+    under = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "b"), "--method", "cc", "--fail-above", "1"])
+    assert under.exit_code == 0 and under.output == ""
+
+
+def test_references_and_per_source_breakdown(tmp_path, tiny_model_dir):
+    result = CliRunner().invoke(cli, ["scan", HUMAN, MACHINE, "--out", str(tmp_path / "o"), "--model", str(tiny_model_dir),
+                                      "--reference-human", HUMAN, "--reference-machine", MACHINE, "--quiet"])
+    assert result.exit_code == 0, result.output
+    fraction = json.loads((tmp_path / "o" / "summary.json").read_text())["synthetic_fraction"]
+    assert fraction["reference"] == {"human": {"source": HUMAN, "documents": 300}, "machine": {"source": MACHINE, "documents": 80}}
+    assert list(fraction["by_source"]) == [HUMAN, MACHINE]
+    # The references are these very documents, so the mixture fits them: 80 of 380 are machine.
+    assert fraction["estimate"] == pytest.approx(80 / 380, abs=0.03)
+    assert fraction["by_source"][HUMAN]["estimate"] < 0.05 and fraction["by_source"][MACHINE]["estimate"] > 0.9
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"text": "only one"}\n')
+    bad = CliRunner().invoke(cli, ["scan", HUMAN, "--out", str(tmp_path / "p"), "--model", str(tiny_model_dir), "--reference-human", str(empty)])
+    assert bad.exit_code == 2 and "a reference needs at least 2" in bad.output

@@ -14,6 +14,7 @@ from auditor.errors import AuditorError
 from auditor.fingerprint import Progress
 from auditor.readers import FORMATS, ReaderOptions
 
+EXIT_FINDING = 1  # a threshold was exceeded: a result, not an error
 EXIT_ERROR = 2
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
-from auditor.cli._common import echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options
 from auditor.fingerprint import FingerprintOptions
-from auditor.scan import ScanOptions, flagged_share, scan
+from auditor.estimate import METHODS
+from auditor.scan import ScanOptions, headline, scan
 
 
 @click.command("scan")
@@ -20,11 +22,20 @@ from auditor.scan import ScanOptions, flagged_share, scan
               help="Model directory written by 'auditor train'  [default: the shipped model].")
 @click.option("--threshold", default=None, type=click.FloatRange(0, 1),
               help="Flag documents with p_synthetic at or above this  [default: the model's threshold].")
+@click.option("--method", type=click.Choice(METHODS), default="em", show_default=True,
+              help="Synthetic-fraction estimator: mixture likelihood (em), adjusted (acc) or plain (cc) classify-and-count.")
+@click.option("--reference-human", multiple=True, type=click.Path(),
+              help="Documents known to be human-written, from your own domain (repeatable); calibrates the estimate.")
+@click.option("--reference-machine", multiple=True, type=click.Path(),
+              help="Documents known to be machine-written (repeatable)  [default: the model's validation scores].")
+@click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
+              help="Exit 1 when the estimated synthetic fraction exceeds this (outputs are still written).")
 @reader_options
 @near_duplicate_options
 @run_options
 @handle_errors
-def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, threshold: float | None,
+def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, threshold: float | None, method: str,
+                 reference_human: tuple[str, ...], reference_machine: tuple[str, ...], fail_above: float | None,
                  fmt: str, text_field: str, id_field: str | None, strict: bool,
                  num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                  as_json: bool, quiet: bool, debug: bool) -> None:
@@ -45,15 +56,29 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         ),
         model=model_path,
         threshold=threshold,
+        method=method,
+        reference_human=reference_human,
+        reference_machine=reference_machine,
     )
     result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress), quiet)
     summary = result.summary
     if not quiet:
         echo_throughput("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}")
         echo_read_summary(summary)
-        flagged = summary["flagged"]
-        click.echo(f"{flagged_share(summary)}; flagged {flagged['count']:,} at p_synthetic >= {flagged['threshold']:.4f}", err=True)
+        fraction, flagged = summary["synthetic_fraction"], summary["flagged"]
+        references = fraction["reference"]
+        click.echo(headline(summary), err=True)
+        click.echo(
+            f"  method {fraction['method']}; human reference: {references['human']['source']} ({references['human']['documents']:,} documents); "
+            f"machine reference: {references['machine']['source']} ({references['machine']['documents']:,} documents)",
+            err=True,
+        )
+        click.echo(f"flagged {flagged['count']:,} documents at p_synthetic >= {flagged['threshold']:.4f}", err=True)
         echo_near_duplicates(summary["near_duplicates"])
         click.echo(f"wrote {result.out}/documents.parquet and {result.out}/summary.json", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    estimate = summary["synthetic_fraction"]["estimate"]
+    if fail_above is not None and estimate > fail_above:
+        click.echo(f"synthetic fraction {estimate:.3f} is above --fail-above {fail_above:g}", err=True)
+        sys.exit(EXIT_FINDING)

@@ -1,0 +1,91 @@
+"""Synthetic-fraction estimators: exact edges, accuracy and interval coverage on known mixtures."""
+
+import numpy as np
+import pytest
+
+from auditor.estimate import METHODS, FractionEstimator, Reference, mixture_mle, with_known
+
+
+def _human(rng, n):
+    return 1 / (1 + np.exp(-rng.normal(-3.0, 1.5, n)))
+
+
+def _machine(rng, n):
+    return 1 / (1 + np.exp(-rng.normal(1.0, 1.5, n)))
+
+
+def _estimator(method="em", seed=0, n_ref=3000):
+    rng = np.random.default_rng(seed)
+    return FractionEstimator(Reference(_human(rng, n_ref), "h"), Reference(_machine(rng, n_ref), "m"), 0.5, method)
+
+
+def test_mle_boundaries_and_interior_exactly():
+    h = np.array([0.7, 0.2, 0.1])
+    m = np.array([0.1, 0.2, 0.7])
+    assert mixture_mle(np.array([10.0, 0, 0]), h, m) == 0.0  # all mass where humans are
+    assert mixture_mle(np.array([0, 0, 10.0]), h, m) == 1.0
+    # Counts exactly proportional to the mixture at a = 0.3 give back 0.3.
+    assert mixture_mle(1000 * (0.7 * h + 0.3 * m), h, m) == pytest.approx(0.3, abs=1e-9)
+    batch = mixture_mle(np.stack([1000 * (0.9 * h + 0.1 * m), 1000 * (0.4 * h + 0.6 * m)]), h, m)
+    assert batch == pytest.approx([0.1, 0.6], abs=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_estimates_stay_in_unit_interval_and_hit_the_edges(method):
+    est = _estimator(method)
+    rng = np.random.default_rng(5)
+    none = est.estimate(np.full(200, 1e-4))  # far below every machine score
+    every = est.estimate(np.full(200, 1 - 1e-4))
+    for e in (none, every):
+        assert 0.0 <= e.low <= e.estimate <= e.high <= 1.0
+    assert none.estimate == 0.0 and every.estimate == 1.0
+    e = est.estimate(_human(rng, 500))
+    assert 0.0 <= e.estimate <= 0.05
+
+
+def test_em_is_accurate_and_its_interval_covers_the_truth():
+    est = _estimator("em")
+    rng = np.random.default_rng(11)
+    errors, covered = [], 0
+    trials = 60
+    for i in range(trials):
+        a = [0.05, 0.2, 0.5][i % 3]
+        k = int(a * 600)
+        e = est.estimate(np.concatenate([_human(rng, 600 - k), _machine(rng, k)]))
+        errors.append(abs(e.estimate - a))
+        covered += e.low <= a <= e.high
+    assert np.mean(errors) < 0.03
+    assert covered / trials >= 0.9
+
+
+def test_em_beats_classify_and_count_when_the_detector_errs():
+    rng = np.random.default_rng(3)
+    mixture = np.concatenate([_human(rng, 800), _machine(rng, 200)])  # a = 0.2
+    em, cc = _estimator("em").estimate(mixture), _estimator("cc").estimate(mixture)
+    assert abs(em.estimate - 0.2) < abs(cc.estimate - 0.2)
+
+
+def test_small_references_widen_the_interval():
+    rng = np.random.default_rng(8)
+    mixture = np.concatenate([_human(rng, 700), _machine(rng, 300)])
+    wide = FractionEstimator(Reference(_human(rng, 40), "h"), Reference(_machine(rng, 40), "m"), 0.5).estimate(mixture)
+    narrow = _estimator().estimate(mixture)
+    assert (wide.high - wide.low) > (narrow.high - narrow.low)
+
+
+def test_seeded_and_validated():
+    est = _estimator()
+    scores = np.random.default_rng(1).random(300)
+    assert est.estimate(scores) == est.estimate(scores)
+    assert est.estimate(np.zeros(0)).to_dict()["documents"] == 0
+    with pytest.raises(ValueError, match="method must be one of"):
+        _estimator("median")
+    with pytest.raises(ValueError, match="at least 2 documents"):
+        FractionEstimator(Reference(np.array([0.1]), "h"), Reference(np.array([0.9, 0.8]), "m"), 0.5)
+
+
+def test_known_synthetic_documents_count_as_machine():
+    base = _estimator().estimate(np.full(100, 1e-4))
+    folded = with_known(base, known=25, total=125)
+    assert folded.estimate == pytest.approx(0.2) and folded.low == pytest.approx(0.2)
+    assert folded.high == pytest.approx((25 + base.high * 100) / 125)
