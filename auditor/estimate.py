@@ -9,8 +9,10 @@ score distributions, and ``a`` is estimated three ways:
   of Saerens et al. (2002)'s EM. The log-likelihood is concave in ``a``, so it
   is solved exactly by bisection on its derivative (with the boundary cases
   ``a = 0`` and ``a = 1`` decided by the derivative's sign there).
-- ``acc``: adjusted classify-and-count, ``(cc - fpr) / (tpr - fpr)``, with
-  the reference distributions' rates at the threshold, clipped to [0, 1].
+- ``acc``: adjusted classify-and-count, ``(cc - fpr) / (tpr - fpr)``, clipped
+  to [0, 1], at the threshold where the references' ``tpr - fpr`` is largest
+  (Forman 2008's "max" choice: the flagging threshold is tuned for few false
+  positives, where ``tpr`` is small and the correction unstable).
 - ``cc``: the share of documents at or above the threshold.
 
 Densities are histograms of ``logit(p_synthetic)`` on bins shared by both
@@ -106,6 +108,14 @@ def mixture_mle(corpus_counts: np.ndarray, f_human: np.ndarray, f_machine: np.nd
     return np.where(at_zero, 0.0, np.where(at_one, 1.0, (low + high) / 2))
 
 
+def _max_separation_threshold(human: np.ndarray, machine: np.ndarray) -> float:
+    """The score threshold maximizing ``tpr - fpr`` between the references (ties: the lowest)."""
+    candidates = np.unique(np.concatenate([human, machine]))
+    fpr = 1.0 - np.searchsorted(np.sort(human), candidates, side="left") / len(human)
+    tpr = 1.0 - np.searchsorted(np.sort(machine), candidates, side="left") / len(machine)
+    return float(candidates[int(np.argmax(tpr - fpr))])
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A fraction with its interval."""
@@ -141,6 +151,7 @@ class FractionEstimator:
         self.edges = _edges(human.scores, machine.scores, BINS)
         self._human_counts = _counts(human.scores, self.edges)
         self._machine_counts = _counts(machine.scores, self.edges)
+        self.count_threshold = threshold if method == "cc" else _max_separation_threshold(human.scores, machine.scores)
 
     def _point(self, corpus: np.ndarray, human: np.ndarray, machine: np.ndarray, corpus_flag: np.ndarray, tpr: np.ndarray, fpr: np.ndarray) -> np.ndarray:
         if self.method == "em":
@@ -156,9 +167,9 @@ class FractionEstimator:
         n = len(scores)
         if n == 0:
             return Estimate(0.0, 0.0, 1.0, self.method, 0)
-        flagged = scores >= self.threshold
-        h_flag = self.human.scores >= self.threshold
-        m_flag = self.machine.scores >= self.threshold
+        flagged = scores >= self.count_threshold
+        h_flag = self.human.scores >= self.count_threshold
+        m_flag = self.machine.scores >= self.count_threshold
         corpus = _counts(scores, self.edges)
         point = float(self._point(corpus, self._human_counts, self._machine_counts, np.array(flagged.mean()), np.array(m_flag.mean()), np.array(h_flag.mean())))
         rng = np.random.default_rng(self.seed)
@@ -179,7 +190,10 @@ class FractionEstimator:
         return Estimate(point, float(min(low, point)), float(max(high, point)), self.method, n)
 
     def references(self) -> dict[str, object]:
-        return {"human": self.human.describe(), "machine": self.machine.describe()}
+        described = {"human": self.human.describe(), "machine": self.machine.describe()}
+        if self.method != "em":
+            described["count_threshold"] = self.count_threshold
+        return described
 
 
 def with_known(estimate: Estimate, known: int, total: int) -> Estimate:
