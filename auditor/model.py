@@ -67,14 +67,14 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     """An ``.npz`` archive with fixed member timestamps (numpy's own writer stamps the time)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(arrays):
             array = np.ascontiguousarray(arrays[name])
             if array.dtype.hasobject:
-                raise ValueError(f"array {name!r} has dtype object; a model holds numeric arrays only")
+                raise ValueError(f"array {name!r} has dtype object; stored arrays must be numeric arrays only")
             member = io.BytesIO()
             np.lib.format.write_array(member, array, allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIMESTAMP)
@@ -92,7 +92,7 @@ def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object]
     """
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    blob = _npz_bytes(arrays)
+    blob = npz_bytes(arrays)
     sha256 = hashlib.sha256(blob).hexdigest()
     full = {**metadata, "format": FORMAT, "arrays": {"file": ARRAYS_NAME, "sha256": sha256, "names": sorted(arrays)}}
     with atomic_path(target / ARRAYS_NAME) as tmp:
@@ -102,46 +102,93 @@ def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object]
     return StoredModel(full, {k: np.asarray(v) for k, v in arrays.items()}, sha256, target)
 
 
-def load_stored(path: str | os.PathLike[str]) -> StoredModel:
-    """Read and verify a model directory (or its ``model.json``). Raises :class:`ModelError`."""
+@dataclass(frozen=True)
+class StoredFormat:
+    """What a directory of JSON + ``.npz`` must look like (models, known-text indexes)."""
+
+    format: str
+    json_name: str
+    arrays_name: str
+    what: str  # "model", "index": used in messages
+    error: type[AuditorError]
+    remedy: str
+    hint: str  # how to get a valid directory
+
+
+MODEL_FORMAT = StoredFormat(
+    FORMAT, JSON_NAME, ARRAYS_NAME, "model", ModelError, "restore the file or retrain",
+    "pass --model a directory written by 'auditor train'",
+)
+
+
+def read_stored(path: str | os.PathLike[str], spec: StoredFormat) -> tuple[Path, dict[str, object], dict[str, np.ndarray], str]:
+    """Directory, JSON metadata, verified arrays and their SHA-256 of a stored directory (or its JSON file)."""
     location = Path(path)
-    directory = location.parent if location.name == JSON_NAME else location
-    json_path = directory / JSON_NAME
+    directory = location.parent if location.name == spec.json_name else location
+    json_path = directory / spec.json_name
     if not directory.is_dir() or not json_path.is_file():
-        raise ModelError(
-            f"{location}: not an auditor model directory (expected {JSON_NAME} and {ARRAYS_NAME} in it); "
-            "pass --model a directory written by 'auditor train' (model files are never unpickled)"
+        raise spec.error(
+            f"{location}: not an auditor {spec.what} directory (expected {spec.json_name} and {spec.arrays_name} in it); "
+            f"{spec.hint} ({spec.what} files are never unpickled)"
         )
     try:
         metadata = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelError(f"{json_path}: unreadable model metadata ({err}); restore the file or retrain") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise spec.error(f"{json_path}: unreadable {spec.what} metadata ({err}); {spec.remedy}") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != spec.format:
         found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
-        raise ModelError(f"{json_path}: model format {found!r} is not supported (expected {FORMAT!r}); retrain with this version")
-    _check_versions(json_path, metadata)
-    declared = metadata.get("arrays", {})
-    arrays_path = directory / ARRAYS_NAME
+        raise spec.error(f"{json_path}: {spec.what} format {found!r} is not supported (expected {spec.format!r}); {spec.remedy}")
+    arrays, sha256 = read_verified_arrays(
+        directory / spec.arrays_name, metadata.get("arrays"), what=spec.what, json_name=spec.json_name, error=spec.error, remedy=spec.remedy
+    )
+    return directory, metadata, arrays, sha256
+
+
+def load_stored(path: str | os.PathLike[str]) -> StoredModel:
+    """Read and verify a model directory (or its ``model.json``). Raises :class:`ModelError`."""
+    directory, metadata, arrays, sha256 = read_stored(path, MODEL_FORMAT)
+    _check_versions(directory / JSON_NAME, metadata)
+    return StoredModel(metadata, arrays, sha256, directory)
+
+
+def read_verified_arrays(
+    arrays_path: Path,
+    declared: object,
+    *,
+    what: str = "model",
+    json_name: str = JSON_NAME,
+    error: type[AuditorError] = ModelError,
+    remedy: str = "restore them or retrain",
+) -> tuple[dict[str, np.ndarray], str]:
+    """The arrays of ``arrays_path`` and their SHA-256, once it matches ``declared["sha256"]``.
+
+    ``declared`` is the ``arrays`` object of the JSON next to the archive (``sha256``, ``names``).
+    Nothing is unpickled: only a zip of ``.npy`` members is read, with ``allow_pickle=False``.
+    Raises ``error`` naming the file and ``remedy``.
+    """
     try:
         blob = arrays_path.read_bytes()
     except OSError as err:
-        raise ModelError(f"{arrays_path}: cannot read the model arrays ({err.strerror or err}); restore the file or retrain") from None
+        raise error(f"{arrays_path}: cannot read the {what} arrays ({err.strerror or err}); {remedy}") from None
     sha256 = hashlib.sha256(blob).hexdigest()
-    if not isinstance(declared, dict) or declared.get("sha256") != sha256:
-        raise ModelError(
-            f"{arrays_path}: SHA-256 {sha256[:12]}... does not match {JSON_NAME} "
-            f"({str(declared.get('sha256', 'missing'))[:12] if isinstance(declared, dict) else 'missing'}...): "
-            "the arrays were modified or belong to another model; restore them or retrain"
+    expected = declared.get("sha256") if isinstance(declared, dict) else None
+    if expected != sha256:
+        raise error(
+            f"{arrays_path}: SHA-256 {sha256[:12]}... does not match {json_name} ({str(expected or 'missing')[:12]}...): "
+            f"the arrays were modified or belong to another {what}; {remedy}"
         )
+    if not blob.startswith(b"PK\x03\x04"):  # np.load would return a bare .npy array, or try pickle
+        raise error(f"{arrays_path}: not a valid array archive (not a zip file); {remedy}")
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as err:
-        raise ModelError(f"{arrays_path}: not a valid array archive ({err})") from None
-    missing = set(declared.get("names", [])) - set(arrays)
+    except (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile) as err:
+        raise error(f"{arrays_path}: not a valid array archive ({err}); {remedy}") from None
+    names = declared.get("names", []) if isinstance(declared, dict) else []
+    missing = set(names if isinstance(names, list) else []) - set(arrays)
     if missing:
-        raise ModelError(f"{arrays_path}: missing arrays {sorted(missing)}; restore the file or retrain")
-    return StoredModel(metadata, arrays, sha256, directory)
+        raise error(f"{arrays_path}: missing arrays {sorted(missing)}; {remedy}")
+    return arrays, sha256
 
 
 def _check_versions(json_path: Path, metadata: Mapping[str, object]) -> None:

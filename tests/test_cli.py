@@ -29,7 +29,7 @@ def test_version_and_help():
     result = run(["--help"])
     assert result.exit_code == 0
     assert "auditor scan sample_data/ --out audit/" in result.output
-    for command in ("scan", "fingerprint", "train", "evaluate"):
+    for command in ("scan", "fingerprint", "train", "evaluate", "index"):
         result = run([command, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output

@@ -102,13 +102,11 @@ def echo_read_summary(summary: dict[str, Any]) -> None:
         block = summary[kind]
         if block["total"]:
             click.echo(f"{kind} {block['total']} records: {format_counts(block['by_reason'])}", err=True)
-    for problem in summary["problems"][:5]:
+    for problem in summary.get("problems", [])[:5]:
         click.echo(f"  {problem['location']}: {problem['reason']}: {problem['detail']}", err=True)
-    if summary["ignored_files"]:
+    if summary.get("ignored_files"):
         click.echo(f"ignored {len(summary['ignored_files'])} files with unsupported extensions "
                    f"(first: {summary['ignored_files'][0]}); use --format to read them", err=True)
-
-
 
 
 def run_with_progress(call: Callable[[Callable[[Progress], None] | None], Any], quiet: bool) -> Any:

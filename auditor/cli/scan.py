@@ -28,6 +28,10 @@ from auditor.scan import ScanOptions, headline, scan
               help="Documents known to be human-written, from your own domain (repeatable); calibrates the estimate.")
 @click.option("--reference-machine", multiple=True, type=click.Path(),
               help="Documents known to be machine-written (repeatable)  [default: the model's validation scores].")
+@click.option("--known-synthetic", type=click.Path(), default=None,
+              help="Index of known machine-generated text ('auditor index build'); matching documents count as machine.")
+@click.option("--known-threshold", type=click.FloatRange(0, 1, min_open=True), default=0.8, show_default=True,
+              help="Estimated Jaccard (word 5-grams) at which a document matches the known-synthetic index.")
 @click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
               help="Exit 1 when the estimated synthetic fraction exceeds this (outputs are still written).")
 @reader_options
@@ -35,7 +39,8 @@ from auditor.scan import ScanOptions, headline, scan
 @run_options
 @handle_errors
 def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, threshold: float | None, method: str,
-                 reference_human: tuple[str, ...], reference_machine: tuple[str, ...], fail_above: float | None,
+                 reference_human: tuple[str, ...], reference_machine: tuple[str, ...], known_synthetic: str | None,
+                 known_threshold: float, fail_above: float | None,
                  fmt: str, text_field: str, id_field: str | None, strict: bool,
                  num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                  as_json: bool, quiet: bool, debug: bool) -> None:
@@ -59,6 +64,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         method=method,
         reference_human=reference_human,
         reference_machine=reference_machine,
+        known_synthetic=known_synthetic,
+        known_threshold=known_threshold,
     )
     result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress), quiet)
     summary = result.summary
@@ -74,6 +81,10 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
             err=True,
         )
         click.echo(f"flagged {flagged['count']:,} documents at p_synthetic >= {flagged['threshold']:.4f}", err=True)
+        if summary["known_synthetic"] is not None:
+            known = summary["known_synthetic"]
+            click.echo(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
+                       "(counted as machine)", err=True)
         echo_near_duplicates(summary["near_duplicates"])
         click.echo(f"wrote {result.out}/documents.parquet and {result.out}/summary.json", err=True)
     if as_json:
