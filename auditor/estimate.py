@@ -60,6 +60,22 @@ class Reference:
         return {"source": self.origin, "documents": int(len(self.scores))}
 
 
+def shifted_machine_reference(machine: Reference, model_human: np.ndarray, domain_human: np.ndarray) -> Reference:
+    """The model's machine reference moved by the domain's shift of human scores (logit medians).
+
+    When only a human reference from the user's domain exists, the machine
+    distribution must still come from the model's validation data, from other
+    domains. Scores of a new domain move for both classes (held-out domains
+    shift the whole logit scale), so the machine scores are moved by the
+    difference between the domain's and the model's median human logit.
+    Measured on held-out domains (benchmarks/eval_estimate.py), this cut the
+    em error with a 100-document human reference by about a fifth.
+    """
+    shift = float(np.median(_logit(domain_human)) - np.median(_logit(model_human)))
+    moved = 1.0 / (1.0 + np.exp(-(_logit(machine.scores) + shift)))
+    return Reference(moved, f"{machine.origin}, shifted by {shift:+.2f} in logit to the human reference's domain")
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)
     return np.log(p) - np.log1p(-p)

@@ -28,7 +28,7 @@ from auditor import __version__
 from auditor.atomic import atomic_path
 from auditor.detector import Detector, load_detector
 from auditor.errors import InputError
-from auditor.estimate import METHODS, FractionEstimator, Reference, with_known
+from auditor.estimate import METHODS, FractionEstimator, Reference, shifted_machine_reference, with_known
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint, fingerprint_batches
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, KnownIndex
 from auditor.readers import ReadReport, read_documents
@@ -134,6 +134,8 @@ def build_estimator(detector: Detector, threshold: float, options: ScanOptions) 
 
     human = reference(options.reference_human, detector.human_scores, "human")
     machine = reference(options.reference_machine, detector.machine_scores, "machine")
+    if options.reference_human and not options.reference_machine:
+        machine = shifted_machine_reference(machine, detector.human_scores, human.scores)
     return FractionEstimator(human, machine, threshold, options.method)
 
 

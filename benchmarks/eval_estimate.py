@@ -11,7 +11,7 @@ domain's documents are unseen. Mixtures of its human and chat-model documents ar
 fractions 0, 0.05, 0.2 and 0.5 (400 documents each, ``--repeats`` times), and every method
 (em, acc, cc) estimates the fraction three times: with the model's own held-out references only
 (``model``), with an in-domain human reference of 100 documents disjoint from the mixture
-(``in-domain``), and with in-domain human and machine references (``both``; the machine one is at
+(``in-domain``; the model's machine reference shifted to it, as ``auditor scan`` does), and with in-domain human and machine references (``both``; the machine one is at
 most half the domain's machine texts, never those mixed in). Prints mean absolute errors and how
 often the 95% interval covered the truth.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from auditor.detector import load_detector
-from auditor.estimate import METHODS, FractionEstimator, Reference
+from auditor.estimate import METHODS, FractionEstimator, Reference, shifted_machine_reference
 from auditor.training import TrainOptions, extract_features, train
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -91,7 +91,7 @@ def main() -> None:
                 ])
                 settings = (
                     ("model", Reference(detector.human_scores, "model"), Reference(detector.machine_scores, "model")),
-                    ("in-domain", Reference(reference, "in-domain"), Reference(detector.machine_scores, "model")),
+                    ("in-domain", Reference(reference, "in-domain"), shifted_machine_reference(Reference(detector.machine_scores, "model"), detector.human_scores, reference)),
                     ("both", Reference(reference, "in-domain"), Reference(machine_ref, "in-domain")),
                 )
                 for label, human_ref, machine_reference in settings:

@@ -132,3 +132,13 @@ def test_mixtures_of_real_essays_with_in_domain_references():
         covered += e.low <= a <= e.high
     assert np.mean(errors) < 0.06
     assert covered >= 24  # >= 80% of 30 (the interval ignores nothing here but reference noise)
+
+
+def test_machine_reference_follows_the_domain_shift_of_human_scores():
+    from auditor.estimate import shifted_machine_reference
+
+    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    model_human, machine = sig(np.array([-3.0, -2.0, -1.0])), Reference(sig(np.array([0.0, 1.0, 2.0])), "model")
+    moved = shifted_machine_reference(machine, model_human, sig(np.array([-1.5, -0.5, 0.5])))
+    assert np.log(moved.scores / (1 - moved.scores)) == pytest.approx([1.5, 2.5, 3.5])
+    assert "shifted by +1.50" in moved.origin
