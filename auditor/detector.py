@@ -65,6 +65,7 @@ class LinearDetector(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C: float = 0.1, clip: float = 8.0, max_iter: int = 3000):
+        # scikit-learn convention: no validation here (see fit / from_arrays).
         self.C = C
         self.clip = clip
         self.max_iter = max_iter
@@ -113,6 +114,8 @@ class LinearDetector(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], clip: float) -> LinearDetector:
+        if not (np.isfinite(clip) and clip > 0):
+            raise ValueError(f"clip must be a positive finite number, got {clip}")
         detector = cls(clip=clip)
         try:
             detector.mean_ = np.asarray(arrays["detector_mean"], dtype=np.float64)
@@ -123,7 +126,8 @@ class LinearDetector(ClassifierMixin, BaseEstimator):
             raise ValueError(f"detector arrays incomplete: {err}") from None
         if not detector.mean_.shape == detector.scale_.shape == detector.coef_.shape or detector.coef_.ndim != 1:
             raise ValueError("detector arrays have inconsistent shapes")
-        if not (np.isfinite(detector.coef_).all() and np.isfinite(detector.mean_).all() and (detector.scale_ > 0).all()):
+        if not (np.isfinite(detector.coef_).all() and np.isfinite(detector.mean_).all() and np.isfinite(detector.intercept_)
+                and np.isfinite(detector.scale_).all() and (detector.scale_ > 0).all()):
             raise ValueError("detector arrays hold non-finite values or non-positive scales")
         detector.classes_ = np.array([0, 1])
         return detector
@@ -170,7 +174,7 @@ class Detector:
             human, machine = (np.asarray(stored.arrays[k], dtype=np.float64) for k in ("validation_human", "validation_machine"))
         except (KeyError, TypeError, ValueError) as err:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
-        if estimator.coef_.shape != (len(detector_feature_names()),) or not 0.0 <= threshold <= 1.0:
+        if estimator.coef_.shape != (len(detector_feature_names()),) or not 0.0 <= threshold <= 1.0:  # False for NaN too
             raise ModelError(f"{where}: coefficient count or threshold out of range; retrain the model")
         return cls(str(meta.get("name", "unnamed")), stored.sha256, stored.path, threshold, estimator, table, meta, human, machine)
 

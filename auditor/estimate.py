@@ -40,6 +40,8 @@ METHODS = ("em", "acc", "cc")
 CONFIDENCE = 0.95
 BOOTSTRAP = 1000
 BINS = 24
+MIN_DOCUMENTS = 20  # below this the interval is [0, 1]
+MIN_SEPARATION = 0.05  # references closer than this cannot anchor an estimate
 _PSEUDO = 0.5
 _EPS = 1e-6
 
@@ -55,9 +57,13 @@ class Reference:
 
     scores: np.ndarray
     origin: str
+    skipped: dict[str, object] | None = None  # the reader's skipped records, for user references
 
     def describe(self) -> dict[str, object]:
-        return {"source": self.origin, "documents": int(len(self.scores))}
+        described: dict[str, object] = {"source": self.origin, "documents": int(len(self.scores))}
+        if self.skipped is not None:
+            described["skipped"] = self.skipped
+        return described
 
 
 def shifted_machine_reference(machine: Reference, model_human: np.ndarray, domain_human: np.ndarray) -> Reference:
@@ -73,7 +79,7 @@ def shifted_machine_reference(machine: Reference, model_human: np.ndarray, domai
     """
     shift = float(np.median(_logit(domain_human)) - np.median(_logit(model_human)))
     moved = 1.0 / (1.0 + np.exp(-(_logit(machine.scores) + shift)))
-    return Reference(moved, f"{machine.origin}, shifted by {shift:+.2f} in logit to the human reference's domain")
+    return Reference(moved, f"{machine.origin}, shifted by {shift:+.2f} in logit to the human reference's domain", machine.skipped)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -100,6 +106,21 @@ def _density(counts: np.ndarray) -> np.ndarray:
     return smoothed / smoothed.sum(axis=-1, keepdims=True)
 
 
+def _monotone_machine_density(f_human: np.ndarray, f_machine: np.ndarray) -> np.ndarray:
+    """``f_machine`` with a likelihood ratio to ``f_human`` that never decreases as scores rise.
+
+    A higher score must never be weaker evidence of machine text. Validation
+    sets have odd tails (a few machine texts that score extremely human), and
+    without this a corpus of degenerate, extremely human-scoring documents
+    would count as machine-written. Each bin's ratio is capped by the smallest
+    ratio of any higher bin (a running minimum from the top), then renormalized.
+    """
+    ratio = f_machine / f_human
+    capped = np.flip(np.minimum.accumulate(np.flip(ratio, axis=-1), axis=-1), axis=-1)
+    adjusted = f_human * capped
+    return adjusted / adjusted.sum(axis=-1, keepdims=True)
+
+
 def mixture_mle(corpus_counts: np.ndarray, f_human: np.ndarray, f_machine: np.ndarray) -> np.ndarray:
     """Maximum-likelihood mixture weight per row (all arguments may carry leading batch dimensions).
 
@@ -124,12 +145,23 @@ def mixture_mle(corpus_counts: np.ndarray, f_human: np.ndarray, f_machine: np.nd
     return np.where(at_zero, 0.0, np.where(at_one, 1.0, (low + high) / 2))
 
 
-def _max_separation_threshold(human: np.ndarray, machine: np.ndarray) -> float:
-    """The score threshold maximizing ``tpr - fpr`` between the references (ties: the lowest)."""
+def _rates(human: np.ndarray, machine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate thresholds (every reference score) and ``tpr - fpr`` at each."""
     candidates = np.unique(np.concatenate([human, machine]))
     fpr = 1.0 - np.searchsorted(np.sort(human), candidates, side="left") / len(human)
     tpr = 1.0 - np.searchsorted(np.sort(machine), candidates, side="left") / len(machine)
-    return float(candidates[int(np.argmax(tpr - fpr))])
+    return candidates, tpr - fpr
+
+
+def _max_separation_threshold(human: np.ndarray, machine: np.ndarray) -> float:
+    """The score threshold maximizing ``tpr - fpr`` between the references (ties: the lowest)."""
+    candidates, separation = _rates(human, machine)
+    return float(candidates[int(np.argmax(separation))])
+
+
+def _separation(human: np.ndarray, machine: np.ndarray) -> float:
+    """Largest ``tpr - fpr`` over thresholds (the Kolmogorov-Smirnov distance, one-sided)."""
+    return float(_rates(human, machine)[1].max())
 
 
 @dataclass(frozen=True)
@@ -168,14 +200,29 @@ class FractionEstimator:
         self._human_counts = _counts(human.scores, self.edges)
         self._machine_counts = _counts(machine.scores, self.edges)
         self.count_threshold = threshold if method == "cc" else _max_separation_threshold(human.scores, machine.scores)
+        separation = _separation(human.scores, machine.scores)
+        if separation < MIN_SEPARATION:
+            raise ValueError(
+                f"the human and machine references do not separate (largest tpr - fpr {separation:.3f} < {MIN_SEPARATION}): "
+                "the detector cannot tell them apart, so no fraction can be estimated from them; check the reference files"
+            )
 
     def _point(self, corpus: np.ndarray, human: np.ndarray, machine: np.ndarray, corpus_flag: np.ndarray, tpr: np.ndarray, fpr: np.ndarray) -> np.ndarray:
         if self.method == "em":
-            return mixture_mle(corpus, _density(human), _density(machine))
+            f_human = _density(human)
+            return mixture_mle(corpus, f_human, _monotone_machine_density(f_human, _density(machine)))
         if self.method == "cc":
             return corpus_flag
         spread = tpr - fpr
         return np.clip(np.divide(corpus_flag - fpr, spread, out=np.zeros_like(spread), where=spread > 1e-9), 0.0, 1.0)
+
+    def estimate_point(self, scores: np.ndarray) -> float:
+        """The point estimate alone."""
+        scores = np.asarray(scores, dtype=np.float64)
+        flagged = np.array((scores >= self.count_threshold).mean())
+        tpr = np.array((self.machine.scores >= self.count_threshold).mean())
+        fpr = np.array((self.human.scores >= self.count_threshold).mean())
+        return float(self._point(_counts(scores, self.edges), self._human_counts, self._machine_counts, flagged, tpr, fpr))
 
     def estimate(self, scores: np.ndarray) -> Estimate:
         """Point estimate and percentile-bootstrap interval for one set of scores."""
@@ -183,11 +230,13 @@ class FractionEstimator:
         n = len(scores)
         if n == 0:
             return Estimate(0.0, 0.0, 1.0, self.method, 0)
+        if n < MIN_DOCUMENTS:  # a bootstrap of a handful of documents is not an interval
+            point = self.estimate_point(scores)
+            return Estimate(point, 0.0, 1.0, self.method, n)
         flagged = scores >= self.count_threshold
         h_flag = self.human.scores >= self.count_threshold
         m_flag = self.machine.scores >= self.count_threshold
-        corpus = _counts(scores, self.edges)
-        point = float(self._point(corpus, self._human_counts, self._machine_counts, np.array(flagged.mean()), np.array(m_flag.mean()), np.array(h_flag.mean())))
+        point = self.estimate_point(scores)
         rng = np.random.default_rng(self.seed)
         b = self.bootstrap
         # Resample (bin, flagged) cells so cc / acc and em see the same resample.

@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +27,13 @@ import pyarrow as pa
 from auditor import __version__
 from auditor.atomic import atomic_path
 from auditor.detector import Detector, load_detector
-from auditor.errors import InputError
+from auditor.errors import AuditorError, InputError
 from auditor.estimate import METHODS, FractionEstimator, Reference, shifted_machine_reference, with_known
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint, fingerprint_batches
-from auditor.known import DEFAULT_KNOWN_THRESHOLD, KnownIndex
+from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.readers import ReadReport, read_documents
 
 SCHEMA = "auditor.summary/1"
-_KNOWN_BANDING = 0.5
 
 
 @dataclass(frozen=True)
@@ -105,19 +104,17 @@ class _Scorer:
         if self.known is None:
             self.matched.append(np.zeros(len(scores), dtype=bool))
         else:
-            # Candidates come from the banding for Jaccard 0.5 (25 bands x 5 at 128 permutations):
-            # a pair at 0.8 is then missed with probability ~2e-5, against ~20% with 0.8's own banding.
-            jaccard = self.known.best_jaccard(batch.signatures, min(self.known_threshold, _KNOWN_BANDING))
+            jaccard = self.known.best_jaccard(batch.signatures, min(self.known_threshold, QUERY_BANDING))
             self.matched.append(jaccard >= self.known_threshold)
             columns.append(pa.array(jaccard))
         return columns
 
 
-def reference_scores(paths: Sequence[str], detector: Detector, options: FingerprintOptions) -> np.ndarray:
-    """``p_synthetic`` of every document under ``paths`` (a reference sample)."""
+def reference_scores(paths: Sequence[str], detector: Detector, options: FingerprintOptions, report: ReadReport) -> np.ndarray:
+    """``p_synthetic`` of every document under ``paths`` (a reference sample); bad records go to ``report``."""
     parts = [
         detector.score(batch.texts, batch.tokens, batch.features)
-        for batch in fingerprint_batches(read_documents(paths, options.reader, ReadReport()), options)
+        for batch in fingerprint_batches(read_documents(paths, options.reader, report), replace(options, near_duplicates=False))
     ]
     return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -127,16 +124,23 @@ def build_estimator(detector: Detector, threshold: float, options: ScanOptions) 
     def reference(paths: tuple[str, ...], stored: np.ndarray, kind: str) -> Reference:
         if not paths:
             return Reference(stored, f"model validation ({detector.name}, held-out {kind} documents)")
-        scores = reference_scores(paths, detector, options.fingerprint)
+        report = ReadReport()
+        try:
+            scores = reference_scores(paths, detector, options.fingerprint, report)
+        except AuditorError as err:
+            raise InputError(f"--reference-{kind}: {err}") from None
         if len(scores) < 2:
             raise InputError(f"--reference-{kind} {', '.join(paths)}: {len(scores)} usable documents; a reference needs at least 2 (100 or more is better)")
-        return Reference(scores, ", ".join(paths))
+        return Reference(scores, ", ".join(paths), report.to_dict()["skipped"])
 
     human = reference(options.reference_human, detector.human_scores, "human")
     machine = reference(options.reference_machine, detector.machine_scores, "machine")
     if options.reference_human and not options.reference_machine:
         machine = shifted_machine_reference(machine, detector.human_scores, human.scores)
-    return FractionEstimator(human, machine, threshold, options.method)
+    try:
+        return FractionEstimator(human, machine, threshold, options.method)
+    except ValueError as err:
+        raise InputError(f"--reference-human / --reference-machine: {err}") from None
 
 
 def _estimate(estimator: FractionEstimator, scores: np.ndarray, matched: np.ndarray) -> dict[str, object]:
@@ -151,7 +155,13 @@ def fraction_summary(estimator: FractionEstimator, scores: np.ndarray, sources: 
         method: _estimate(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched)
         for method in METHODS if method != estimator.method
     }
-    by_source = {str(s): _estimate(estimator, scores[sources == s], matched[sources == s]) for s in sorted(set(sources.tolist()))}
+    names, group = np.unique(sources.astype(str), return_inverse=True) if len(sources) else (np.zeros(0, dtype=str), np.zeros(0, dtype=int))
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
+    by_source = {
+        str(name): _estimate(estimator, scores[order[lo:hi]], matched[order[lo:hi]])
+        for name, lo, hi in zip(names.tolist(), bounds[:-1], bounds[1:])
+    }
     return {**_estimate(estimator, scores, matched), "reference": estimator.references(), "other_methods": others, "by_source": by_source}
 
 
@@ -168,11 +178,14 @@ def scan(
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir} is a file: pass a directory for the scan's outputs")
-    out_dir.mkdir(parents=True, exist_ok=True)
     known = None
     if options.known_synthetic is not None:
         known = KnownIndex.load(options.known_synthetic)
         known.check_compatible(options.fingerprint.num_perm, options.fingerprint.seed)
+        lsh_banding(min(options.known_threshold, QUERY_BANDING), options.fingerprint.num_perm)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # A stale summary must never sit next to a new table (a run killed between the two writes).
+    (out_dir / "summary.json").unlink(missing_ok=True)
     scorer = _Scorer(detector, threshold, known, options.known_threshold)
     start = time.perf_counter()
     estimator = build_estimator(detector, threshold, options)  # references first: their errors come early

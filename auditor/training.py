@@ -86,6 +86,8 @@ class LabelledFeatures:
 
 def _label(doc: Document, label_field: str) -> int:
     value = doc.fields.get(label_field)
+    if isinstance(value, float) and value in (0.0, 1.0):  # Parquet / pandas often store 0 / 1 as floats
+        value = int(value)
     label = _LABELS.get(str(value).strip().lower()) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
     if label is None:
         raise InputError(
@@ -120,7 +122,7 @@ def extract_features(paths: Sequence[str], options: TrainOptions, table: Frequen
             for name, values in meta.items():
                 values.append(str(doc.fields.get(name)))
     if not labels:
-        raise InputError(f"no documents left to train on in {', '.join(paths)} (after {excluded} excluded)")
+        raise InputError(f"no labelled documents left in {', '.join(paths)} (after {excluded} excluded)")
     fields = {name: np.array(values, dtype=object) for name, values in meta.items()}
     return LabelledFeatures(np.vstack(blocks), np.array(labels), fields[options.group_field], fields, report, excluded)
 

@@ -142,3 +142,22 @@ def test_machine_reference_follows_the_domain_shift_of_human_scores():
     moved = shifted_machine_reference(machine, model_human, sig(np.array([-1.5, -0.5, 0.5])))
     assert np.log(moved.scores / (1 - moved.scores)) == pytest.approx([1.5, 2.5, 3.5])
     assert "shifted by +1.50" in moved.origin
+
+
+def test_extremely_human_scores_never_count_as_machine_evidence():
+    rng = np.random.default_rng(4)
+    # A machine reference with an odd low tail: a few machine texts scoring extremely human.
+    machine = np.concatenate([_machine(rng, 2000), np.full(40, 1e-9)])
+    est = FractionEstimator(Reference(_human(rng, 2000), "h"), Reference(machine, "m"), 0.5)
+    assert est.estimate(np.full(50, 1e-12)).estimate == 0.0
+
+
+def test_references_that_do_not_separate_are_refused():
+    same = np.random.default_rng(2).random(300)
+    with pytest.raises(ValueError, match="do not separate"):
+        FractionEstimator(Reference(same, "h"), Reference(same.copy(), "m"), 0.5)
+
+
+def test_a_handful_of_documents_gets_the_whole_unit_interval():
+    e = _estimator().estimate(np.full(5, 1 - 1e-4))
+    assert e.estimate == 1.0 and (e.low, e.high) == (0.0, 1.0)

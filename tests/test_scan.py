@@ -128,7 +128,8 @@ def test_references_and_per_source_breakdown(tmp_path, tiny_model_dir):
                                       "--reference-human", HUMAN, "--reference-machine", MACHINE, "--quiet"])
     assert result.exit_code == 0, result.output
     fraction = json.loads((tmp_path / "o" / "summary.json").read_text())["synthetic_fraction"]
-    assert fraction["reference"] == {"human": {"source": HUMAN, "documents": 300}, "machine": {"source": MACHINE, "documents": 80}}
+    none = {"total": 0, "by_reason": {}}
+    assert fraction["reference"] == {"human": {"source": HUMAN, "documents": 300, "skipped": none}, "machine": {"source": MACHINE, "documents": 80, "skipped": none}}
     assert list(fraction["by_source"]) == [HUMAN, MACHINE]
     # The references are these very documents, so the mixture fits them: 80 of 380 are machine.
     assert fraction["estimate"] == pytest.approx(80 / 380, abs=0.03)
@@ -160,3 +161,28 @@ def test_known_synthetic_index_marks_and_counts_matches(tmp_path, tiny_model_dir
                                    "--known-synthetic", str(tmp_path / "idx"), "--num-perm", "64"])
     assert mismatch.exit_code == 2
     assert "index built with num_perm=128 seed=1 (datasketch 2.x), scan uses num_perm=64" in mismatch.output
+
+
+def test_option_and_input_mistakes_exit_2(tmp_path, tiny_model_dir):
+    runner = CliRunner()
+    base = ["scan", MIXED, "--model", str(tiny_model_dir)]
+    nan = runner.invoke(cli, [*base, "--out", str(tmp_path / "a"), "--fail-above", "nan"])
+    assert nan.exit_code == 2 and "is not a finite number" in nan.output
+    lonely = runner.invoke(cli, [*base, "--out", str(tmp_path / "b"), "--known-threshold", "0.9"])
+    assert lonely.exit_code == 2 and "--known-threshold needs --known-synthetic" in lonely.output
+    tiny = runner.invoke(cli, ["index", "build", MACHINE, "--out", str(tmp_path / "idx"), "--num-perm", "2"])
+    assert tiny.exit_code == 2 and "use --num-perm 16 or more" in tiny.output
+    missing = runner.invoke(cli, [*base, "--out", str(tmp_path / "c"), "--reference-human", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and missing.output.startswith("error: --reference-human: ")
+    same = runner.invoke(cli, [*base, "--out", str(tmp_path / "d"), "--reference-human", HUMAN, "--reference-machine", HUMAN])
+    assert same.exit_code == 2 and "do not separate" in same.output
+
+
+def test_a_failed_rerun_never_leaves_a_stale_summary(tmp_path, tiny_model_dir):
+    out = tmp_path / "o"
+    assert CliRunner().invoke(cli, ["scan", MIXED, "--out", str(out), "--model", str(tiny_model_dir)]).exit_code == 0
+    assert (out / "summary.json").is_file()
+    failed = CliRunner().invoke(cli, ["scan", MIXED, "--out", str(out), "--model", str(tiny_model_dir),
+                                      "--reference-human", HUMAN, "--reference-machine", HUMAN])
+    assert failed.exit_code == 2
+    assert not (out / "summary.json").exists()

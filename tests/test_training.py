@@ -114,3 +114,13 @@ def test_training_needs_two_groups_with_both_labels(tmp_path, tiny_table):
     data.write_text("".join(f'{{"text": "word{i} and more words here", "label": "{"human" if i % 2 else "machine"}", "source": "only"}}\n' for i in range(10)))
     with pytest.raises(InputError, match="at least two source groups"):
         train([str(data)], tmp_path / "m", TrainOptions(), table=tiny_table)
+
+
+def test_float_labels_from_parquet_are_accepted(tmp_path, tiny_table):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"text": ["one text here", "another text"], "label": [0.0, 1.0], "source": ["a", "b"]}), path)
+    data = extract_features([str(path)], TrainOptions(), tiny_table)
+    assert data.y.tolist() == [0, 1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import traceback
 from collections.abc import Callable
@@ -59,6 +60,16 @@ def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ):
         command = decorator(command)
     return command
+
+
+class Fraction(click.FloatRange):
+    """A float in a range that is also finite (FloatRange lets ``nan`` through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:

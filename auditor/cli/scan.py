@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from auditor.cli._common import EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import Fraction, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options
 from auditor.fingerprint import FingerprintOptions
 from auditor.estimate import METHODS
@@ -20,7 +20,7 @@ from auditor.scan import ScanOptions, headline, scan
               help="Output directory (created if missing): documents.parquet and summary.json.")
 @click.option("--model", "model_path", default=None, type=click.Path(),
               help="Model directory written by 'auditor train'  [default: the shipped model].")
-@click.option("--threshold", default=None, type=click.FloatRange(0, 1),
+@click.option("--threshold", default=None, type=Fraction(0, 1),
               help="Flag documents with p_synthetic at or above this  [default: the model's threshold].")
 @click.option("--method", type=click.Choice(METHODS), default="em", show_default=True,
               help="Synthetic-fraction estimator: mixture likelihood (em), adjusted (acc) or plain (cc) classify-and-count.")
@@ -30,9 +30,9 @@ from auditor.scan import ScanOptions, headline, scan
               help="Documents known to be machine-written (repeatable)  [default: the model's validation scores].")
 @click.option("--known-synthetic", type=click.Path(), default=None,
               help="Index of known machine-generated text ('auditor index build'); matching documents count as machine.")
-@click.option("--known-threshold", type=click.FloatRange(0, 1, min_open=True), default=0.8, show_default=True,
+@click.option("--known-threshold", type=Fraction(0, 1, min_open=True), default=0.8, show_default=True,
               help="Estimated Jaccard (word 5-grams) at which a document matches the known-synthetic index.")
-@click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
+@click.option("--fail-above", type=Fraction(0, 1), default=None,
               help="Exit 1 when the estimated synthetic fraction exceeds this (outputs are still written).")
 @reader_options
 @near_duplicate_options
@@ -54,6 +54,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     Example:
       auditor scan sample_data/ --out audit/
     """
+    if known_synthetic is None and click.get_current_context().get_parameter_source("known_threshold") != click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--known-threshold needs --known-synthetic INDEX_DIR")
     options = ScanOptions(
         fingerprint=FingerprintOptions(
             reader=reader_from(fmt, text_field, id_field, strict),
@@ -88,7 +90,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         echo_near_duplicates(summary["near_duplicates"])
         click.echo(f"wrote {result.out}/documents.parquet and {result.out}/summary.json", err=True)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+        click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))
     estimate = summary["synthetic_fraction"]["estimate"]
     if fail_above is not None and estimate > fail_above:
         click.echo(f"synthetic fraction {estimate:.3f} is above --fail-above {fail_above:g}", err=True)
