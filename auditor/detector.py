@@ -138,7 +138,9 @@ class Detector:
     """A loaded model: scores batches of documents.
 
     Attributes:
-        name / sha256 / path: identity of the model (recorded in every scan).
+        name / sha256 / path: identity of the model (recorded in every scan); ``sha256``
+            covers model.json and, through the hash it records, model.npz.
+        arrays_sha256: SHA-256 of model.npz alone.
         threshold: default decision threshold on ``p_synthetic``.
         estimator: the fitted :class:`LinearDetector`.
         table: the word-frequency table its features use.
@@ -148,6 +150,7 @@ class Detector:
 
     name: str
     sha256: str
+    arrays_sha256: str
     path: Path | None
     threshold: float
     estimator: LinearDetector
@@ -176,7 +179,7 @@ class Detector:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
         if estimator.coef_.shape != (len(detector_feature_names()),) or not 0.0 <= threshold <= 1.0:  # False for NaN too
             raise ModelError(f"{where}: coefficient count or threshold out of range; retrain the model")
-        return cls(str(meta.get("name", "unnamed")), stored.sha256, stored.path, threshold, estimator, table, meta, human, machine)
+        return cls(str(meta.get("name", "unnamed")), stored.identity, stored.sha256, stored.path, threshold, estimator, table, meta, human, machine)
 
 
 def default_model_path() -> Path:

@@ -56,6 +56,13 @@ class StoredModel:
     sha256: str
     path: Path | None = None
 
+    @property
+    def identity(self) -> str:
+        """SHA-256 of the canonical metadata, which holds the arrays' SHA-256: changes with any edit
+        to either file (a threshold edited in model.json included), not with JSON formatting."""
+        canonical = json.dumps(self.metadata, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
 
 def library_versions() -> dict[str, str]:
     """Versions recorded in a model and checked (by major) when it is loaded."""

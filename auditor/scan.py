@@ -202,6 +202,7 @@ def scan(
         "model": {
             "name": detector.name,
             "sha256": detector.sha256,
+            "arrays_sha256": detector.arrays_sha256,
             "path": str(detector.path) if detector.path is not None else None,
             "threshold": detector.threshold,
         },

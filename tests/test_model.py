@@ -106,3 +106,13 @@ def test_pickled_array_inside_a_correctly_hashed_archive_is_refused(tmp_path):
 def test_saving_object_arrays_is_refused(tmp_path):
     with pytest.raises(ValueError, match="numeric arrays only"):
         save_model(tmp_path / "m", {}, {"a": np.array([object()], dtype=object)})
+
+
+def test_the_model_identity_changes_when_model_json_is_edited(tmp_path, tiny_model_dir):
+    model = _copy(tiny_model_dir, tmp_path)
+    before = load_detector(model).sha256
+    meta = json.loads((model / JSON_NAME).read_text())
+    meta["threshold"] = 0.5
+    (model / JSON_NAME).write_text(json.dumps(meta, indent=4))
+    after = load_detector(model)
+    assert after.sha256 != before and after.arrays_sha256 == load_detector(tiny_model_dir).arrays_sha256

@@ -31,7 +31,9 @@ def test_scan_writes_the_contract(tmp_path, tiny_model_dir):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary) and summary == json.loads(json.dumps(result.summary))
     assert summary["schema"] == "auditor.summary/1"
-    assert summary["model"]["sha256"] == hashlib.sha256((tiny_model_dir / "model.npz").read_bytes()).hexdigest()
+    assert summary["model"]["arrays_sha256"] == hashlib.sha256((tiny_model_dir / "model.npz").read_bytes()).hexdigest()
+    canonical = json.dumps(json.loads((tiny_model_dir / "model.json").read_text()), sort_keys=True, separators=(",", ":"))
+    assert summary["model"]["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
     p = np.array(table.column("p_synthetic").to_pylist())
     threshold = summary["flagged"]["threshold"]
     assert ((p >= 0) & (p <= 1)).all()
