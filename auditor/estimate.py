@@ -174,7 +174,7 @@ class Estimate:
     method: str
     documents: int
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:  # noqa: D102
         return {"estimate": self.estimate, "low": self.low, "high": self.high, "confidence": CONFIDENCE, "method": self.method, "documents": self.documents}
 
 

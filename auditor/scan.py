@@ -143,26 +143,49 @@ def build_estimator(detector: Detector, threshold: float, options: ScanOptions) 
         raise InputError(f"--reference-human / --reference-machine: {err}") from None
 
 
-def _estimate(estimator: FractionEstimator, scores: np.ndarray, matched: np.ndarray) -> dict[str, object]:
-    """Estimate over the documents not matched to known synthetic text, then count the matched ones as machine."""
+def _estimate(estimator: FractionEstimator, scores: np.ndarray, matched: np.ndarray, allowance: float = 0.0) -> dict[str, object]:
+    """Estimate over the documents not matched to known synthetic text, then count the matched ones as machine.
+
+    ``allowance`` widens the interval on both sides for what sampling cannot show: the
+    mismatch between the references and the corpus's domain.
+    """
     rest = estimator.estimate(scores[~matched])
+    if allowance:
+        rest = replace(rest, low=max(0.0, rest.low - allowance), high=min(1.0, rest.high + allowance))
     return {**with_known(rest, int(matched.sum()), len(scores)).to_dict(), "known_synthetic": int(matched.sum())}
 
 
-def fraction_summary(estimator: FractionEstimator, scores: np.ndarray, sources: np.ndarray, matched: np.ndarray) -> dict[str, object]:
+def mismatch_allowance(detector: Detector, options: ScanOptions) -> float:
+    """The model's measured cross-domain estimation error (90th percentile) when no in-domain human reference is given."""
+    if options.reference_human:
+        return 0.0
+    validation = detector.metadata.get("validation", {})
+    error = validation.get("estimation_error") if isinstance(validation, dict) else None
+    return float(error["p90_abs"]) if isinstance(error, dict) and "p90_abs" in error else 0.0
+
+
+def fraction_summary(
+    estimator: FractionEstimator, scores: np.ndarray, sources: np.ndarray, matched: np.ndarray, allowance: float = 0.0
+) -> dict[str, object]:
     """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source."""
     others = {
-        method: _estimate(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched)
+        method: _estimate(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched, allowance)
         for method in METHODS if method != estimator.method
     }
     names, group = np.unique(sources.astype(str), return_inverse=True) if len(sources) else (np.zeros(0, dtype=str), np.zeros(0, dtype=int))
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
     by_source = {
-        str(name): _estimate(estimator, scores[order[lo:hi]], matched[order[lo:hi]])
+        str(name): _estimate(estimator, scores[order[lo:hi]], matched[order[lo:hi]], allowance)
         for name, lo, hi in zip(names.tolist(), bounds[:-1], bounds[1:])
     }
-    return {**_estimate(estimator, scores, matched), "reference": estimator.references(), "other_methods": others, "by_source": by_source}
+    return {
+        **_estimate(estimator, scores, matched, allowance),
+        "reference": estimator.references(),
+        "domain_mismatch_allowance": allowance,
+        "other_methods": others,
+        "by_source": by_source,
+    }
 
 
 def scan(
@@ -194,7 +217,7 @@ def scan(
     documents = int(fp["documents"])  # type: ignore[arg-type]
     scores = np.concatenate(scorer.scores) if scorer.scores else np.zeros(0)
     matched = np.concatenate(scorer.matched) if scorer.matched else np.zeros(0, dtype=bool)
-    fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object), matched)
+    fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object), matched, mismatch_allowance(detector, options))
     summary: dict[str, object] = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},

@@ -188,3 +188,18 @@ def test_a_failed_rerun_never_leaves_a_stale_summary(tmp_path, tiny_model_dir):
                                       "--reference-human", HUMAN, "--reference-machine", HUMAN])
     assert failed.exit_code == 2
     assert not (out / "summary.json").exists()
+
+
+def test_interval_carries_the_models_cross_domain_error_without_an_in_domain_reference(tmp_path, tiny_model_dir):
+    p90 = json.loads((tiny_model_dir / "model.json").read_text())["validation"]["estimation_error"]["p90_abs"]
+    assert 0.0 <= p90 <= 1.0
+    plain = scan([MIXED], tmp_path / "a", ScanOptions(model=str(tiny_model_dir))).summary["synthetic_fraction"]
+    calibrated = scan([MIXED], tmp_path / "b", ScanOptions(model=str(tiny_model_dir), reference_human=(HUMAN,))).summary["synthetic_fraction"]
+    assert plain["domain_mismatch_allowance"] == p90 and calibrated["domain_mismatch_allowance"] == 0.0
+    detector = load_detector(tiny_model_dir)
+    from auditor.scan import build_estimator
+
+    bare = build_estimator(detector, detector.threshold, ScanOptions(model=str(tiny_model_dir)))
+    scores = np.array(pq.read_table(tmp_path / "a" / "documents.parquet").column("p_synthetic").to_pylist())
+    inner = bare.estimate(scores)
+    assert plain["low"] == pytest.approx(max(0.0, inner.low - p90)) and plain["high"] == pytest.approx(min(1.0, inner.high + p90))
