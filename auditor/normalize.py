@@ -87,3 +87,14 @@ def count_invisible(text: str) -> int:
     if text.isascii():
         return len(text) - len(text.encode("ascii").translate(None, _ASCII_REMOVABLE))
     return len(_SUSPICIOUS_RE.findall(text))
+
+
+def is_blank(text: str) -> bool:
+    """True when nothing visible is left: only whitespace, control and invisible characters.
+
+    Such a record is skipped as ``empty_text`` by the readers rather than scored: a detector's
+    score of nothing is meaningless. Cheaper than ``not normalize(text)`` (no NFKC).
+    """
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _ASCII_REMOVABLE).strip()
+    return not _REMOVE_RE.sub("", text).strip()

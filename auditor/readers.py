@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from auditor import _formats
+from auditor.normalize import is_blank
 from auditor._formats import MISSING, NO_FIELDS, SUPPORTED_EXTENSIONS, Bad, Event, Record
 from auditor.errors import InputError
 
@@ -430,9 +431,9 @@ def _generate(paths: Sequence[str], inputs: list[tuple[str, str]], options: Read
                 text = _formats.repair_surrogates(text)
                 if not any(reason == _formats.INVALID_UTF8 for reason, _ in repairs):
                     repairs.append((_formats.INVALID_UTF8, "lone surrogate escape replaced with U+FFFD"))
-            if not text.strip():
+            if is_blank(text):
                 # A skip outranks repairs: one record, one reason.
-                problem = Problem(path, event.record, "empty_text", "text is empty or whitespace-only")
+                problem = Problem(path, event.record, "empty_text", "text is empty or whitespace-only (invisible characters included)")
                 if options.strict:
                     raise _fail_strict(problem)
                 report.add_skipped(problem)

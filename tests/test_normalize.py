@@ -64,3 +64,13 @@ def test_ascii_fast_path_agrees_with_the_general_path(text):
 
 def test_lone_surrogates_become_replacement_characters():
     assert normalize("a\ud800b \udfff") == "a\ufffdb \ufffd"
+
+
+@given(st.text())
+def test_blank_texts_normalize_to_nothing(text):
+    from auditor.normalize import is_blank
+
+    if is_blank(text):
+        assert normalize(text) == ""
+    if not normalize(text):  # the converse holds except where NFKC maps to a removable character
+        assert is_blank(text) or not text.isascii()

@@ -1096,3 +1096,12 @@ def test_extra_fields_across_formats_in_one_read(tmp_path: Path) -> None:
     docs = read([jsonl, csv_path, txt, parquet], report, extra_fields=("label",))
     assert [(d.text, d.row, d.fields["label"]) for d in docs] == [("a", 0, 1), ("b", 1, "0"), ("c", 2, None), ("d", 3, True)]
     assert_clean(report, 4)
+
+
+def test_invisible_only_text_is_skipped_as_empty(tmp_path):
+    path = tmp_path / "inv.jsonl"
+    path.write_text('{"text": "\\u200b\\u200c \\n"}\n{"text": "\\u0007\\u0000"}\n{"text": "real words"}\n', encoding="utf-8")
+    report = ReadReport()
+    docs = list(read_documents([str(path)], ReaderOptions(), report))
+    assert [d.text for d in docs] == ["real words"]
+    assert report.to_dict()["skipped"] == {"total": 2, "by_reason": {"empty_text": 2}}
