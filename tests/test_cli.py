@@ -163,3 +163,10 @@ def test_output_that_is_an_input_is_refused(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == f"error: --out {path} is also one of the inputs: choose an output path outside the corpus\n"
     assert path.read_bytes() == before
+
+
+def test_dup_threshold_without_near_duplicates_is_refused(tmp_path):
+    result = run(["fingerprint", "sample_data/mixed.jsonl", "--out", str(tmp_path / "f.parquet"), "--no-near-duplicates", "--dup-threshold", "0.9"])
+    assert result.exit_code == 2
+    assert "--dup-threshold has no effect with --no-near-duplicates" in result.output
+    assert not (tmp_path / "f.parquet").exists()

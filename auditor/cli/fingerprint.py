@@ -31,6 +31,13 @@ def near_duplicate_options(command):
     return command
 
 
+def refuse_ignored_dup_threshold(near_duplicates: bool) -> None:
+    """``--dup-threshold`` with ``--no-near-duplicates`` would be silently ignored: say so instead."""
+    source = click.get_current_context().get_parameter_source("dup_threshold")
+    if not near_duplicates and source != click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--dup-threshold has no effect with --no-near-duplicates; drop one of them")
+
+
 def echo_near_duplicates(near: dict) -> None:
     if near.get("enabled"):
         click.echo(
@@ -60,6 +67,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     Example:
       auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
+    refuse_ignored_dup_threshold(near_duplicates)
     options = FingerprintOptions(
         reader=reader_from(fmt, text_field, id_field, strict),
         num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,

@@ -8,7 +8,7 @@ import sys
 import click
 
 from auditor.cli._common import Fraction, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
-from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options
+from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options, refuse_ignored_dup_threshold
 from auditor.fingerprint import FingerprintOptions
 from auditor.estimate import METHODS
 from auditor.scan import ScanOptions, headline, scan
@@ -56,6 +56,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     """
     if known_synthetic is None and click.get_current_context().get_parameter_source("known_threshold") != click.core.ParameterSource.DEFAULT:
         raise click.UsageError("--known-threshold needs --known-synthetic INDEX_DIR")
+    refuse_ignored_dup_threshold(near_duplicates)
     options = ScanOptions(
         fingerprint=FingerprintOptions(
             reader=reader_from(fmt, text_field, id_field, strict),
