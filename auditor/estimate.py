@@ -153,15 +153,12 @@ def _rates(human: np.ndarray, machine: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return candidates, tpr - fpr
 
 
-def _max_separation_threshold(human: np.ndarray, machine: np.ndarray) -> float:
-    """The score threshold maximizing ``tpr - fpr`` between the references (ties: the lowest)."""
+def _max_separation(human: np.ndarray, machine: np.ndarray) -> tuple[float, float]:
+    """The score threshold maximizing ``tpr - fpr`` between the references (ties: the lowest),
+    and that largest ``tpr - fpr`` (the one-sided Kolmogorov-Smirnov distance)."""
     candidates, separation = _rates(human, machine)
-    return float(candidates[int(np.argmax(separation))])
-
-
-def _separation(human: np.ndarray, machine: np.ndarray) -> float:
-    """Largest ``tpr - fpr`` over thresholds (the Kolmogorov-Smirnov distance, one-sided)."""
-    return float(_rates(human, machine)[1].max())
+    best = int(np.argmax(separation))
+    return float(candidates[best]), float(separation[best])
 
 
 @dataclass(frozen=True)
@@ -199,8 +196,11 @@ class FractionEstimator:
         self.edges = _edges(human.scores, machine.scores, BINS)
         self._human_counts = _counts(human.scores, self.edges)
         self._machine_counts = _counts(machine.scores, self.edges)
-        self.count_threshold = threshold if method == "cc" else _max_separation_threshold(human.scores, machine.scores)
-        separation = _separation(human.scores, machine.scores)
+        best_threshold, separation = _max_separation(human.scores, machine.scores)
+        self.count_threshold = threshold if method == "cc" else best_threshold
+        # The references' rates at the counting threshold (cc / acc), fixed for every estimate.
+        self._human_flags = human.scores >= self.count_threshold
+        self._machine_flags = machine.scores >= self.count_threshold
         if separation < MIN_SEPARATION:
             raise ValueError(
                 f"the human and machine references do not separate (largest tpr - fpr {separation:.3f} < {MIN_SEPARATION}): "
@@ -220,8 +220,7 @@ class FractionEstimator:
         """The point estimate alone."""
         scores = np.asarray(scores, dtype=np.float64)
         flagged = np.array((scores >= self.count_threshold).mean())
-        tpr = np.array((self.machine.scores >= self.count_threshold).mean())
-        fpr = np.array((self.human.scores >= self.count_threshold).mean())
+        tpr, fpr = np.array(self._machine_flags.mean()), np.array(self._human_flags.mean())
         return float(self._point(_counts(scores, self.edges), self._human_counts, self._machine_counts, flagged, tpr, fpr))
 
     def estimate(self, scores: np.ndarray) -> Estimate:
@@ -233,9 +232,6 @@ class FractionEstimator:
         if n < MIN_DOCUMENTS:  # a bootstrap of a handful of documents is not an interval
             point = self.estimate_point(scores)
             return Estimate(point, 0.0, 1.0, self.method, n)
-        flagged = scores >= self.count_threshold
-        h_flag = self.human.scores >= self.count_threshold
-        m_flag = self.machine.scores >= self.count_threshold
         point = self.estimate_point(scores)
         rng = np.random.default_rng(self.seed)
         b = self.bootstrap
@@ -246,9 +242,9 @@ class FractionEstimator:
             draws = rng.multinomial(len(values), probabilities, size=b).reshape(b, -1, 2)
             return draws.sum(axis=2).astype(np.float64), draws[:, :, 1].sum(axis=1) / len(values)
 
-        corpus_b, flag_b = resample(scores, flagged)
-        human_b, fpr_b = resample(self.human.scores, h_flag)
-        machine_b, tpr_b = resample(self.machine.scores, m_flag)
+        corpus_b, flag_b = resample(scores, scores >= self.count_threshold)
+        human_b, fpr_b = resample(self.human.scores, self._human_flags)
+        machine_b, tpr_b = resample(self.machine.scores, self._machine_flags)
         draws = self._point(corpus_b, human_b, machine_b, flag_b, tpr_b, fpr_b)
         alpha = (1 - CONFIDENCE) / 2
         low, high = np.quantile(draws, [alpha, 1 - alpha])

@@ -29,7 +29,7 @@ from auditor.errors import InputError
 from auditor.estimate import FractionEstimator, Reference
 from auditor.features.style import FrequencyTable
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
-from auditor.metrics import grouped_metrics
+from auditor.metrics import detection_metrics, grouped_metrics
 from auditor.model import StoredModel, library_versions, save_model
 from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
 
@@ -230,7 +230,7 @@ def train(
         "protocol": f"leave one {options.group_field} out: each group scored by a model trained on the other groups",
         "folds": folds,
         **{f"by_{name}": grouped_metrics(data.y[valid], scores[valid], values[valid], threshold)["by_group"] for name, values in data.fields.items()},
-        "overall": grouped_metrics(data.y[valid], scores[valid], data.groups[valid], threshold)["overall"],
+        "overall": detection_metrics(data.y[valid], scores[valid], threshold),
         "estimation_error": reference_mismatch(scores[valid], data.y[valid], data.groups[valid], threshold),
     }
     metadata = {

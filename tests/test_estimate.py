@@ -92,12 +92,12 @@ def test_known_synthetic_documents_count_as_machine():
 
 
 def test_acc_counts_at_the_threshold_separating_the_references_best():
-    from auditor.estimate import _max_separation_threshold
+    from auditor.estimate import _max_separation
 
     human = np.array([0.1, 0.2, 0.3, 0.6])
     machine = np.array([0.5, 0.7, 0.8, 0.9])
     # At 0.7: tpr 3/4, fpr 0 (J = 0.75); at 0.5: tpr 1, fpr 1/4 (J = 0.75, lower threshold wins the tie).
-    assert _max_separation_threshold(human, machine) == 0.5
+    assert _max_separation(human, machine) == (0.5, 0.75)
     est = FractionEstimator(Reference(human, "h"), Reference(machine, "m"), threshold=0.99, method="acc", bootstrap=50)
     assert est.references()["count_threshold"] == 0.5
     assert est.estimate(np.array([0.1, 0.2, 0.7, 0.8])).estimate == pytest.approx((0.5 - 0.25) / (1 - 0.25))
