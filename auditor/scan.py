@@ -3,8 +3,10 @@
 The output follows the CLI contract in DESIGN.md: ``documents.parquet`` has one
 row per document read, in input order, with ``source``, ``row``, ``id``,
 ``p_synthetic``, ``flagged``, ``dup_cluster`` and the fingerprint features;
-``summary.json`` (schema ``auditor.summary/1``) has the corpus figures. Each
-file is written atomically, the table first.
+``summary.json`` (schema ``auditor.summary/1``) has the corpus figures;
+``tokens.parquet`` the word counts of unflagged and flagged documents, which
+the collapse projection (:mod:`auditor.projection`) in the summary uses. Each
+file is written atomically, the summary last.
 
 The synthetic fraction comes from :mod:`auditor.estimate` (mixture maximum
 likelihood by default, with a bootstrap interval), overall and per input
@@ -31,7 +33,9 @@ from auditor.errors import AuditorError, InputError
 from auditor.estimate import METHODS, FractionEstimator, Reference, shifted_machine_reference, with_known
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint, fingerprint_batches
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
+from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.readers import ReadReport, read_documents
+from auditor.tokencounts import TokenCounter
 
 SCHEMA = "auditor.summary/1"
 
@@ -95,12 +99,15 @@ class _Scorer:
         self.scores: list[np.ndarray] = []
         self.matched: list[np.ndarray] = []
         self.sources: list[str] = []
+        self.tokens = TokenCounter()  # word counts of unflagged / flagged documents, for the projection
 
     def columns(self, batch: Batch) -> list[pa.Array]:
         scores = self.detector.score(batch.texts, batch.tokens, batch.features)
         self.scores.append(scores)
         self.sources.extend(doc.source for doc in batch.documents)
-        columns = [pa.array(scores), pa.array(scores >= self.threshold)]
+        flagged = scores >= self.threshold
+        self.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged)
+        columns = [pa.array(scores), pa.array(flagged)]
         if self.known is None:
             self.matched.append(np.zeros(len(scores), dtype=bool))
         else:
@@ -207,7 +214,7 @@ def scan(
         known.check_compatible(options.fingerprint.num_perm, options.fingerprint.seed)
         lsh_banding(min(options.known_threshold, QUERY_BANDING), options.fingerprint.num_perm)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # A stale summary must never sit next to a new table (a run killed between the two writes).
+    # A stale summary must never sit next to a new table (a run killed between the writes).
     (out_dir / "summary.json").unlink(missing_ok=True)
     scorer = _Scorer(detector, threshold, known, options.known_threshold)
     start = time.perf_counter()
@@ -218,6 +225,8 @@ def scan(
     scores = np.concatenate(scorer.scores) if scorer.scores else np.zeros(0)
     matched = np.concatenate(scorer.matched) if scorer.matched else np.zeros(0, dtype=bool)
     fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object), matched, mismatch_allowance(detector, options))
+    token_counts = scorer.tokens.result()
+    token_counts.write(out_dir / TOKENS_FILE)
     summary: dict[str, object] = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},
@@ -242,8 +251,8 @@ def scan(
             if known is not None else None
         ),
         "fingerprint": fp["fingerprint"],
-        "projection": {"computed": False, "reason": "collapse projection is not part of this version"},
-        "outputs": {"documents": "documents.parquet"},
+        "projection": scan_projection(token_counts, fraction),
+        "outputs": {"documents": "documents.parquet", "tokens": TOKENS_FILE},
     }
     with atomic_path(out_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")

@@ -11,6 +11,7 @@ from auditor.cli._common import Fraction, EXIT_FINDING, echo_read_summary, echo_
 from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options, refuse_ignored_dup_threshold
 from auditor.fingerprint import FingerprintOptions
 from auditor.estimate import METHODS
+from auditor.projection_inputs import drift_verdict
 from auditor.scan import ScanOptions, headline, scan
 
 
@@ -89,7 +90,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
             click.echo(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
                        "(counted as machine)", err=True)
         echo_near_duplicates(summary["near_duplicates"])
-        click.echo(f"wrote {result.out}/documents.parquet and {result.out}/summary.json", err=True)
+        click.echo(drift_verdict(summary["projection"], fraction["estimate"]), err=True)
+        click.echo(f"wrote {result.out}/documents.parquet, tokens.parquet and summary.json", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))
     estimate = summary["synthetic_fraction"]["estimate"]

@@ -1,0 +1,360 @@
+"""Collapse projection: how far a model trained on this corpus, and retrained on data like it, drifts.
+
+The model (DESIGN.md, "Collapse projection"; derivations in research/collapse.md)
+works on a unigram token distribution ``p0`` (V types). ``synthetic_fraction``
+(lambda) is the share of every generation's new training data that a model
+wrote; the regime says what the rest is:
+
+- ``replace``: the rest is the previous generation's data, resampled: nothing real
+  is ever added (at lambda = 1, Shumailov et al.'s "no data kept");
+- ``mix``: the rest is fresh real text (lambda = 0.9 is their "10% kept");
+- ``accumulate``: nothing is thrown away; each generation adds M tokens, lambda of
+  them generated and the rest fresh real text (Gerstgrasser et al.).
+
+Generation 0 is ``p0`` itself; generation g is the model after g rounds.
+Two parts, always reported separately:
+
+1. **Sampling error** (exact for multinomial maximum-likelihood refits). Every
+   regime keeps ``Var(p_g,i) = kappa_g p_i (1 - p_i)`` with a scalar ``kappa_g``
+   (replace: ``kappa_g = kappa_{g-1} + (1 - kappa_{g-1}) / M``, so
+   ``chi2 = (V-1)(1-(1-1/M)^g)``; mix: ``kappa_g = lambda^2 kappa_{g-1} + (1 - lambda kappa_{g-1}) / M``,
+   ~ ``(1 - lambda^(2g)) / (1 - lambda^2) / M``; accumulate:
+   ``kappa_g = ((g-1+lambda)/g)^2 kappa_{g-1} + (1 - lambda kappa_{g-1}) / (M g^2)``, ->
+   ``pi^2/6 / M`` at lambda = 1). Hence ``chi2_g = kappa_g (V - 1)`` and Gini-Simpson
+   ``D_g = D_0 (1 - kappa_g)``. A type of probability p is lost by generation g with
+   probability ``exp(-M p c_g)`` (Poisson / Galton-Watson; ``c_g`` per regime below),
+   giving the expected vocabulary and probability mass lost.
+2. **Decoding bias**: generated text is ``T(m) ~ m^(1/tau)`` (optionally truncated
+   at rank k), iterated per regime on the model distribution ``m_g``; reported as
+   KL(p0 || m_g) and the Shannon entropy of ``m_g``.
+
+``ppl_ratio = exp(KL + chi2'/2)`` (chi2' over types with ``M p >= 1``, where
+``chi2/2`` approximates the expected KL) is a *unigram proxy* for the perplexity
+ratio to generation 0, not a prediction for a particular language model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+REGIMES = ("replace", "mix", "accumulate")
+# Calibrated (tests/test_projection.py) so that replace at lambda = 1 on a Zipf(1.1) vocabulary of
+# 50,000 types reproduces Shumailov et al.'s OPT-125m result, perplexity 34 -> 54-62 by generation 9.
+DEFAULT_SHARPENING = 0.97
+DEFAULT_GENERATIONS = 10
+MIN_FIT_TOKENS = 1000  # fewer flagged tokens than this: keep the default sharpening
+
+
+@dataclass(frozen=True)
+class ProjectionOptions:
+    """Settings of a projection.
+
+    Attributes:
+        synthetic_fraction: lambda, share of each generation's new data written by a model.
+        tokens_per_generation: M, training tokens per generation.
+        generations: G.
+        regimes: a subset of :data:`REGIMES`.
+        sharpening: tau of the decoding map ``T(p) ~ p^(1/tau)`` (< 1 sharpens).
+        truncate_rank: keep only the k most probable types in generated text (None: no truncation).
+    """
+
+    synthetic_fraction: float
+    tokens_per_generation: float
+    generations: int = DEFAULT_GENERATIONS
+    regimes: tuple[str, ...] = REGIMES
+    sharpening: float = DEFAULT_SHARPENING
+    truncate_rank: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.synthetic_fraction <= 1.0:
+            raise ValueError(f"synthetic fraction must be in [0, 1], got {self.synthetic_fraction}")
+        if not self.tokens_per_generation >= 1:
+            raise ValueError(f"tokens per generation must be at least 1, got {self.tokens_per_generation}")
+        if not 1 <= self.generations <= 10_000:
+            raise ValueError(f"generations must be between 1 and 10000, got {self.generations}")
+        unknown = [r for r in self.regimes if r not in REGIMES]
+        if unknown or not self.regimes:
+            raise ValueError(f"regimes must be among {', '.join(REGIMES)}, got {', '.join(self.regimes) or 'none'}")
+        if not (math.isfinite(self.sharpening) and 0.05 <= self.sharpening <= 20):
+            raise ValueError(f"sharpening tau must be in [0.05, 20], got {self.sharpening}")
+        if self.truncate_rank is not None and self.truncate_rank < 1:
+            raise ValueError(f"truncate rank must be at least 1, got {self.truncate_rank}")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Result: the inputs and, per regime, one row per generation 0..G (plain numbers)."""
+
+    inputs: dict[str, object]
+    regimes: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def frame(self):  # -> pandas.DataFrame (imported lazily: pandas is slow to import)
+        import pandas as pd
+
+        return pd.DataFrame([{"regime": regime, **row} for regime, rows in self.regimes.items() for row in rows])
+
+    def final(self, regime: str) -> dict[str, float]:
+        return self.regimes[regime][-1]
+
+
+def zipf_distribution(exponent: float, vocab_size: int) -> np.ndarray:
+    """``p_i ~ i^-exponent`` for ranks 1..V."""
+    if not exponent > 0 or vocab_size < 1:
+        raise ValueError(f"a Zipf distribution needs exponent > 0 and vocab size >= 1, got {exponent} and {vocab_size}")
+    weights = np.arange(1, vocab_size + 1, dtype=np.float64) ** -float(exponent)
+    return weights / weights.sum()
+
+
+def distribution(counts: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Probabilities from counts (or weights), zero types dropped, sorted most probable first."""
+    values = np.asarray(counts, dtype=np.float64).reshape(-1)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError("token counts must be finite and non-negative")
+    values = values[values > 0]
+    if len(values) == 0:
+        raise ValueError("the token distribution is empty: the corpus has no words to project from")
+    return np.sort(values)[::-1] / values.sum()
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    out = np.full(len(p), -np.inf)
+    np.log(p, out=out, where=p > 0)
+    return out
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    top = float(np.max(x))
+    return top + math.log(float(np.sum(np.exp(x - top))))
+
+
+def _sharpen_log(logp: np.ndarray, tau: float, truncate_rank: int | None) -> np.ndarray:
+    scaled = logp / tau
+    if truncate_rank is not None:
+        scaled[truncate_rank:] = -np.inf
+    return scaled - _logsumexp(scaled)
+
+
+def sharpen(p: np.ndarray, tau: float, truncate_rank: int | None = None) -> np.ndarray:
+    """``T(p) ~ p^(1/tau)``, zero beyond rank ``truncate_rank`` (``p`` sorted most probable first)."""
+    return np.exp(_sharpen_log(_log(np.asarray(p, dtype=np.float64)), tau, truncate_rank))
+
+
+@dataclass(frozen=True)
+class SharpeningFit:
+    """A fitted decoding map: ``tau`` and what it was fitted on."""
+
+    tau: float
+    source: str
+    machine_tokens: int
+    unmatched_share: float  # share of machine tokens whose word never occurs in the human part
+
+
+def fit_sharpening(human_counts: np.ndarray, machine_counts: np.ndarray) -> SharpeningFit:
+    """``tau`` minimizing KL(p_machine || T_tau(p_human)) over the words both parts share.
+
+    ``human_counts`` and ``machine_counts`` are aligned per word. With fewer than
+    :data:`MIN_FIT_TOKENS` machine tokens the default is kept. In ``beta = 1 / tau``
+    the objective is a log-partition minus a linear term, so it is convex and
+    the bounded 1-D search (tau in [1/3, 3]) finds its minimum.
+    """
+    human = np.asarray(human_counts, dtype=np.float64)
+    machine = np.asarray(machine_counts, dtype=np.float64)
+    total = float(machine.sum())
+    shared = (human > 0) & (machine > 0)
+    matched = float(machine[human > 0].sum())
+    unmatched = 1.0 - matched / total if total else 0.0
+    if matched < MIN_FIT_TOKENS:
+        return SharpeningFit(DEFAULT_SHARPENING, f"default (fewer than {MIN_FIT_TOKENS} flagged tokens to fit on)", int(total), unmatched)
+    support = human > 0
+    logp = np.log(human[support] / human[support].sum())
+    q = machine[support] / matched
+    cross = float(q[shared[support]] @ logp[shared[support]])
+
+    def objective(beta: float) -> float:
+        return _logsumexp(beta * logp) - beta * cross
+
+    beta = minimize_scalar(objective, bounds=(1 / 3, 3), method="bounded", options={"xatol": 1e-6}).x
+    return SharpeningFit(round(1.0 / beta, 6), f"fitted on the flagged documents ({int(total)} tokens)", int(total), unmatched)
+
+
+def _kappas(regime: str, lam: float, m: float, generations: int) -> np.ndarray:
+    """Variance factor ``kappa_g`` (``Var p_g,i = kappa_g p_i (1 - p_i)``), g = 0..G."""
+    kappa = np.zeros(generations + 1)
+    for g in range(1, generations + 1):
+        k = kappa[g - 1]
+        if regime == "replace":
+            kappa[g] = k + (1 - k) / m
+        elif regime == "mix":
+            kappa[g] = lam**2 * k + (1 - lam * k) / m
+        else:
+            kappa[g] = ((g - 1 + lam) / g) ** 2 * k + (1 - lam * k) / (m * g * g)
+    return kappa
+
+
+def _loss_exponents(regime: str, lam: float, generations: int) -> np.ndarray:
+    """``c_g``: a type of probability p is lost by generation g with probability ``exp(-M p c_g)``.
+
+    replace / mix: every token has Poisson(lambda) descendants in the next
+    generation's generated part (Poisson(1) under replace, where resampled data
+    counts too); ``s_j`` is the chance a lineage dies within j generations. Fresh
+    real tokens immigrate at rate (1 - lambda) M p (mix); under accumulate nothing
+    present is ever lost, so only types missing from every real draw are.
+    """
+    c = np.full(generations + 1, np.inf)  # generation 0 (p0 itself) loses nothing
+    rate = 1.0 if regime == "replace" else lam
+    s = [0.0]
+    for _ in range(generations):
+        s.append(math.exp(rate * (s[-1] - 1.0)))
+    for g in range(1, generations + 1):
+        if regime == "accumulate":
+            c[g] = 1.0 + (1.0 - lam) * (g - 1)
+        else:
+            immigrants = 0.0 if regime == "replace" else (1.0 - lam) * sum(1.0 - s[j] for j in range(g - 1))
+            c[g] = (1.0 - s[g - 1]) + immigrants
+    return c
+
+
+def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank: int | None, generations: int):
+    """Yield ``(m_g, log m_g)``, the model distribution under decoding bias, g = 0..G (mean-field)."""
+    m, logm = p0, _log(p0)
+    pool = np.zeros_like(p0)
+    yield m, logm
+    for g in range(1, generations + 1):
+        if lam > 0:
+            log_generated = _sharpen_log(logm, tau, truncate_rank)
+            generated = np.exp(log_generated)
+            if regime == "replace" and lam == 1:
+                m, logm = generated, log_generated  # exact logs far into the tail
+            else:
+                if regime == "replace":
+                    m = (1 - lam) * m + lam * generated
+                elif regime == "mix":
+                    m = (1 - lam) * p0 + lam * generated
+                else:
+                    pool += (1 - lam) * p0 + lam * generated
+                    m = pool / g
+                logm = _log(m)
+        yield m, logm
+
+
+def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray) -> tuple[float, float, float]:
+    """KL(p0 || m) over m's support (p0 renormalized there), Shannon entropy of m, p0 mass outside it."""
+    support = np.isfinite(logm)  # not m > 0: exact logs survive where m underflows
+    if support.all():
+        kl = float(p0 @ (logp0 - logm))
+        entropy = float(-(m @ logm))
+        return max(kl, 0.0), entropy, 0.0
+    outside = float(p0[~support].sum())
+    p = p0[support] / (1.0 - outside) if outside < 1 else p0[support]
+    q, logq = m[support], logm[support]
+    kl = float(p @ (np.log(p, where=p > 0, out=np.zeros(len(p))) - logq))
+    return max(kl, 0.0), float(-(q @ logq)), outside
+
+
+def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projection:
+    """Project from a probability vector sorted most probable first (see :func:`distribution`)."""
+    p0 = np.asarray(p0, dtype=np.float64)
+    vocab = len(p0)
+    m_tokens = float(options.tokens_per_generation)
+    lam = options.synthetic_fraction
+    gini0 = float(1.0 - np.sum(p0 * p0))
+    # chi2 over types the sample can resolve (M p >= 1) for the KL approximation chi2 / 2
+    resolvable = float(np.sum(1.0 - p0[p0 * m_tokens >= 1.0]))
+    mp = m_tokens * p0
+    logp0 = _log(p0)
+    regimes: dict[str, list[dict[str, float]]] = {}
+    for regime in options.regimes:
+        kappas = _kappas(regime, lam, m_tokens, options.generations)
+        exponents = _loss_exponents(regime, lam, options.generations)
+        rows = []
+        for g, (m, logm) in enumerate(_bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, options.generations)):
+            lost = np.exp(-mp * exponents[g]) if g else np.zeros(vocab)
+            kl, entropy, truncated = _kl_entropy(p0, logp0, m, logm)
+            rows.append({
+                "generation": g,
+                "chi2": float(kappas[g] * (vocab - 1)),
+                "gini_simpson": float(gini0 * (1.0 - kappas[g])),
+                "vocab_lost": float(lost.sum()),
+                "tail_mass_lost": float(lost @ p0),
+                "kl": kl,
+                "entropy": entropy,
+                "truncated_mass": truncated,
+                "ppl_ratio": float(math.exp(kl + kappas[g] * resolvable / 2.0)),
+            })
+        regimes[regime] = rows
+    inputs = {
+        "synthetic_fraction": lam,
+        "tokens_per_generation": m_tokens,
+        "generations": options.generations,
+        "vocab_size": vocab,
+        "gini_simpson_0": gini0,
+        "entropy_0": float(-(p0 @ logp0)),
+        "sharpening": options.sharpening,
+        "truncate_rank": options.truncate_rank,
+    }
+    return Projection(inputs, regimes)
+
+
+def project(
+    counts: Sequence[float] | np.ndarray,
+    synthetic_fraction: float,
+    tokens_per_generation: float | None = None,
+    generations: int = DEFAULT_GENERATIONS,
+    regimes: Sequence[str] = REGIMES,
+    sharpening: float = DEFAULT_SHARPENING,
+    truncate_rank: int | None = None,
+) -> Projection:
+    """Project collapse drift from token counts (or probabilities with ``tokens_per_generation`` given).
+
+    ``tokens_per_generation`` defaults to the sum of ``counts`` (the corpus's token count).
+    """
+    values = np.asarray(counts, dtype=np.float64)
+    m_tokens = float(values.sum()) if tokens_per_generation is None else tokens_per_generation
+    options = ProjectionOptions(synthetic_fraction, m_tokens, generations, tuple(regimes), sharpening, truncate_rank)
+    return project_distribution(distribution(values), options)
+
+
+def max_synthetic_fraction(p0: np.ndarray, options: ProjectionOptions, max_drift: float, regime: str) -> float | None:
+    """Largest lambda whose ``ppl_ratio`` after G generations stays <= 1 + ``max_drift`` (bisection).
+
+    None when even lambda = 0 exceeds it (sampling error alone, e.g. under replace
+    with little data). The proxy rises with lambda in every regime, which the
+    bisection relies on.
+    """
+    if not max_drift > 0:
+        raise ValueError(f"max drift must be positive, got {max_drift}")
+    limit = 1.0 + max_drift
+
+    logp0 = _log(p0)
+    resolvable = float(np.sum(1.0 - p0[p0 * options.tokens_per_generation >= 1.0]))
+
+    def final_ratio(lam: float) -> float:  # the last row's ppl_ratio only, without the loss columns
+        *_, (m, logm) = _bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, options.generations)
+        kappa = _kappas(regime, lam, float(options.tokens_per_generation), options.generations)[-1]
+        return math.exp(_kl_entropy(p0, logp0, m, logm)[0] + kappa * resolvable / 2.0)
+
+    if final_ratio(0.0) > limit:
+        return None
+    if final_ratio(1.0) <= limit:
+        return 1.0
+    low, high = 0.0, 1.0
+    for _ in range(24):  # precision 6e-8
+        mid = (low + high) / 2
+        low, high = (mid, high) if final_ratio(mid) <= limit else (low, mid)
+    return low
+
+
+def generations_until(rows: list[dict[str, float]], rise: float = 0.10) -> int | None:
+    """First generation whose perplexity proxy is >= (1 + rise) x generation 0's, or None."""
+    for row in rows:
+        if row["ppl_ratio"] >= 1.0 + rise:
+            return int(row["generation"])
+    return None

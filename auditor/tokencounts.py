@@ -1,0 +1,99 @@
+"""Token (word) counts of a corpus, split by whether documents were flagged: the projection's input.
+
+Words are identified by the stable 64-bit hashes the tokenizer already computes
+(:mod:`auditor.features.tokens`), so counting costs one ``np.unique`` per batch
+and memory grows with the vocabulary (24 bytes a distinct word), not with the
+corpus. Counts are stored as Parquet (``hash``, ``unflagged``, ``flagged``),
+never pickled.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor.atomic import atomic_path
+from auditor.errors import InputError
+
+_REDUCE_AT = 4_000_000  # pending (hash, count) pairs merged once they exceed this
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """Per-word counts in unflagged (human-scored) and flagged (machine-scored) documents.
+
+    Attributes:
+        hashes: uint64 word hashes, sorted, unique.
+        unflagged / flagged: int64 counts aligned with ``hashes``.
+    """
+
+    hashes: np.ndarray
+    unflagged: np.ndarray
+    flagged: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.unflagged + self.flagged
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        table = pa.table({"hash": self.hashes, "unflagged": self.unflagged, "flagged": self.flagged})
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> TokenCounts:
+        try:
+            table = pq.read_table(path, columns=["hash", "unflagged", "flagged"])
+        except (OSError, pa.ArrowInvalid, KeyError) as err:
+            raise InputError(f"{path}: not a token-count file written by auditor scan ({err}); re-run the scan") from None
+        hashes = table.column("hash").to_numpy().astype(np.uint64)
+        unflagged = table.column("unflagged").to_numpy().astype(np.int64)
+        flagged = table.column("flagged").to_numpy().astype(np.int64)
+        if (unflagged < 0).any() or (flagged < 0).any():
+            raise InputError(f"{path}: negative token counts; re-run the scan")
+        return cls(hashes, unflagged, flagged)
+
+
+class TokenCounter:
+    """Accumulates word counts batch by batch (see :class:`TokenCounts`)."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._size = 0
+
+    def add(self, word_hashes: np.ndarray, token_doc: np.ndarray, doc_flagged: np.ndarray) -> None:
+        """Count one batch: every token's hash and document index, and which documents are flagged."""
+        if len(word_hashes) == 0:
+            return
+        flagged_token = np.asarray(doc_flagged, dtype=bool)[token_doc]
+        unique, inverse = np.unique(word_hashes, return_inverse=True)
+        flagged = np.bincount(inverse, weights=flagged_token, minlength=len(unique)).astype(np.int64)
+        unflagged = np.bincount(inverse, minlength=len(unique)).astype(np.int64) - flagged
+        self._pending.append((unique, unflagged, flagged))
+        self._size += len(unique)
+        if self._size > _REDUCE_AT:
+            self._reduce()
+
+    def _reduce(self) -> None:
+        if len(self._pending) <= 1:
+            return
+        hashes = np.concatenate([part[0] for part in self._pending])
+        unique, inverse = np.unique(hashes, return_inverse=True)
+        merged = [
+            np.bincount(inverse, weights=np.concatenate([part[i] for part in self._pending]), minlength=len(unique)).astype(np.int64)
+            for i in (1, 2)
+        ]
+        self._pending = [(unique, merged[0], merged[1])]
+        self._size = len(unique)
+
+    def result(self) -> TokenCounts:
+        self._reduce()
+        if not self._pending:
+            empty = np.zeros(0, dtype=np.int64)
+            return TokenCounts(np.zeros(0, dtype=np.uint64), empty, empty.copy())
+        hashes, unflagged, flagged = self._pending[0]
+        return TokenCounts(hashes, unflagged, flagged)
