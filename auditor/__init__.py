@@ -4,6 +4,8 @@ Library entry points (no Click needed)::
 
     import auditor
     result = auditor.fingerprint(["corpus.jsonl"], out="fingerprint.parquet")
+    drift = auditor.project(token_counts, synthetic_fraction=0.2)
+    from auditor.scan import scan    # scores, estimate, projection (imports scikit-learn)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 from auditor.errors import AuditorError, ConfigError, InputError  # noqa: E402
 from auditor.fingerprint import FingerprintOptions, FingerprintResult, fingerprint  # noqa: E402
 from auditor.normalize import normalize  # noqa: E402
+from auditor.projection import Projection, ProjectionOptions, project  # noqa: E402
 from auditor.readers import Document, ReaderOptions, ReadReport, read_documents  # noqa: E402
 
 __all__ = [
@@ -27,10 +30,14 @@ __all__ = [
     "FingerprintOptions",
     "FingerprintResult",
     "InputError",
+    "Projection",
+    "ProjectionOptions",
     "ReadReport",
     "ReaderOptions",
     "__version__",
     "fingerprint",
     "normalize",
+    "project",
     "read_documents",
 ]
+

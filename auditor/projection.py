@@ -40,7 +40,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 REGIMES = ("replace", "mix", "accumulate")
 # Calibrated (tests/test_projection.py) so that replace at lambda = 1 on a Zipf(1.1) vocabulary of
@@ -48,6 +47,7 @@ REGIMES = ("replace", "mix", "accumulate")
 DEFAULT_SHARPENING = 0.97
 DEFAULT_GENERATIONS = 10
 MIN_FIT_TOKENS = 1000  # fewer flagged tokens than this: keep the default sharpening
+_MAX_LOG_RATIO = math.log(1e300)
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,8 @@ def fit_sharpening(human_counts: np.ndarray, machine_counts: np.ndarray) -> Shar
     the objective is a log-partition minus a linear term, so it is convex and
     the bounded 1-D search (tau in [1/3, 3]) finds its minimum.
     """
+    from scipy.optimize import minimize_scalar  # scipy.optimize is slow to import; only fits need it
+
     human = np.asarray(human_counts, dtype=np.float64)
     machine = np.asarray(machine_counts, dtype=np.float64)
     total = float(machine.sum())
@@ -259,6 +261,11 @@ def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarr
     return max(kl, 0.0), float(-(q @ logq)), outside
 
 
+def _ratio(log_ratio: float) -> float:
+    """exp, saturating at 1e300 (a fully collapsed model; JSON has no infinity)."""
+    return math.exp(min(log_ratio, _MAX_LOG_RATIO))
+
+
 def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projection:
     """Project from a probability vector sorted most probable first (see :func:`distribution`)."""
     p0 = np.asarray(p0, dtype=np.float64)
@@ -287,7 +294,7 @@ def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projecti
                 "kl": kl,
                 "entropy": entropy,
                 "truncated_mass": truncated,
-                "ppl_ratio": float(math.exp(kl + kappas[g] * resolvable / 2.0)),
+                "ppl_ratio": _ratio(kl + kappas[g] * resolvable / 2.0),
             })
         regimes[regime] = rows
     inputs = {
@@ -339,7 +346,7 @@ def max_synthetic_fraction(p0: np.ndarray, options: ProjectionOptions, max_drift
     def final_ratio(lam: float) -> float:  # the last row's ppl_ratio only, without the loss columns
         *_, (m, logm) = _bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, options.generations)
         kappa = _kappas(regime, lam, float(options.tokens_per_generation), options.generations)[-1]
-        return math.exp(_kl_entropy(p0, logp0, m, logm)[0] + kappa * resolvable / 2.0)
+        return _ratio(_kl_entropy(p0, logp0, m, logm)[0] + kappa * resolvable / 2.0)
 
     if final_ratio(0.0) > limit:
         return None

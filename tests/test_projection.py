@@ -1,0 +1,247 @@
+"""Collapse projection: closed forms against Monte Carlo refits, published shapes, edge cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.projection import (
+    DEFAULT_SHARPENING,
+    MIN_FIT_TOKENS,
+    REGIMES,
+    ProjectionOptions,
+    distribution,
+    fit_sharpening,
+    generations_until,
+    max_synthetic_fraction,
+    project,
+    project_distribution,
+    sharpen,
+    zipf_distribution,
+)
+from auditor.tokencounts import TokenCounter, TokenCounts
+from auditor.errors import InputError
+
+REPS = 3000
+
+
+def simulate(regime: str, lam: float, p0: np.ndarray, m: int, generations: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Multinomial maximum-likelihood refits, REPS chains at once: mean chi2, Gini-Simpson, types lost per generation."""
+    rng = np.random.default_rng(seed)
+    current = np.tile(p0, (REPS, 1))
+    pool = np.zeros_like(current)
+    out = {"chi2": [], "gini": [], "lost": [], "mass_lost": []}
+    for g in range(1, generations + 1):
+        generated = rng.multinomial(int(round(lam * m)), current).astype(float) if lam > 0 else 0.0
+        if regime == "replace":  # all M tokens drawn from the previous model (resampling = sampling from the MLE)
+            counts = rng.multinomial(m, current).astype(float)
+            current = counts / m
+        elif regime == "mix":
+            real = rng.multinomial(int(round((1 - lam) * m)), p0, size=REPS).astype(float)
+            current = (real + generated) / m
+        else:
+            if g == 1:  # the first generation's data: M draws from p0 whatever lam is
+                pool += rng.multinomial(m, p0, size=REPS)
+            else:
+                pool += rng.multinomial(int(round((1 - lam) * m)), p0, size=REPS) + generated
+            current = pool / (g * m)
+        out["chi2"].append(np.mean(np.sum((current - p0) ** 2 / p0, axis=1)))
+        out["gini"].append(np.mean(1 - np.sum(current**2, axis=1)))
+        out["lost"].append(np.mean(np.sum(current == 0, axis=1)))
+        out["mass_lost"].append(np.mean((current == 0) @ p0))
+    return {key: np.array(values) for key, values in out.items()}
+
+
+@pytest.mark.parametrize(("regime", "lam"), [("replace", 1.0), ("replace", 0.3), ("mix", 0.5), ("mix", 0.9), ("accumulate", 1.0), ("accumulate", 0.5)])
+def test_sampling_part_matches_monte_carlo(regime, lam):
+    p0 = zipf_distribution(1.1, 40)
+    m, generations = 300, 6
+    sim = simulate(regime, lam, p0, m, generations)
+    rows = project_distribution(p0, ProjectionOptions(lam, m, generations, (regime,))).regimes[regime][1:]
+    chi2 = np.array([r["chi2"] for r in rows])
+    gini = np.array([r["gini_simpson"] for r in rows])
+    np.testing.assert_allclose(chi2, sim["chi2"], rtol=0.05)
+    np.testing.assert_allclose(gini, sim["gini"], rtol=0.01)
+    # Types lost: the Poisson / Galton-Watson approximation, checked where it counts (> 0.5 types)
+    lost = np.array([r["vocab_lost"] for r in rows])
+    mass = np.array([r["tail_mass_lost"] for r in rows])
+    np.testing.assert_allclose(lost, sim["lost"], rtol=0.06, atol=0.3)
+    np.testing.assert_allclose(mass, sim["mass_lost"], rtol=0.08, atol=0.002)
+
+
+def test_replace_closed_forms_are_design_formulas():
+    p0 = zipf_distribution(1.2, 500)
+    m = 1000
+    rows = project_distribution(p0, ProjectionOptions(1.0, m, 10, ("replace",))).regimes["replace"]
+    d0 = 1 - np.sum(p0**2)
+    for r in rows:
+        g = r["generation"]
+        assert r["chi2"] == pytest.approx((len(p0) - 1) * (1 - (1 - 1 / m) ** g), rel=1e-12)
+        assert r["gini_simpson"] == pytest.approx(d0 * (1 - 1 / m) ** g, rel=1e-12)
+
+
+def test_mix_close_to_the_research_approximation():
+    p0, m, lam = zipf_distribution(1.1, 1000), 1e6, 0.9
+    rows = project_distribution(p0, ProjectionOptions(lam, m, 10, ("mix",))).regimes["mix"]
+    for r in rows[1:]:
+        g = r["generation"]
+        assert r["chi2"] == pytest.approx(999 / m * (1 - lam ** (2 * g)) / (1 - lam**2), rel=1e-4)
+
+
+def test_published_shapes_replace_linear_accumulate_bounded():
+    p0, m = zipf_distribution(1.1, 2000), 1e6
+    proj = project_distribution(p0, ProjectionOptions(1.0, m, 1000, ("replace", "accumulate")))
+    replace = np.array([r["chi2"] for r in proj.regimes["replace"][1:11]])
+    np.testing.assert_allclose(replace / np.arange(1, 11), replace[0], rtol=0.001)  # linear in g (Gerstgrasser)
+    accumulate = np.array([r["chi2"] for r in proj.regimes["accumulate"][1:]])
+    assert np.all(np.diff(accumulate) > 0)
+    assert accumulate.max() <= math.pi**2 / 6 * accumulate[0]
+    assert accumulate[-1] / accumulate[0] == pytest.approx(math.pi**2 / 6, rel=0.01)  # -> pi^2/6 x generation 1
+
+
+def test_shumailov_calibration_and_ten_percent_real_data():
+    # Mean-field (M large: the sampling part is negligible, as in research/collapse.md section 3.5)
+    p0 = zipf_distribution(1.1, 50_000)
+    replace = project_distribution(p0, ProjectionOptions(1.0, 1e12, 9, ("replace",))).final("replace")
+    assert 0.46 <= math.log(replace["ppl_ratio"]) <= 0.60  # perplexity 34 -> 54..62 by generation 9
+    assert 34 * replace["ppl_ratio"] == pytest.approx(55.1, abs=0.5)
+    mix = project_distribution(p0, ProjectionOptions(0.9, 1e12, 9, ("mix",))).final("mix")
+    assert 34 * mix["ppl_ratio"] <= 42  # 10% real data kept: minor degradation
+    accumulate = project_distribution(p0, ProjectionOptions(1.0, 1e12, 9, ("accumulate",))).final("accumulate")
+    assert replace["kl"] >= 5 * accumulate["kl"]  # replace / accumulate >= 5x (Gerstgrasser's TinyStories)
+
+
+def test_fraction_zero_has_sampling_drift_only():
+    p0 = zipf_distribution(1.1, 3000)
+    proj = project_distribution(p0, ProjectionOptions(0.0, 1e4, 5))
+    for rows in proj.regimes.values():
+        assert all(r["kl"] == 0.0 for r in rows)
+        assert all(r["entropy"] == pytest.approx(proj.inputs["entropy_0"]) for r in rows)
+        assert all(r["chi2"] > 0 for r in rows[1:])
+
+
+def test_fraction_one_mix_equals_replace():
+    p0 = zipf_distribution(1.0, 500)
+    proj = project_distribution(p0, ProjectionOptions(1.0, 5000, 6, ("replace", "mix")))
+    for a, b in zip(proj.regimes["replace"], proj.regimes["mix"]):
+        assert a == pytest.approx(b, rel=1e-9)
+
+
+def test_one_word_vocabulary():
+    proj = project([42], 0.7, generations=3)
+    for rows in proj.regimes.values():
+        final = rows[-1]
+        assert final["chi2"] == 0 and final["gini_simpson"] == 0 and final["kl"] == 0
+        assert final["entropy"] == 0 and final["ppl_ratio"] == 1.0
+        assert 0 < final["vocab_lost"] < 1e-8 and final["tail_mass_lost"] == final["vocab_lost"]
+    # accumulate keeps every word once seen: lost only if missing from all 1 + 2 x 0.3 real draws
+    assert proj.final("accumulate")["vocab_lost"] == pytest.approx(math.exp(-42 * 1.6), rel=1e-9)
+
+
+def test_empty_corpus_is_a_clear_error():
+    with pytest.raises(ValueError, match="the token distribution is empty"):
+        project([], 0.2, tokens_per_generation=100)
+    with pytest.raises(ValueError, match="empty"):
+        distribution([0, 0])
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="synthetic fraction"):
+        ProjectionOptions(1.5, 100)
+    with pytest.raises(ValueError, match="regimes"):
+        ProjectionOptions(0.5, 100, regimes=("bogus",))
+    with pytest.raises(ValueError, match="tokens per generation"):
+        ProjectionOptions(0.5, 0)
+
+
+def test_project_defaults_tokens_to_the_corpus_count():
+    proj = project([5, 3, 2], 0.5, generations=2)
+    assert proj.inputs["tokens_per_generation"] == 10
+    assert proj.inputs["vocab_size"] == 3
+    frame = proj.frame()
+    assert list(frame["regime"].unique()) == list(REGIMES) and len(frame) == 9
+
+
+def test_truncation_reports_the_cut_mass():
+    p0 = zipf_distribution(1.1, 100)
+    rows = project_distribution(p0, ProjectionOptions(1.0, 1e6, 2, ("replace",), truncate_rank=10)).regimes["replace"]
+    assert rows[0]["truncated_mass"] == 0.0
+    assert rows[1]["truncated_mass"] == pytest.approx(p0[10:].sum())
+    assert sharpen(p0, 1.0, 10)[10:].sum() == 0.0
+
+
+def test_fit_sharpening_recovers_tau():
+    rng = np.random.default_rng(1)
+    p = zipf_distribution(1.1, 5000)
+    human = rng.multinomial(5_000_000, p)
+    machine = rng.multinomial(500_000, sharpen(p, 0.8))
+    fit = fit_sharpening(human, machine)
+    assert fit.tau == pytest.approx(0.8, abs=0.02)
+    assert fit.source.startswith("fitted")
+    few = fit_sharpening(human, rng.multinomial(MIN_FIT_TOKENS - 1, p))
+    assert few.tau == DEFAULT_SHARPENING and few.source.startswith("default")
+
+
+def test_max_synthetic_fraction_is_the_boundary():
+    p0 = zipf_distribution(1.1, 5000)
+    options = ProjectionOptions(0.5, 1e6, 10)
+    safe = max_synthetic_fraction(p0, options, 0.05, "mix")
+    assert safe is not None and 0 < safe < 1
+
+    def final(lam: float) -> float:
+        return project_distribution(p0, ProjectionOptions(lam, 1e6, 10, ("mix",))).final("mix")["ppl_ratio"]
+
+    assert final(safe) <= 1.05 + 1e-9 < final(safe + 0.01)
+    # Little data per generation: resampling alone exceeds 5% under replace, whatever the fraction
+    assert max_synthetic_fraction(p0, ProjectionOptions(0.5, 2000, 10), 0.05, "replace") is None
+
+
+def test_generations_until():
+    rows = [{"generation": 0, "ppl_ratio": 1.0}, {"generation": 1, "ppl_ratio": 1.05}, {"generation": 2, "ppl_ratio": 1.12}]
+    assert generations_until(rows) == 2
+    assert generations_until(rows, rise=0.2) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    exponent=st.floats(0.3, 2.5), vocab=st.integers(1, 300), lam=st.floats(0, 1),
+    tokens=st.floats(1, 1e7), tau=st.floats(0.3, 3), generations=st.integers(1, 12),
+)
+def test_invariants(exponent, vocab, lam, tokens, tau, generations):
+    p0 = zipf_distribution(exponent, vocab)
+    proj = project_distribution(p0, ProjectionOptions(lam, tokens, generations, REGIMES, tau))
+    for rows in proj.regimes.values():
+        assert len(rows) == generations + 1
+        for r in rows:
+            assert r["chi2"] >= 0 and r["kl"] >= 0 and r["entropy"] >= -1e-12 and r["ppl_ratio"] >= 1.0
+            assert 0 <= r["gini_simpson"] <= proj.inputs["gini_simpson_0"] + 1e-12
+            assert 0 <= r["vocab_lost"] <= vocab + 1e-9 and 0 <= r["tail_mass_lost"] <= 1 + 1e-12
+            assert all(math.isfinite(v) for v in r.values())
+
+
+def test_token_counter_merges_batches(monkeypatch):
+    import auditor.tokencounts as tokencounts
+
+    monkeypatch.setattr(tokencounts, "_REDUCE_AT", 3)  # force the merge path
+    counter = TokenCounter()
+    counter.add(np.array([5, 7, 5, 9], dtype=np.uint64), np.array([0, 0, 1, 1]), np.array([False, True]))
+    counter.add(np.array([7, 7, 11], dtype=np.uint64), np.array([0, 1, 1]), np.array([True, False]))
+    counter.add(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+    counts = counter.result()
+    assert counts.hashes.tolist() == [5, 7, 9, 11]
+    assert counts.unflagged.tolist() == [1, 2, 0, 1]
+    assert counts.flagged.tolist() == [1, 1, 1, 0]
+
+
+def test_token_counts_round_trip_and_bad_file(tmp_path):
+    counts = TokenCounts(np.array([1, 2**63 + 5], dtype=np.uint64), np.array([3, 0]), np.array([0, 4]))
+    counts.write(tmp_path / "tokens.parquet")
+    back = TokenCounts.read(tmp_path / "tokens.parquet")
+    assert back.hashes.tolist() == [1, 2**63 + 5] and back.unflagged.tolist() == [3, 0] and back.flagged.tolist() == [0, 4]
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(InputError, match="bad.parquet: not a token-count file"):
+        TokenCounts.read(tmp_path / "bad.parquet")
