@@ -107,7 +107,7 @@ def source_from_corpus(paths: Sequence[str], reader: ReaderOptions, report: Read
 
 def source_from_zipf(exponent: float, vocab_size: int) -> ProjectionSource:
     return ProjectionSource(zipf_distribution(exponent, vocab_size), None, _default_sharpening("no corpus"),
-                            f"Zipf law, exponent {exponent:g}, {vocab_size:,} types")
+                            f"Zipf law, exponent {exponent:g}")
 
 
 def scan_projection(counts: TokenCounts, fraction: dict[str, object], generations: int = 10, max_drift: float = DEFAULT_MAX_DRIFT) -> dict[str, object]:

@@ -35,6 +35,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         debug = kwargs.get("debug", False)
         try:
             return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and exits keep Click's format (exit 2 for usage)
         except (AuditorError, ValueError, OSError) as err:
             if debug:
                 raise
@@ -62,7 +64,7 @@ def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-class Fraction(click.FloatRange):
+class FiniteFloat(click.FloatRange):
     """A float in a range that is also finite (FloatRange lets ``nan`` through)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from auditor.cli._common import Fraction, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from auditor.fingerprint import FingerprintOptions, fingerprint
@@ -21,7 +21,7 @@ def near_duplicate_options(command):
             click.option("--seed", default=DEFAULT_SEED, show_default=True, type=click.IntRange(0, 2**32 - 1),
                          help="MinHash permutation seed."),
             click.option("--dup-threshold", default=DEFAULT_THRESHOLD, show_default=True,
-                         type=Fraction(0, 1, min_open=True),
+                         type=FiniteFloat(0, 1, min_open=True),
                          help="Estimated Jaccard similarity (word 5-grams) at which documents are near-duplicates."),
             click.option("--near-duplicates/--no-near-duplicates", default=True, show_default=True,
                          help="Cluster near-duplicates (the index holds about 0.6 KB per document)."),

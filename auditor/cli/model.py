@@ -6,7 +6,7 @@ import json
 
 import click
 
-from auditor.cli._common import Fraction, handle_errors, reader_from, reader_options
+from auditor.cli._common import FiniteFloat, handle_errors, reader_from, reader_options
 from auditor.evaluate import EvaluateOptions, evaluate
 from auditor.metrics import metrics_table
 from auditor.training import TrainOptions, train
@@ -33,7 +33,7 @@ def _field_value(ctx: click.Context, param: click.Parameter, values: tuple[str, 
 @click.option("--exclude", multiple=True, callback=_field_value, metavar="FIELD=VALUE",
               help="Leave records with this field value out of training (repeatable).")
 @click.option("--name", default="auditor-model", show_default=True, help="Model name recorded in its metadata.")
-@click.option("--max-fpr", default=0.05, show_default=True, type=Fraction(0, 1, min_open=True, max_open=True),
+@click.option("--max-fpr", default=0.05, show_default=True, type=FiniteFloat(0, 1, min_open=True, max_open=True),
               help="Held-out false-positive rate allowed on every human group; sets the threshold.")
 @click.option("--quiet", is_flag=True, help="No progress messages on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
@@ -71,7 +71,7 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
 @reader_options
 @click.option("--label-field", default="label", show_default=True, help="Field holding human / machine (or 0 / 1).")
 @click.option("--group-field", default="source", show_default=True, help="Report metrics per value of this field.")
-@click.option("--threshold", default=None, type=Fraction(0, 1), help="Threshold for FPR/TPR  [default: the model's].")
+@click.option("--threshold", default=None, type=FiniteFloat(0, 1), help="Threshold for FPR/TPR  [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors

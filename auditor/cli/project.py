@@ -6,7 +6,7 @@ import json
 
 import click
 
-from auditor.cli._common import Fraction, handle_errors, reader_from, reader_options
+from auditor.cli._common import FiniteFloat, handle_errors, reader_from, reader_options
 from auditor.projection import DEFAULT_GENERATIONS, REGIMES, ProjectionOptions, generations_until, max_synthetic_fraction, project_distribution
 from auditor.projection_inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
 from auditor.readers import ReadReport
@@ -41,22 +41,22 @@ def _table(rows: list[dict[str, float]]) -> list[str]:
 
 
 @click.command("project")
-@click.option("--synthetic-fraction", type=Fraction(0, 1), default=None,
+@click.option("--synthetic-fraction", type=FiniteFloat(0, 1), default=None,
               help="Share of each generation's new training data written by a model  [default with --from-summary: the scan's estimate].")
 @click.option("--from-summary", type=click.Path(dir_okay=False), default=None,
               help="summary.json of 'auditor scan': its estimate, token distribution (unflagged documents) and fitted sharpening.")
 @click.option("--corpus", multiple=True, type=click.Path(), help="Documents whose word distribution is p0 (repeatable).")
-@click.option("--zipf-exponent", type=click.FloatRange(min=0, min_open=True), default=None, help="p0 as a Zipf law with this exponent.")
+@click.option("--zipf-exponent", type=FiniteFloat(min=0, min_open=True), default=None, help="p0 as a Zipf law with this exponent.")
 @click.option("--vocab-size", type=click.IntRange(min=1), default=None, help="Types of the Zipf law.")
-@click.option("--tokens-per-generation", type=click.FloatRange(min=1), default=None,
+@click.option("--tokens-per-generation", type=FiniteFloat(min=1), default=None,
               help="Training tokens per generation  [default: the corpus's token count; required with --zipf-exponent].")
 @click.option("--generations", type=click.IntRange(1, 10_000), default=DEFAULT_GENERATIONS, show_default=True)
 @click.option("--regime", "regimes", multiple=True, type=click.Choice(REGIMES), help="Regime(s) to project  [default: all three].")
-@click.option("--sharpening", type=click.FloatRange(0.05, 20), default=None,
+@click.option("--sharpening", type=FiniteFloat(0.05, 20), default=None,
               help="Decoding sharpening tau, T(p) ~ p^(1/tau)  [default: fitted on a scan's flagged documents, else 0.97, "
                    "calibrated on Shumailov et al.'s OPT-125m result].")
 @click.option("--truncate-rank", type=click.IntRange(min=1), default=None, help="Generated text uses only the K most probable types.")
-@click.option("--max-drift", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--max-drift", type=FiniteFloat(min=0, min_open=True), default=None,
               help="Also report the largest synthetic fraction keeping the perplexity proxy within 1 + X of generation 0 after G generations.")
 @click.option("--json", "as_json", is_flag=True, help="Print the projection as JSON on stdout.")
 @reader_options
@@ -101,8 +101,8 @@ def project_command(synthetic_fraction: float | None, from_summary: str | None, 
             payload["max_drift"] = {"drift": max_drift, "max_synthetic_fraction": safe}
         click.echo(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False))
         return
-    click.echo(f"p0: {source.description} ({inputs['vocab_size']:,} types); synthetic fraction {synthetic_fraction:.3f}; "
-               f"{tokens:,.0f} tokens per generation; sharpening tau {tau:g} ({inputs['sharpening_source']})")
+    click.echo(f"p0: {source.description}, {inputs['vocab_size']:,} types; synthetic fraction {synthetic_fraction:.3f}; "
+               f"{tokens:,.0f} tokens per generation; sharpening tau {tau:g}: {inputs['sharpening_source']}")
     click.echo("sampling error (left of |) and decoding bias (right); ppl_ratio = exp(KL + chi2/2), a unigram proxy")
     for regime, rows in projection.regimes.items():
         click.echo(f"\n{regime}")

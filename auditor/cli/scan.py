@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from auditor.cli._common import Fraction, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options, refuse_ignored_dup_threshold
 from auditor.fingerprint import FingerprintOptions
 from auditor.estimate import METHODS
@@ -21,7 +21,7 @@ from auditor.scan import ScanOptions, headline, scan
               help="Output directory (created if missing): documents.parquet and summary.json.")
 @click.option("--model", "model_path", default=None, type=click.Path(),
               help="Model directory written by 'auditor train'  [default: the shipped model].")
-@click.option("--threshold", default=None, type=Fraction(0, 1),
+@click.option("--threshold", default=None, type=FiniteFloat(0, 1),
               help="Flag documents with p_synthetic at or above this  [default: the model's threshold].")
 @click.option("--method", type=click.Choice(METHODS), default="em", show_default=True,
               help="Synthetic-fraction estimator: mixture likelihood (em), adjusted (acc) or plain (cc) classify-and-count.")
@@ -31,9 +31,9 @@ from auditor.scan import ScanOptions, headline, scan
               help="Documents known to be machine-written (repeatable)  [default: the model's validation scores].")
 @click.option("--known-synthetic", type=click.Path(), default=None,
               help="Index of known machine-generated text ('auditor index build'); matching documents count as machine.")
-@click.option("--known-threshold", type=Fraction(0, 1, min_open=True), default=0.8, show_default=True,
+@click.option("--known-threshold", type=FiniteFloat(0, 1, min_open=True), default=0.8, show_default=True,
               help="Estimated Jaccard (word 5-grams) at which a document matches the known-synthetic index.")
-@click.option("--fail-above", type=Fraction(0, 1), default=None,
+@click.option("--fail-above", type=FiniteFloat(0, 1), default=None,
               help="Exit 1 when the estimated synthetic fraction exceeds this (outputs are still written).")
 @reader_options
 @near_duplicate_options

@@ -1,0 +1,381 @@
+"""``auditor project`` via CliRunner: exact exit codes, JSON shape, messages, and the scan -> project round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
+from auditor.features.tokens import split_words
+from auditor.normalize import normalize
+
+ROW_KEYS = {"chi2", "gini_simpson", "vocab_lost", "tail_mass_lost", "kl", "entropy", "truncated_mass", "ppl_ratio", "generation"}
+REGIMES = ("replace", "mix", "accumulate")
+ZIPF = ["project", "--zipf-exponent", "1.1", "--vocab-size", "1000", "--tokens-per-generation", "10000"]
+
+SENTENCES = [
+    "The river rose quickly after three days of heavy rain.",
+    "My grandmother kept a small garden behind the old house.",
+    "We missed the last train and walked home under the stars.",
+    "She painted the kitchen a pale shade of yellow, then changed her mind.",
+    "The committee will meet again next Tuesday to review the budget.",
+    "Children were playing football in the park until dusk.",
+    "Nobody remembered who had left the gate open, but the dog was gone.",
+    "He'd rather read the newspaper than watch the evening news.",
+]
+
+
+def run(args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def run_json(args):
+    result = run([*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def write_jsonl(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def english_docs(n: int) -> list[dict[str, str]]:
+    return [{"id": f"d{i}", "text": f"{SENTENCES[i % len(SENTENCES)]} {SENTENCES[(i * 3 + 1) % len(SENTENCES)]} Entry {i}."} for i in range(n)]
+
+
+def final_ppl(args, fraction: float, regime: str) -> float:
+    payload = run_json([*args, "--synthetic-fraction", repr(fraction), "--regime", regime])
+    assert list(payload["regimes"]) == [regime]
+    return payload["regimes"][regime][-1]["ppl_ratio"]
+
+
+# --- 1. JSON shape -------------------------------------------------------------------------------
+
+
+def test_zipf_json_has_every_regime_and_generation():
+    payload = run_json([*ZIPF, "--synthetic-fraction", "0.5"])
+    assert set(payload) == {"inputs", "regimes"}
+    inputs = payload["inputs"]
+    assert inputs["synthetic_fraction"] == 0.5
+    assert inputs["tokens_per_generation"] == 10000
+    assert inputs["vocab_size"] == 1000
+    assert inputs["generations"] == 10
+    assert inputs["sharpening"] == 0.97
+    assert inputs["p0"] == "Zipf law, exponent 1.1"
+    assert inputs["sharpening_source"] == "default (no corpus)"
+    assert "skipped" not in inputs
+    assert set(payload["regimes"]) == set(REGIMES)
+    for regime in REGIMES:
+        rows = payload["regimes"][regime]
+        assert len(rows) == 11
+        assert [row["generation"] for row in rows] == list(range(11))
+        for row in rows:
+            assert set(row) == ROW_KEYS
+        first = rows[0]
+        assert first["chi2"] == 0
+        assert first["kl"] == 0
+        assert first["ppl_ratio"] == 1
+        assert first["vocab_lost"] == 0
+        assert first["entropy"] == pytest.approx(inputs["entropy_0"])
+        assert first["gini_simpson"] == pytest.approx(inputs["gini_simpson_0"])
+        # synthetic data at 0.5 moves every regime away from p0
+        assert rows[-1]["ppl_ratio"] > 1
+        assert rows[-1]["kl"] > 0
+    # replace compounds sampling error, accumulate dilutes it
+    finals = {regime: payload["regimes"][regime][-1]["ppl_ratio"] for regime in REGIMES}
+    assert finals["replace"] > finals["mix"] > finals["accumulate"]
+
+
+def test_regime_and_generations_options_limit_the_output():
+    payload = run_json([*ZIPF, "--synthetic-fraction", "0.5", "--regime", "mix"])
+    assert list(payload["regimes"]) == ["mix"]
+    assert len(payload["regimes"]["mix"]) == 11
+
+    payload = run_json([*ZIPF, "--synthetic-fraction", "0.5", "--generations", "3"])
+    assert payload["inputs"]["generations"] == 3
+    assert set(payload["regimes"]) == set(REGIMES)
+    for rows in payload["regimes"].values():
+        assert [row["generation"] for row in rows] == [0, 1, 2, 3]
+
+    payload = run_json([*ZIPF, "--synthetic-fraction", "0.5", "--regime", "accumulate", "--regime", "replace", "--generations", "2"])
+    assert set(payload["regimes"]) == {"accumulate", "replace"}
+    assert all(len(rows) == 3 for rows in payload["regimes"].values())
+
+
+def test_no_synthetic_data_leaves_only_sampling_error():
+    payload = run_json([*ZIPF, "--synthetic-fraction", "0"])
+    for regime in REGIMES:
+        last = payload["regimes"][regime][-1]
+        assert last["kl"] == 0
+        assert last["chi2"] > 0  # finite samples still drift
+
+
+# --- 2. readable output --------------------------------------------------------------------------
+
+
+def test_readable_output_has_a_table_and_a_verdict_per_regime():
+    result = run([*ZIPF, "--synthetic-fraction", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("p0: Zipf law, exponent 1.1, 1,000 types")
+    assert "synthetic fraction 0.500; 10,000 tokens per generation; sharpening tau 0.97" in lines[0]
+    assert lines[1] == "sampling error (left of |) and decoding bias (right); ppl_ratio = exp(KL + chi2/2), a unigram proxy"
+    for regime in REGIMES:
+        at = lines.index(regime)
+        assert lines[at + 1].split() == ["gen", "chi2", "gini_simp", "vocab_lost", "tail_lost", "|", "kl", "entropy", "ppl_ratio"]
+        assert [line.split()[0] for line in lines[at + 2:at + 13]] == [str(g) for g in range(11)]
+        assert lines[at + 13].startswith(f"{regime}: the perplexity proxy ")
+    assert "replace: the perplexity proxy rises 10% by generation 3" in lines
+    assert "mix: the perplexity proxy stays within 10% over 10 generations (x1.065)" in lines
+    assert "accumulate: the perplexity proxy stays within 10% over 10 generations (x1.017)" in lines
+    assert not any(line.startswith("largest synthetic fraction") for line in lines)
+
+
+def test_readable_output_with_one_regime_and_max_drift():
+    result = run([*ZIPF, "--synthetic-fraction", "0.5", "--regime", "mix", "--max-drift", "0.05"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "replace" not in lines and "accumulate" not in lines
+    assert "mix: the perplexity proxy stays within 10% over 10 generations (x1.065)" in lines
+    assert lines[-2] == "largest synthetic fraction keeping the proxy within 0.05 of generation 0 after 10 generations:"
+    assert lines[-1].startswith("  mix: 0.2")
+
+
+# --- 3. --max-drift -----------------------------------------------------------------------------
+
+
+def test_max_drift_fraction_keeps_the_proxy_within_the_budget():
+    payload = run_json([*ZIPF, "--synthetic-fraction", "0.5", "--max-drift", "0.05"])
+    assert payload["max_drift"]["drift"] == 0.05
+    safe = payload["max_drift"]["max_synthetic_fraction"]
+    assert set(safe) == set(REGIMES)
+    for value in safe.values():
+        assert value is None or 0.0 <= value <= 1.0
+    assert safe["mix"] is not None  # the check below must not be vacuous
+    for regime, value in safe.items():
+        if value is None:  # sampling error alone exceeds the budget
+            assert final_ppl(ZIPF, 0.0, regime) > 1.05
+            continue
+        assert final_ppl(ZIPF, value, regime) <= 1.05 + 1e-6
+        if value < 0.99:
+            assert final_ppl(ZIPF, value + 0.01, regime) > 1.05
+
+
+def test_max_drift_readable_lines_match_the_json():
+    safe = run_json([*ZIPF, "--synthetic-fraction", "0.5", "--max-drift", "0.05"])["max_drift"]["max_synthetic_fraction"]
+    result = run([*ZIPF, "--synthetic-fraction", "0.5", "--max-drift", "0.05"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[-4] == "largest synthetic fraction keeping the proxy within 0.05 of generation 0 after 10 generations:"
+    expected = [f"  {regime}: " + ("none (sampling error alone exceeds it)" if safe[regime] is None else f"{safe[regime]:.3f}") for regime in REGIMES]
+    assert lines[-3:] == expected
+
+
+def test_max_drift_must_be_positive():
+    result = run([*ZIPF, "--synthetic-fraction", "0.5", "--max-drift", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--max-drift'" in result.stderr
+
+
+# --- 4. usage errors -----------------------------------------------------------------------------
+
+
+def assert_usage_error(result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_exactly_one_source_is_required(tmp_path):
+    path = write_jsonl(tmp_path / "c.jsonl", english_docs(3))
+    one_source = "give exactly one of --from-summary, --corpus or --zipf-exponent (with --vocab-size)"
+    assert_usage_error(run(["project", "--synthetic-fraction", "0.5"]), one_source)
+    assert_usage_error(run(["project"]), one_source)
+    assert_usage_error(run([*ZIPF, "--synthetic-fraction", "0.5", "--corpus", path]), one_source)
+
+
+def test_zipf_needs_vocab_size_and_tokens_per_generation():
+    assert_usage_error(run(["project", "--zipf-exponent", "1.1", "--tokens-per-generation", "10000", "--synthetic-fraction", "0.5"]),
+                       "--zipf-exponent and --vocab-size go together")
+    assert_usage_error(run(["project", "--zipf-exponent", "1.1", "--vocab-size", "1000", "--synthetic-fraction", "0.5"]),
+                       "--tokens-per-generation is required with --zipf-exponent")
+
+
+def test_synthetic_fraction_is_required_without_a_summary(tmp_path):
+    message = "--synthetic-fraction is required (except with --from-summary"
+    assert_usage_error(run(ZIPF), message)
+    path = write_jsonl(tmp_path / "c.jsonl", english_docs(3))
+    assert_usage_error(run(["project", "--corpus", path]), message)
+
+
+def test_out_of_range_values_are_click_usage_errors():
+    result = run([*ZIPF, "--synthetic-fraction", "1.5"])
+    assert_usage_error(result, "Invalid value for '--synthetic-fraction': 1.5 is not in the range 0<=x<=1")
+    assert result.stderr.startswith("Usage: ")
+    assert_usage_error(run([*ZIPF, "--synthetic-fraction", "nan"]), "'nan' is not a finite number")
+    assert_usage_error(run([*ZIPF, "--synthetic-fraction", "0.5", "--tokens-per-generation", "inf"]), "'inf' is not a finite number")
+    assert_usage_error(run([*ZIPF, "--synthetic-fraction", "0.5", "--max-drift", "inf"]), "'inf' is not a finite number")
+    assert_usage_error(run([*ZIPF, "--synthetic-fraction", "0.5", "--regime", "bogus"]), "Invalid value for '--regime'")
+    assert_usage_error(run([*ZIPF, "--synthetic-fraction", "0.5", "--generations", "0"]), "Invalid value for '--generations'")
+    assert_usage_error(run(["project", "--zipf-exponent", "0", "--vocab-size", "10", "--tokens-per-generation", "10",
+                            "--synthetic-fraction", "0.5"]), "Invalid value for '--zipf-exponent'")
+
+
+def test_usage_errors_in_the_command_body_are_not_reported_as_internal_errors():
+    for args in (["project"], ["project", "--zipf-exponent", "1.1", "--synthetic-fraction", "0.5"], ZIPF):
+        result = run(args)
+        assert result.exit_code == 2
+        assert "internal error" not in result.stderr
+        assert result.stderr.startswith("Usage: ")
+
+
+# --- 5. --corpus ---------------------------------------------------------------------------------
+
+
+def test_corpus_hand_counted(tmp_path):
+    # the cat sat on the mat / a cat / the dog's bone: 11 words, 8 distinct (the, cat, sat, on, mat, a, dog's, bone)
+    path = write_jsonl(tmp_path / "tiny.jsonl", [{"text": "The cat sat on the mat."}, {"text": "A cat! The dog's bone."}])
+    payload = run_json(["project", "--corpus", path, "--synthetic-fraction", "0.3", "--generations", "2"])
+    inputs = payload["inputs"]
+    assert inputs["vocab_size"] == 8
+    assert inputs["tokens_per_generation"] == 11
+    assert inputs["synthetic_fraction"] == 0.3
+    assert inputs["p0"] == f"corpus {path}"
+    assert inputs["sharpening_source"] == "default (no scores for --corpus)"
+    assert inputs["skipped"] == {"by_reason": {}, "total": 0}
+
+
+def test_corpus_counts_lower_cased_words(tmp_path):
+    docs = english_docs(12)
+    path = write_jsonl(tmp_path / "c.jsonl", [*docs, {"text": "   "}])
+    words = [w for doc in docs for w in split_words(normalize(doc["text"]))[0]]
+    assert "the" in words and "The" not in words
+    payload = run_json(["project", "--corpus", path, "--synthetic-fraction", "0.5"])
+    inputs = payload["inputs"]
+    assert inputs["vocab_size"] == len(set(words))
+    assert inputs["tokens_per_generation"] == len(words)
+    assert inputs["skipped"] == {"by_reason": {"empty_text": 1}, "total": 1}
+    assert set(payload["regimes"]) == set(REGIMES)
+    # --tokens-per-generation overrides the corpus's count
+    assert run_json(["project", "--corpus", path, "--synthetic-fraction", "0.5", "--tokens-per-generation", "5000"])["inputs"]["tokens_per_generation"] == 5000
+
+
+def test_corpus_without_text_is_exit_2_naming_it(tmp_path):
+    path = write_jsonl(tmp_path / "empty.jsonl", [{"text": ""}, {"text": "   "}, {"text": "\n"}])
+    result = run(["project", "--corpus", path, "--synthetic-fraction", "0.5"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert str(path) in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_corpus_without_words_is_exit_2_naming_it(tmp_path):
+    path = write_jsonl(tmp_path / "punct.jsonl", [{"text": "... !!! ???"}])
+    result = run(["project", "--corpus", path, "--synthetic-fraction", "0.5"])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --corpus {path}: no words to project from (no readable documents with text)\n"
+
+
+def test_missing_corpus_is_exit_2(tmp_path):
+    result = run(["project", "--corpus", tmp_path / "nope.jsonl", "--synthetic-fraction", "0.5"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "nope.jsonl" in result.stderr
+
+
+# --- 6. --from-summary ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("scan")
+    path = write_jsonl(base / "corpus.jsonl", english_docs(30))
+    out = base / "out"
+    result = run(["scan", path, "--out", out, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    return out
+
+
+def test_scan_records_tokens_and_projection(scanned):
+    summary = json.loads((scanned / "summary.json").read_text(encoding="utf-8"))
+    assert summary["outputs"]["tokens"] == "tokens.parquet"
+    assert (scanned / "tokens.parquet").is_file()
+    projection = summary["projection"]
+    assert projection["computed"] is True
+    assert set(projection["at"]) == {"estimate", "low", "high"}
+    for key in ("estimate", "low", "high"):
+        at = projection["at"][key]
+        assert at["synthetic_fraction"] == summary["synthetic_fraction"][key]
+        assert set(at["regimes"]) == set(REGIMES)
+        for row in at["regimes"].values():
+            assert set(row) == ROW_KEYS | {"generations_to_10pct"}
+            assert row["generation"] == 10
+    assert set(projection["max_synthetic_fraction"]) == set(REGIMES)
+    for value in projection["max_synthetic_fraction"].values():
+        assert value is None or 0.0 <= value <= 1.0
+
+
+def test_project_from_summary_uses_the_scan(scanned):
+    summary_path = scanned / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    payload = run_json(["project", "--from-summary", summary_path])
+    inputs = payload["inputs"]
+    assert inputs["synthetic_fraction"] == summary["synthetic_fraction"]["estimate"]
+    assert "scan" in inputs["p0"]
+    assert inputs["p0"] == f"scan {summary_path} (unflagged documents)"
+    assert inputs["vocab_size"] == summary["projection"]["inputs"]["vocab_size"]
+    assert inputs["tokens_per_generation"] == summary["projection"]["inputs"]["tokens_per_generation"]
+    # the same distribution and options as the scan's own projection give the same rows
+    assert payload["regimes"] == summary["projection"]["regimes"]
+    # an explicit fraction overrides the scan's estimate
+    assert run_json(["project", "--from-summary", summary_path, "--synthetic-fraction", "0.25"])["inputs"]["synthetic_fraction"] == 0.25
+
+
+def test_project_from_summary_takes_the_estimate_from_the_file(scanned):
+    summary = json.loads((scanned / "summary.json").read_text(encoding="utf-8"))
+    summary["synthetic_fraction"]["estimate"] = 0.37
+    edited = scanned / "edited.json"  # next to tokens.parquet, which outputs.tokens names relative to it
+    edited.write_text(json.dumps(summary), encoding="utf-8")
+    assert run_json(["project", "--from-summary", edited])["inputs"]["synthetic_fraction"] == 0.37
+
+
+def test_summary_that_is_not_json_is_exit_2_naming_it(tmp_path):
+    path = tmp_path / "summary.json"
+    path.write_text("{not json", encoding="utf-8")
+    result = run(["project", "--from-summary", path])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: --from-summary {path}: cannot read it as JSON (")
+
+
+def test_summary_without_token_counts_is_exit_2_naming_it(scanned, tmp_path):
+    summary = json.loads((scanned / "summary.json").read_text(encoding="utf-8"))
+    del summary["outputs"]["tokens"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    result = run(["project", "--from-summary", path])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --from-summary {path}: this scan recorded no token counts (made by an older auditor); "
+                             "re-run 'auditor scan'\n")
+
+
+def test_summary_with_a_missing_tokens_file_or_foreign_schema_is_exit_2(scanned, tmp_path):
+    summary = json.loads((scanned / "summary.json").read_text(encoding="utf-8"))
+    path = tmp_path / "summary.json"  # no tokens.parquet next to it
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    result = run(["project", "--from-summary", path])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'tokens.parquet'}: not a token-count file written by auditor scan")
+
+    path.write_text(json.dumps({"schema": "other/1", "outputs": {"tokens": "tokens.parquet"}}), encoding="utf-8")
+    result = run(["project", "--from-summary", path])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --from-summary {path}: not an auditor scan summary (no 'auditor.summary/' schema)\n"
