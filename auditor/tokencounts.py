@@ -69,10 +69,13 @@ class TokenCounter:
         """Count one batch: every token's hash and document index, and which documents are flagged."""
         if len(word_hashes) == 0:
             return
-        flagged_token = np.asarray(doc_flagged, dtype=bool)[token_doc]
-        unique, inverse = np.unique(word_hashes, return_inverse=True)
-        flagged = np.bincount(inverse, weights=flagged_token, minlength=len(unique)).astype(np.int64)
-        unflagged = np.bincount(inverse, minlength=len(unique)).astype(np.int64) - flagged
+        unique, total = np.unique(word_hashes, return_counts=True)  # no inverse: sorting alone is cheaper
+        flagged = np.zeros(len(unique), dtype=np.int64)
+        flagged_docs = np.asarray(doc_flagged, dtype=bool)
+        if flagged_docs.any():
+            words, counts = np.unique(word_hashes[flagged_docs[token_doc]], return_counts=True)
+            flagged[np.searchsorted(unique, words)] = counts
+        unflagged = total.astype(np.int64) - flagged
         self._pending.append((unique, unflagged, flagged))
         self._size += len(unique)
         if self._size > _REDUCE_AT:
