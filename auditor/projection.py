@@ -8,10 +8,12 @@ wrote; the regime says what the rest is:
 - ``replace``: the rest is the previous generation's data, resampled: nothing real
   is ever added (at lambda = 1, Shumailov et al.'s "no data kept");
 - ``mix``: the rest is fresh real text (lambda = 0.9 is their "10% kept");
-- ``accumulate``: nothing is thrown away; each generation adds M tokens, lambda of
-  them generated and the rest fresh real text (Gerstgrasser et al.).
+- ``accumulate``: nothing is thrown away; generation 1 trains on real text, and
+  each later generation adds M tokens, lambda of them generated and the rest
+  fresh real text (Gerstgrasser et al.; DESIGN's ``(p0 + sum_j T(m_j)) / (g + 1)``).
 
-Generation 0 is ``p0`` itself; generation g is the model after g rounds.
+Generation 0 is ``p0`` itself; generation g is the model after g rounds. The
+corpus's lambda is assumed to hold for every generation.
 Two parts, always reported separately:
 
 1. **Sampling error** (exact for multinomial maximum-likelihood refits). Every
@@ -25,12 +27,15 @@ Two parts, always reported separately:
    probability ``exp(-M p c_g)`` (Poisson / Galton-Watson; ``c_g`` per regime below),
    giving the expected vocabulary and probability mass lost.
 2. **Decoding bias**: generated text is ``T(m) ~ m^(1/tau)`` (optionally truncated
-   at rank k), iterated per regime on the model distribution ``m_g``; reported as
-   KL(p0 || m_g) and the Shannon entropy of ``m_g``.
+   at rank k), iterated per regime on the model distribution ``m_g``: replace
+   ``m_g = (1 - lambda) m_{g-1} + lambda T(m_{g-1})``, mix ``(1 - lambda) p0 + lambda T(m_{g-1})``,
+   accumulate the pool's mean; reported as KL(p0 || m_g) (over the types
+   truncation keeps; the cut mass is reported separately) and the entropy of ``m_g``.
 
 ``ppl_ratio = exp(KL + chi2'/2)`` (chi2' over types with ``M p >= 1``, where
-``chi2/2`` approximates the expected KL) is a *unigram proxy* for the perplexity
-ratio to generation 0, not a prediction for a particular language model.
+``chi2/2`` approximates the expected KL; saturated at 1e300 once truncation has
+cut real words entirely) is a *unigram proxy* for the perplexity ratio to
+generation 0, not a prediction for a particular language model.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ DEFAULT_SHARPENING = 0.97
 DEFAULT_GENERATIONS = 10
 MIN_FIT_TOKENS = 1000  # fewer flagged tokens than this: keep the default sharpening
 _MAX_LOG_RATIO = math.log(1e300)
+_LOG_FLOOR = -1e250  # log-probability floor of a type that is vanishingly rare but not truncated
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,8 @@ def _logsumexp(x: np.ndarray) -> float:
 
 
 def _sharpen_log(logp: np.ndarray, tau: float, truncate_rank: int | None) -> np.ndarray:
-    scaled = logp / tau
+    # Clipped so repeated sharpening stays finite: -inf marks deliberately truncated types only.
+    scaled = np.maximum(logp / tau, _LOG_FLOOR)
     if truncate_rank is not None:
         scaled[truncate_rank:] = -np.inf
     return scaled - _logsumexp(scaled)
@@ -173,8 +180,9 @@ def fit_sharpening(human_counts: np.ndarray, machine_counts: np.ndarray) -> Shar
     shared = (human > 0) & (machine > 0)
     matched = float(machine[human > 0].sum())
     unmatched = 1.0 - matched / total if total else 0.0
-    if matched < MIN_FIT_TOKENS:
-        return SharpeningFit(DEFAULT_SHARPENING, f"default (fewer than {MIN_FIT_TOKENS} flagged tokens to fit on)", int(total), unmatched)
+    if matched < MIN_FIT_TOKENS or int(np.count_nonzero(human)) < 2:
+        return SharpeningFit(DEFAULT_SHARPENING, f"default (fewer than {MIN_FIT_TOKENS} flagged tokens of words the unflagged part "
+                             "also has, or a one-word vocabulary)", int(total), unmatched)
     support = human > 0
     logp = np.log(human[support] / human[support].sum())
     q = machine[support] / matched
@@ -215,36 +223,42 @@ def _loss_exponents(regime: str, lam: float, generations: int) -> np.ndarray:
     s = [0.0]
     for _ in range(generations):
         s.append(math.exp(rate * (s[-1] - 1.0)))
+    survivors_so_far = 0.0  # sum of (1 - s_j) over j <= g - 2: lineages of later immigrants
     for g in range(1, generations + 1):
         if regime == "accumulate":
             c[g] = 1.0 + (1.0 - lam) * (g - 1)
         else:
-            immigrants = 0.0 if regime == "replace" else (1.0 - lam) * sum(1.0 - s[j] for j in range(g - 1))
+            immigrants = 0.0 if regime == "replace" else (1.0 - lam) * survivors_so_far
             c[g] = (1.0 - s[g - 1]) + immigrants
+            survivors_so_far += 1.0 - s[g - 1]
     return c
 
 
 def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank: int | None, generations: int):
-    """Yield ``(m_g, log m_g)``, the model distribution under decoding bias, g = 0..G (mean-field)."""
-    m, logm = p0, _log(p0)
-    pool = np.zeros_like(p0)
-    yield m, logm
+    """Yield ``(m_g, log m_g)``, the model distribution under decoding bias, g = 0..G (mean-field).
+
+    Iterated in log space (``logaddexp``) so a collapsing model keeps exact, finite
+    log-probabilities in its tail instead of underflowing to 0 (which would make
+    its KL look small). Under accumulate the pool starts with the real data
+    (generation 1 trains on it alone) and every later generation adds M tokens.
+    """
+    logp0 = _log(p0)
+    logm = logp0
+    log_real = math.log(1.0 - lam) if lam < 1 else -math.inf
+    log_generated_share = math.log(lam) if lam > 0 else -math.inf
+    log_pool = logp0  # accumulate: the real data, then every generation's additions
+    yield p0, logm
     for g in range(1, generations + 1):
-        if lam > 0:
-            log_generated = _sharpen_log(logm, tau, truncate_rank)
-            generated = np.exp(log_generated)
-            if regime == "replace" and lam == 1:
-                m, logm = generated, log_generated  # exact logs far into the tail
+        if lam > 0 and not (regime == "accumulate" and g == 1):
+            generated = log_generated_share + _sharpen_log(logm, tau, truncate_rank)
+            if regime == "replace":
+                logm = np.logaddexp(log_real + logm, generated)
+            elif regime == "mix":
+                logm = np.logaddexp(log_real + logp0, generated)
             else:
-                if regime == "replace":
-                    m = (1 - lam) * m + lam * generated
-                elif regime == "mix":
-                    m = (1 - lam) * p0 + lam * generated
-                else:
-                    pool += (1 - lam) * p0 + lam * generated
-                    m = pool / g
-                logm = _log(m)
-        yield m, logm
+                log_pool = np.logaddexp(log_pool, np.logaddexp(log_real + logp0, generated))
+                logm = log_pool - math.log(g)
+        yield np.exp(logm), logm
 
 
 def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray) -> tuple[float, float, float]:
@@ -261,9 +275,16 @@ def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarr
     return max(kl, 0.0), float(-(q @ logq)), outside
 
 
-def _ratio(log_ratio: float) -> float:
-    """exp, saturating at 1e300 (a fully collapsed model; JSON has no infinity)."""
-    return math.exp(min(log_ratio, _MAX_LOG_RATIO))
+def _ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
+    """``exp(KL + chi2 / 2)``, saturating at 1e300 (JSON has no infinity).
+
+    A model that can no longer emit some real words (``truncated`` > 0: only under
+    replace at lambda = 1 with truncation) has unbounded perplexity on real text,
+    the limit of lambda -> 1, so it saturates too.
+    """
+    if truncated > 0:
+        return math.exp(_MAX_LOG_RATIO)
+    return math.exp(min(kl + sampling_chi2 / 2.0, _MAX_LOG_RATIO))
 
 
 def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projection:
@@ -294,7 +315,7 @@ def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projecti
                 "kl": kl,
                 "entropy": entropy,
                 "truncated_mass": truncated,
-                "ppl_ratio": _ratio(kl + kappas[g] * resolvable / 2.0),
+                "ppl_ratio": _ppl_ratio(kl, truncated, kappas[g] * resolvable),
             })
         regimes[regime] = rows
     inputs = {
@@ -346,7 +367,8 @@ def max_synthetic_fraction(p0: np.ndarray, options: ProjectionOptions, max_drift
     def final_ratio(lam: float) -> float:  # the last row's ppl_ratio only, without the loss columns
         *_, (m, logm) = _bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, options.generations)
         kappa = _kappas(regime, lam, float(options.tokens_per_generation), options.generations)[-1]
-        return _ratio(_kl_entropy(p0, logp0, m, logm)[0] + kappa * resolvable / 2.0)
+        kl, _, truncated = _kl_entropy(p0, logp0, m, logm)
+        return _ppl_ratio(kl, truncated, kappa * resolvable)
 
     if final_ratio(0.0) > limit:
         return None

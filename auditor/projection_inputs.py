@@ -64,14 +64,18 @@ def _default_sharpening(reason: str) -> SharpeningFit:
     return SharpeningFit(DEFAULT_SHARPENING, f"default ({reason})", 0, 0.0)
 
 
-def source_from_counts(counts: TokenCounts, description: str) -> ProjectionSource:
+def source_from_counts(counts: TokenCounts, origin: str) -> ProjectionSource:
     """``p0`` from the unflagged words (all words when nothing is unflagged); sharpening fitted on the flagged."""
-    human = counts.unflagged if counts.unflagged.sum() > 0 else counts.total
+    if counts.unflagged.sum() > 0:
+        p0_counts, description = counts.unflagged, f"{origin} (unflagged documents)"
+        sharpening = fit_sharpening(counts.unflagged, counts.flagged)
+    else:
+        p0_counts, description = counts.total, f"{origin} (all documents: none was unflagged)"
+        sharpening = _default_sharpening("no unflagged documents")
     try:
-        p0 = distribution(human)
+        p0 = distribution(p0_counts)
     except ValueError:
-        raise InputError(f"{description}: no words to project from (the corpus is empty)") from None
-    sharpening = fit_sharpening(counts.unflagged, counts.flagged) if counts.unflagged.sum() > 0 else _default_sharpening("no unflagged documents")
+        raise InputError(f"{origin}: no words to project from (the corpus is empty)") from None
     return ProjectionSource(p0, int(counts.total.sum()), sharpening, description)
 
 
@@ -87,7 +91,7 @@ def source_from_summary(path: str | os.PathLike[str]) -> ProjectionSource:
     tokens_name = (summary.get("outputs") or {}).get("tokens")
     if not tokens_name:
         raise InputError(f"--from-summary {path}: this scan recorded no token counts (made by an older auditor); re-run 'auditor scan'")
-    source = source_from_counts(TokenCounts.read(path.parent / tokens_name), f"scan {path} (unflagged documents)")
+    source = source_from_counts(TokenCounts.read(path.parent / tokens_name), f"scan {path}")
     fraction = summary.get("synthetic_fraction") or {}
     estimate = {key: float(fraction[key]) for key in ("estimate", "low", "high") if isinstance(fraction.get(key), (int, float))}
     return replace(source, synthetic_fraction=estimate if "estimate" in estimate else None)
@@ -102,7 +106,8 @@ def source_from_corpus(paths: Sequence[str], reader: ReaderOptions, report: Read
     counts = counter.result()
     if counts.total.sum() == 0:
         raise InputError(f"--corpus {', '.join(paths)}: no words to project from (no readable documents with text)")
-    return replace(source_from_counts(counts, f"corpus {', '.join(paths)}"), sharpening=_default_sharpening("no scores for --corpus"))
+    source = source_from_counts(counts, f"corpus {', '.join(paths)}")
+    return replace(source, description=f"corpus {', '.join(paths)}", sharpening=_default_sharpening("no scores for --corpus"))
 
 
 def source_from_zipf(exponent: float, vocab_size: int) -> ProjectionSource:
@@ -114,18 +119,18 @@ def scan_projection(counts: TokenCounts, fraction: dict[str, object], generation
     """``projection`` of summary.json: every regime at the estimate and its interval bounds, and the safe fraction."""
     if counts.total.sum() == 0:
         return {"computed": False, "reason": "no words in the corpus"}
-    source = source_from_counts(counts, "this scan (unflagged documents)")
+    source = source_from_counts(counts, "this scan")
     options = ProjectionOptions(float(fraction["estimate"]), float(source.tokens or 1), generations, REGIMES, source.sharpening.tau)
+    full = project_distribution(source.p0, options)
     at = {}
     for key in ("estimate", "low", "high"):
-        projection = project_distribution(source.p0, replace(options, synthetic_fraction=float(fraction[key])))
+        projection = full if key == "estimate" else project_distribution(source.p0, replace(options, synthetic_fraction=float(fraction[key])))
         at[key] = {
             "synthetic_fraction": float(fraction[key]),
             "regimes": {
                 regime: {**rows[-1], "generations_to_10pct": generations_until(rows)} for regime, rows in projection.regimes.items()
             },
         }
-    full = project_distribution(source.p0, options)
     return {
         "computed": True,
         "model": "unigram proxy (DESIGN.md: collapse projection); not a prediction for a specific language model",

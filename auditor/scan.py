@@ -106,14 +106,15 @@ class _Scorer:
         self.scores.append(scores)
         self.sources.extend(doc.source for doc in batch.documents)
         flagged = scores >= self.threshold
-        self.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged)
         columns = [pa.array(scores), pa.array(flagged)]
-        if self.known is None:
-            self.matched.append(np.zeros(len(scores), dtype=bool))
-        else:
+        matched = np.zeros(len(scores), dtype=bool)
+        if self.known is not None:
             jaccard = self.known.best_jaccard(batch.signatures, min(self.known_threshold, QUERY_BANDING))
-            self.matched.append(jaccard >= self.known_threshold)
+            matched = jaccard >= self.known_threshold
             columns.append(pa.array(jaccard))
+        self.matched.append(matched)
+        # Known synthetic text is machine text: it must not count as the human distribution p0.
+        self.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
         return columns
 
 

@@ -132,7 +132,7 @@ def test_readable_output_has_a_table_and_a_verdict_per_regime():
         assert lines[at + 13].startswith(f"{regime}: the perplexity proxy ")
     assert "replace: the perplexity proxy rises 10% by generation 3" in lines
     assert "mix: the perplexity proxy stays within 10% over 10 generations (x1.065)" in lines
-    assert "accumulate: the perplexity proxy stays within 10% over 10 generations (x1.017)" in lines
+    assert "accumulate: the perplexity proxy stays within 10% over 10 generations (x1.016)" in lines
     assert not any(line.startswith("largest synthetic fraction") for line in lines)
 
 
@@ -379,3 +379,40 @@ def test_summary_with_a_missing_tokens_file_or_foreign_schema_is_exit_2(scanned,
     result = run(["project", "--from-summary", path])
     assert result.exit_code == 2
     assert result.stderr == f"error: --from-summary {path}: not an auditor scan summary (no 'auditor.summary/' schema)\n"
+
+
+def test_scan_prints_the_drift_verdict_next_to_the_estimate(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", english_docs(30))
+    result = run(["scan", corpus, "--out", tmp_path / "out"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    safe = summary["projection"]["max_synthetic_fraction"]
+    bound = lambda v: "none (sampling error alone exceeds it)" if v is None else f"<= {v:.2f}"  # noqa: E731
+    expected = (f"this corpus: {summary['synthetic_fraction']['estimate']:.2f}; to stay within 5% perplexity-proxy drift over "
+                f"10 generations: " + "; ".join(f"{r} {bound(safe[r])}" for r in REGIMES))
+    assert expected in result.stderr.splitlines()
+
+
+def test_scan_with_every_document_flagged_projects_from_all_words(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", english_docs(30))
+    assert run(["scan", corpus, "--out", tmp_path / "out", "--threshold", "0", "--quiet"]).exit_code == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["flagged"]["count"] == 30
+    inputs = summary["projection"]["inputs"]
+    assert inputs["p0"] == "this scan (all documents: none was unflagged)"
+    assert inputs["sharpening_source"] == "default (no unflagged documents)"
+
+
+def test_known_synthetic_documents_do_not_count_as_human_words(tmp_path):
+    import pyarrow.parquet as pq
+
+    docs = english_docs(30)
+    corpus = write_jsonl(tmp_path / "c.jsonl", docs)
+    known = write_jsonl(tmp_path / "known.jsonl", docs[:4])
+    assert run(["index", "build", known, "--out", tmp_path / "index"]).exit_code == 0
+    assert run(["scan", corpus, "--out", tmp_path / "out", "--known-synthetic", tmp_path / "index", "--quiet"]).exit_code == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["flagged"]["count"] == 0 and summary["known_synthetic"]["matched"] >= 4
+    tokens = pq.read_table(tmp_path / "out" / "tokens.parquet").to_pydict()
+    matched_words = sum(len(split_words(normalize(d["text"]))[0]) for d in docs if d["text"] in {k["text"] for k in docs[:4]})
+    assert sum(tokens["flagged"]) >= matched_words > 0

@@ -56,7 +56,7 @@ def simulate(regime: str, lam: float, p0: np.ndarray, m: int, generations: int, 
     return {key: np.array(values) for key, values in out.items()}
 
 
-@pytest.mark.parametrize(("regime", "lam"), [("replace", 1.0), ("replace", 0.3), ("mix", 0.5), ("mix", 0.9), ("accumulate", 1.0), ("accumulate", 0.5)])
+@pytest.mark.parametrize(("regime", "lam"), [("replace", 1.0), ("mix", 0.5), ("mix", 0.9), ("accumulate", 1.0), ("accumulate", 0.5)])
 def test_sampling_part_matches_monte_carlo(regime, lam):
     p0 = zipf_distribution(1.1, 40)
     m, generations = 300, 6
@@ -71,6 +71,26 @@ def test_sampling_part_matches_monte_carlo(regime, lam):
     mass = np.array([r["tail_mass_lost"] for r in rows])
     np.testing.assert_allclose(lost, sim["lost"], rtol=0.06, atol=0.3)
     np.testing.assert_allclose(mass, sim["mass_lost"], rtol=0.08, atol=0.002)
+
+
+@pytest.mark.parametrize(("regime", "lam"), [("replace", 1.0), ("mix", 0.5), ("accumulate", 1.0), ("accumulate", 0.5)])
+def test_gini_simpson_decay_matches_monte_carlo(regime, lam):
+    # Few tokens per generation so the decay (1 - D_g / D_0) is large against Monte Carlo noise
+    p0 = zipf_distribution(1.1, 40)
+    d0 = 1 - np.sum(p0**2)
+    sim = simulate(regime, lam, p0, 20, 6, seed=3)
+    rows = project_distribution(p0, ProjectionOptions(lam, 20, 6, (regime,))).regimes[regime][1:]
+    decay = 1 - np.array([r["gini_simpson"] for r in rows]) / d0
+    assert decay[-1] > 0.02
+    np.testing.assert_allclose(decay, 1 - sim["gini"] / d0, rtol=0.05)
+
+
+def test_replace_sampling_part_does_not_depend_on_the_fraction():
+    # Resampling the previous data is sampling from its maximum-likelihood model: same noise.
+    p0 = zipf_distribution(1.1, 200)
+    rows = {lam: project_distribution(p0, ProjectionOptions(lam, 500, 5, ("replace",))).regimes["replace"] for lam in (0.0, 0.3, 1.0)}
+    for key in ("chi2", "gini_simpson", "vocab_lost", "tail_mass_lost"):
+        assert [r[key] for r in rows[0.0]] == [r[key] for r in rows[0.3]] == [r[key] for r in rows[1.0]]
 
 
 def test_replace_closed_forms_are_design_formulas():
@@ -135,8 +155,8 @@ def test_one_word_vocabulary():
     proj = project([42], 0.7, generations=3)
     for rows in proj.regimes.values():
         final = rows[-1]
-        assert final["chi2"] == 0 and final["gini_simpson"] == 0 and final["kl"] == 0
-        assert final["entropy"] == 0 and final["ppl_ratio"] == 1.0
+        assert final["chi2"] == 0 and final["gini_simpson"] == 0 and final["kl"] == pytest.approx(0, abs=1e-12)
+        assert final["entropy"] == pytest.approx(0, abs=1e-12) and final["ppl_ratio"] == pytest.approx(1.0, abs=1e-12)
         assert 0 < final["vocab_lost"] < 1e-8 and final["tail_mass_lost"] == final["vocab_lost"]
     # accumulate keeps every word once seen: lost only if missing from all 1 + 2 x 0.3 real draws
     assert proj.final("accumulate")["vocab_lost"] == pytest.approx(math.exp(-42 * 1.6), rel=1e-9)
@@ -221,6 +241,34 @@ def test_invariants(exponent, vocab, lam, tokens, tau, generations):
             assert 0 <= r["gini_simpson"] <= proj.inputs["gini_simpson_0"] + 1e-12
             assert 0 <= r["vocab_lost"] <= vocab + 1e-9 and 0 <= r["tail_mass_lost"] <= 1 + 1e-12
             assert all(math.isfinite(v) for v in r.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    regime=st.sampled_from(REGIMES), low=st.floats(0, 1), high=st.floats(0, 1), tau=st.floats(0.1, 0.99),
+    generations=st.integers(1, 60), truncate=st.one_of(st.none(), st.integers(1, 50)),
+)
+def test_drift_rises_with_the_synthetic_fraction(regime, low, high, tau, generations, truncate):
+    # What --max-drift's bisection relies on; a collapsed model must never look healthy again.
+    low, high = sorted((low, high))
+    p0 = zipf_distribution(1.1, 300)
+
+    def final(lam: float) -> float:
+        return project_distribution(p0, ProjectionOptions(lam, 1e9, generations, (regime,), tau, truncate)).final(regime)["ppl_ratio"]
+
+    assert final(low) <= final(high) * (1 + 1e-9)
+
+
+def test_a_collapsed_model_stays_collapsed():
+    p0 = zipf_distribution(1.1, 50_000)
+    rows = project_distribution(p0, ProjectionOptions(0.9, 1e12, 500, ("replace",))).regimes["replace"]
+    ratios = [r["ppl_ratio"] for r in rows]
+    assert all(b >= a * (1 - 1e-12) for a, b in zip(ratios, ratios[1:]))
+    assert ratios[-1] == pytest.approx(1e300)
+    # Sharp decoding with all data generated: mix collapses as fast as replace, and is not "safe"
+    mix = project_distribution(p0, ProjectionOptions(1.0, 1e12, 10, ("mix",), 0.2)).final("mix")
+    assert mix["ppl_ratio"] == pytest.approx(1e300)
+    assert max_synthetic_fraction(p0, ProjectionOptions(0.5, 1e12, 10, REGIMES, 0.2), 0.05, "mix") < 0.5
 
 
 def test_token_counter_merges_batches(monkeypatch):

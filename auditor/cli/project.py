@@ -36,7 +36,7 @@ def _table(rows: list[dict[str, float]]) -> list[str]:
     lines = [header]
     for r in rows:
         lines.append(f"{r['generation']:>4} {r['chi2']:>10.4g} {r['gini_simpson']:>10.6f} {r['vocab_lost']:>11.1f} {r['tail_mass_lost']:>10.3g} | "
-                     f"{r['kl']:>8.4f} {r['entropy']:>8.4f} {r['ppl_ratio']:>9.4f}")
+                     f"{r['kl']:>8.4g} {r['entropy']:>8.4f} {r['ppl_ratio']:>9.4g}")
     return lines
 
 
