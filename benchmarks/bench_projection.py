@@ -15,7 +15,7 @@ distribution of V types, with lambda = 0.2, M = 1e6 tokens per generation:
   the floor any pass over V pays; every row is also printed as a ratio to it at the same V,
   so the ratios compare across machines;
 - ``project_distribution (3 regimes, G)``: the full table, generations 0..G per regime;
-- ``max_synthetic_fraction (mix, 5% drift)``: the bisection (26 evaluations of the last generation);
+- ``max_synthetic_fraction (mix, 5% drift)``: the bisection (16 evaluations of the last generation);
 - ``fit_sharpening``: on multinomial counts (1e6 tokens each) drawn from p0 and from its
   sharpened version (tau = 0.8); the draws are not timed.
 
