@@ -16,6 +16,7 @@ reference samples (``reference_human`` / ``reference_machine``).
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import time
@@ -38,6 +39,8 @@ from auditor.readers import ReadReport, read_documents
 from auditor.tokencounts import TokenCounter
 
 SCHEMA = "auditor.summary/1"
+TOP_DOCUMENTS = 20  # highest-scoring documents kept, with excerpts, for the reports
+EXCERPT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,27 @@ class _Scorer:
         self.matched: list[np.ndarray] = []
         self.sources: list[str] = []
         self.tokens = TokenCounter()  # word counts of unflagged / flagged documents, for the projection
+        self._top: list[tuple[float, int, dict[str, object]]] = []  # min-heap of the highest scores
+
+    def top_documents(self) -> list[dict[str, object]]:
+        """The highest-scoring documents, highest first (ties: earlier row first), with excerpts."""
+        return [entry for _, _, entry in sorted(self._top, key=lambda item: (-item[0], -item[1]))]
 
     def columns(self, batch: Batch) -> list[pa.Array]:
         scores = self.detector.score(batch.texts, batch.tokens, batch.features)
         self.scores.append(scores)
         self.sources.extend(doc.source for doc in batch.documents)
         flagged = scores >= self.threshold
+        for doc, score in zip(batch.documents, scores.tolist()):
+            key = (score, -doc.row)
+            if len(self._top) < TOP_DOCUMENTS or key > self._top[0][:2]:
+                entry = {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": score,
+                         "excerpt": doc.text[:EXCERPT_CHARS]}
+                item = (score, -doc.row, entry)
+                if len(self._top) < TOP_DOCUMENTS:
+                    heapq.heappush(self._top, item)
+                else:
+                    heapq.heapreplace(self._top, item)
         columns = [pa.array(scores), pa.array(flagged)]
         matched = np.zeros(len(scores), dtype=bool)
         if self.known is not None:
@@ -253,6 +271,7 @@ def scan(
         ),
         "fingerprint": fp["fingerprint"],
         "projection": scan_projection(token_counts, fraction),
+        "top_documents": scorer.top_documents(),
         "outputs": {"documents": "documents.parquet", "tokens": TOKENS_FILE},
     }
     with atomic_path(out_dir / "summary.json") as tmp:
