@@ -94,10 +94,32 @@ def absent_fields(extra_fields: tuple[str, ...]) -> Fields:
     return Fields(dict.fromkeys(extra_fields)) if extra_fields else NO_FIELDS
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique for a mapping: a repeated name gets ``.1``, ``.2``, ... (as pandas does).
+
+    Without this a CSV header or Parquet schema naming a column twice would lose
+    one column's values when every field of a record is read into a mapping.
+    """
+    taken = set(names)
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        if name in seen:
+            suffix = 1
+            while f"{name}.{suffix}" in taken:
+                suffix += 1
+            name = f"{name}.{suffix}"
+            taken.add(name)
+        seen.add(name)
+        result.append(name)
+    return result
+
+
 class Record(NamedTuple):
     """A record that carries a string text (not yet checked for emptiness).
 
-    ``fields`` holds exactly the requested extra fields (None where absent).
+    ``fields`` holds exactly the requested extra fields (None where absent), or
+    every field of the record when all fields were requested.
     """
 
     record: int
@@ -311,7 +333,9 @@ def json_type(value: object) -> str:
     return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def _json_event(lineno: int, line: bytes, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = ()) -> Event | None:
+def _json_event(
+    lineno: int, line: bytes, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = (), all_fields: bool = False
+) -> Event | None:
     if not line.strip():
         return None  # blank lines separate nothing in JSONL; not a problem
     repairs: tuple[tuple[str, str], ...] = ()
@@ -340,15 +364,20 @@ def _json_event(lineno: int, line: bytes, text_field: str, id_field: str | None,
     if not isinstance(text, str):
         return Bad(lineno, "non_string_text", f"{text_field!r} is a JSON {json_type(text)}, expected a string")
     id_value = obj.get(id_field, MISSING) if id_field is not None else MISSING
+    if all_fields:
+        return Record(lineno, text, id_value, repairs, Fields(obj))
     if not extra_fields:
         return Record(lineno, text, id_value, repairs)
     return Record(lineno, text, id_value, repairs, Fields({name: obj.get(name) for name in extra_fields}))
 
 
-def iter_jsonl(source: Source, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = ()) -> Iterator[Event]:
+def iter_jsonl(
+    source: Source, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = (), all_fields: bool = False
+) -> Iterator[Event]:
     """One record per line; each line decoded on its own so repairs name the exact line.
 
-    Extra field values are the parsed JSON values (a null or absent key gives None).
+    Extra field values are the parsed JSON values (a null or absent key gives None);
+    with ``all_fields`` the fields are the whole JSON object, in its key order.
     """
     lines = iter(source.stream)
     lineno = 0
@@ -363,7 +392,7 @@ def iter_jsonl(source: Source, text_field: str, id_field: str | None, extra_fiel
         lineno += 1
         if lineno == 1 and line.startswith(_BOM):
             line = line[len(_BOM) :]
-        event = _json_event(lineno, line, text_field, id_field, extra_fields)
+        event = _json_event(lineno, line, text_field, id_field, extra_fields, all_fields)
         if event is not None:
             yield event
 
@@ -390,12 +419,20 @@ def _unescape(value: str) -> tuple[str, bool]:
 
 
 def iter_csv(
-    source: Source, path: str, delimiter: str, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = ()
+    source: Source,
+    path: str,
+    delimiter: str,
+    text_field: str,
+    id_field: str | None,
+    extra_fields: tuple[str, ...] = (),
+    all_fields: bool = False,
 ) -> Iterator[Event]:
     """Rows after the header; ``record`` is the physical line where the row starts.
 
     Extra field values are the cells as strings (None for a column the header
-    lacks); invalid UTF-8 in a requested cell is repaired like the text's.
+    lacks); invalid UTF-8 in a requested cell is repaired like the text's. With
+    ``all_fields`` the fields are every column in header order (a repeated
+    header name gets ``.1``, ``.2``, ...).
     """
     _raise_field_size_limit()
     # surrogateescape keeps undecodable bytes so they can be attributed to one row.
@@ -405,6 +442,7 @@ def iter_csv(
     text_index = 0
     id_index: int | None = None
     extra_indices: list[int | None] = []
+    names: list[str] = []
     last_line = 0
     while True:
         start = last_line + 1
@@ -435,6 +473,8 @@ def iter_csv(
             text_index = header.index(text_field)
             id_index = header.index(id_field) if id_field is not None and id_field in header else None
             extra_indices = [header.index(name) if name in header else None for name in extra_fields]
+            if all_fields:
+                names = unique_names([_unescape(name)[0] for name in header])
             continue
         if len(row) != len(header):
             yield Bad(start, "ragged_row", f"{len(row)} fields, the header has {len(header)}")
@@ -446,7 +486,13 @@ def iter_csv(
             id_value, bad_id = _unescape(row[id_index])
         fields = NO_FIELDS
         bad_extra = False
-        if extra_fields:
+        if all_fields:
+            cells: dict[str, object] = {}
+            for name, cell in zip(names, row):
+                cells[name], bad = _unescape(cell)
+                bad_extra = bad_extra or bad
+            fields = Fields(cells)
+        elif extra_fields:
             values: dict[str, object] = {}
             for name, index in zip(extra_fields, extra_indices):
                 if index is None:
@@ -462,8 +508,12 @@ def iter_csv(
 # --------------------------------------------------------------------------- txt
 
 
-def iter_txt(source: Source, extra_fields: tuple[str, ...] = ()) -> Iterator[Event]:
-    """The whole file is one document (the only format read into memory at once); every extra field is None."""
+def iter_txt(source: Source, extra_fields: tuple[str, ...] = (), all_fields_key: str | None = None) -> Iterator[Event]:
+    """The whole file is one document (the only format read into memory at once); every extra field is None.
+
+    With ``all_fields_key`` (the text field's name) the record's only field is
+    the text, under that name.
+    """
     try:
         data = source.stream.read()
     except STREAM_ERRORS as exc:
@@ -472,13 +522,15 @@ def iter_txt(source: Source, extra_fields: tuple[str, ...] = ()) -> Iterator[Eve
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     fields = absent_fields(extra_fields)
+    repairs: tuple[tuple[str, str], ...] = ()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        detail = f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"
-        yield Record(1, data.decode("utf-8", "replace"), MISSING, ((INVALID_UTF8, detail),), fields)
-    else:
-        yield Record(1, text, MISSING, (), fields)
+        text = data.decode("utf-8", "replace")
+        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"),)
+    if all_fields_key is not None:
+        fields = Fields({all_fields_key: text})
+    yield Record(1, text, MISSING, repairs, fields)
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -491,12 +543,19 @@ def _is_text_type(type_: pa.DataType) -> bool:
 
 
 def iter_parquet(
-    path: str, text_field: str, id_field: str | None, batch_size: int = 1024, extra_fields: tuple[str, ...] = ()
+    path: str,
+    text_field: str,
+    id_field: str | None,
+    batch_size: int = 1024,
+    extra_fields: tuple[str, ...] = (),
+    all_fields: bool = False,
 ) -> Iterator[Event]:
     """Rows in batches, reading only the text (and id, and extra) columns; ``record`` is the 1-based row.
 
     Extra field values are the column values as Python objects (``to_pylist``);
-    None for a column the file lacks.
+    None for a column the file lacks. With ``all_fields`` every column is read
+    and the fields are all of them, in schema order (a repeated column name
+    gets ``.1``, ``.2``, ...).
     """
     try:
         parquet = pq.ParquetFile(path)
@@ -515,20 +574,16 @@ def iter_parquet(
                 f"{path}: column {text_field!r} has type {text_type}, not string; pass --text-field with the name of a text column"
             )
         with_id = id_field is not None and id_field != text_field and id_field in schema.names
+        if all_fields:
+            yield from _parquet_all_fields(parquet, path, text_field, id_field, batch_size)
+            return
         columns = [text_field, id_field] if with_id else [text_field]
         for name in extra_fields:
             if name in schema.names and name not in columns:
                 columns.append(name)
         extra_positions = [columns.index(name) if name in columns else None for name in extra_fields]
-        batches = parquet.iter_batches(batch_size=batch_size, columns=columns)
         row = 0
-        while True:
-            try:
-                batch = next(batches)
-            except StopIteration:
-                return
-            except (pa.ArrowException, OSError) as exc:
-                raise InputError(f"{path}: corrupt Parquet data after row {row} ({exc}); check the file") from None
+        for batch in _parquet_batches(parquet, path, batch_size, columns):
             # Each needed column converted once, in the order of ``columns`` (looked up
             # by name: the batch's column order is the reader's, not necessarily ours).
             names = batch.schema.names
@@ -556,3 +611,38 @@ def iter_parquet(
                     yield Bad(row, "missing_text", f"{text_field!r} is null")
                 else:
                     yield Record(row, text, id_value, (), Fields(dict(zip(extra_fields, values))))
+
+
+def _parquet_batches(parquet: pq.ParquetFile, path: str, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """Record batches; a decoding failure becomes an InputError naming the file and the last good row."""
+    batches = parquet.iter_batches(batch_size=batch_size, columns=columns)
+    row = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{path}: corrupt Parquet data after row {row} ({exc}); check the file") from None
+        row += batch.num_rows
+        yield batch
+
+
+def _parquet_all_fields(parquet: pq.ParquetFile, path: str, text_field: str, id_field: str | None, batch_size: int) -> Iterator[Event]:
+    """Every column of every row (the ``all_fields`` case of :func:`iter_parquet`)."""
+    names = parquet.schema_arrow.names
+    keys = unique_names(list(names))
+    text_index = names.index(text_field)
+    # As in iter_parquet: the text column doubles as the id when named so; an absent id column is no id.
+    id_index = names.index(id_field) if id_field is not None and id_field in names else None
+    row = 0
+    for batch in _parquet_batches(parquet, path, batch_size):
+        lists = [column.to_pylist() for column in batch.columns]
+        for values in zip(*lists):
+            row += 1
+            text = values[text_index]
+            if text is None:
+                yield Bad(row, "missing_text", f"{text_field!r} is null")
+            else:
+                id_value = values[id_index] if id_index is not None else MISSING
+                yield Record(row, text, id_value, (), Fields(dict(zip(keys, values))))

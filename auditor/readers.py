@@ -18,6 +18,8 @@ Example::
 Extra fields (labels, groups, ...) named in :attr:`ReaderOptions.extra_fields`
 come through in :attr:`Document.fields`; a record without one gets ``None``
 there and is not counted as a problem (labels are optional for scanning).
+:attr:`ReaderOptions.all_fields` carries every field of every record instead
+(``auditor filter`` writes records back with all of them).
 
 Reasons (skipped): ``invalid_json``, ``not_an_object``, ``missing_text``,
 ``non_string_text``, ``empty_text``, ``truncated_stream``, ``ragged_row``,
@@ -64,7 +66,12 @@ class Document:
             an ``invalid_utf8`` repair), Parquet values as Python objects
             (``to_pylist``); every field is ``None`` for ``.txt`` inputs. Empty
             (one shared mapping) when no extra fields are requested. Not part
-            of the hash; part of equality.
+            of the hash; part of equality. With :attr:`ReaderOptions.all_fields`
+            it holds every field of the record instead, in the record's order:
+            the whole JSON object (values as parsed, unrepaired), every CSV/TSV
+            column in header order, every Parquet column in schema order (a
+            name repeated in a header or schema gets ``.1``, ``.2``, ...); for
+            ``.txt`` inputs the text under the ``text_field`` name.
     """
 
     id: str
@@ -97,6 +104,11 @@ class ReaderOptions:
             anything else raises ``ValueError``. A record that lacks one is
             read normally, with ``None`` for it (not counted as a problem);
             Parquet reads only these columns besides the text and id.
+        all_fields: carry every field of each record in :attr:`Document.fields`
+            (text and id included); Parquet then reads every column. Exclusive
+            with ``extra_fields``. Which records are read, skipped or repaired
+            does not change, except that invalid UTF-8 in any CSV cell counts
+            as an ``invalid_utf8`` repair.
     """
 
     format: str = "auto"
@@ -104,6 +116,7 @@ class ReaderOptions:
     id_field: str | None = None
     strict: bool = False
     extra_fields: tuple[str, ...] = ()
+    all_fields: bool = False
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -111,6 +124,8 @@ class ReaderOptions:
         if not self.text_field:
             raise ValueError("text_field must be a non-empty field name")
         object.__setattr__(self, "extra_fields", _check_extra_fields(self.extra_fields))
+        if self.all_fields and self.extra_fields:
+            raise ValueError("all_fields already carries every field: give extra_fields or all_fields, not both")
 
 
 def _check_extra_fields(value: object) -> tuple[str, ...]:
@@ -345,7 +360,7 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
         if path == "-":
             raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
         events = _formats.iter_parquet(
-            path, options.text_field, options.id_field or DEFAULT_ID_FIELD, PARQUET_BATCH_SIZE, options.extra_fields
+            path, options.text_field, options.id_field or DEFAULT_ID_FIELD, PARQUET_BATCH_SIZE, options.extra_fields, options.all_fields
         )
         first = next(events, None)  # opens and validates the file
         report.files_read += 1
@@ -361,14 +376,16 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
     with _formats.open_source(path, count) as source:
         report.files_read += 1
         if fmt == "jsonl":
-            yield from _formats.iter_jsonl(source, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields)
+            yield from _formats.iter_jsonl(
+                source, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields, options.all_fields
+            )
         elif fmt == "csv":
             delimiter = "," if path == "-" else _formats.delimiter_for(path)
             yield from _formats.iter_csv(
-                source, path, delimiter, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields
+                source, path, delimiter, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields, options.all_fields
             )
         else:
-            yield from _formats.iter_txt(source, options.extra_fields)
+            yield from _formats.iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None)
 
 
 def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:

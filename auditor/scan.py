@@ -1,12 +1,13 @@
-"""``auditor scan``: fingerprint + score every document, write ``documents.parquet`` and ``summary.json``.
+"""``auditor scan``: fingerprint + score every document, write ``documents.parquet``, the reports and ``summary.json``.
 
 The output follows the CLI contract in DESIGN.md: ``documents.parquet`` has one
 row per document read, in input order, with ``source``, ``row``, ``id``,
 ``p_synthetic``, ``flagged``, ``dup_cluster`` and the fingerprint features;
 ``summary.json`` (schema ``auditor.summary/1``) has the corpus figures;
 ``tokens.parquet`` the word counts of unflagged and flagged documents, which
-the collapse projection (:mod:`auditor.projection`) in the summary uses. Each
-file is written atomically, the summary last.
+the collapse projection (:mod:`auditor.projection`) in the summary uses;
+``report.md`` and ``report.html`` (:mod:`auditor.report`). Each file is written
+atomically, the summary last: its presence means every other output is complete.
 
 The synthetic fraction comes from :mod:`auditor.estimate` (mixture maximum
 likelihood by default, with a bootstrap interval), overall and per input
@@ -36,6 +37,7 @@ from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.readers import ReadReport, read_documents
+from auditor.report import REPORT_HTML, REPORT_MD, write_reports
 from auditor.tokencounts import TokenCounter
 
 SCHEMA = "auditor.summary/1"
@@ -57,6 +59,7 @@ class ScanOptions:
         known_synthetic: an index directory of known machine-generated text (``auditor index build``);
             documents near-duplicating it count as machine.
         known_threshold: estimated Jaccard at which a document matches the index.
+        reports: write ``report.md`` and ``report.html`` (matplotlib plots: ~1-2 s per scan).
     """
 
     fingerprint: FingerprintOptions = field(default_factory=FingerprintOptions)
@@ -67,6 +70,7 @@ class ScanOptions:
     reference_machine: tuple[str, ...] = ()
     known_synthetic: str | None = None
     known_threshold: float = DEFAULT_KNOWN_THRESHOLD
+    reports: bool = True  # write report.md / report.html (filter's internal scan does not need them)
 
     def __post_init__(self) -> None:
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
@@ -272,8 +276,11 @@ def scan(
         "fingerprint": fp["fingerprint"],
         "projection": scan_projection(token_counts, fraction),
         "top_documents": scorer.top_documents(),
-        "outputs": {"documents": "documents.parquet", "tokens": TOKENS_FILE},
+        "outputs": {"documents": "documents.parquet", "tokens": TOKENS_FILE,
+                    **({"report_md": REPORT_MD, "report_html": REPORT_HTML} if options.reports else {})},
     }
+    if options.reports:
+        write_reports(summary, out_dir / "documents.parquet", out_dir)
     with atomic_path(out_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
     return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes)

@@ -15,10 +15,12 @@ import click
 
 from auditor import __version__
 from auditor.cli._common import EXIT_ERROR
+from auditor.cli.filter import filter_command
 from auditor.cli.fingerprint import fingerprint_command
 from auditor.cli.index import index_group
 from auditor.cli.model import evaluate_command, train_command
 from auditor.cli.project import project_command
+from auditor.cli.report import report_command
 from auditor.cli.scan import scan_command
 
 
@@ -33,7 +35,7 @@ def cli() -> None:
     """
 
 
-for _command in (scan_command, fingerprint_command, project_command, train_command, evaluate_command, index_group):
+for _command in (scan_command, fingerprint_command, project_command, train_command, evaluate_command, index_group, report_command, filter_command):
     cli.add_command(_command)
 
 

@@ -38,6 +38,16 @@ def refuse_ignored_dup_threshold(near_duplicates: bool) -> None:
         raise click.UsageError("--dup-threshold has no effect with --no-near-duplicates; drop one of them")
 
 
+def corpus_options(fmt: str, text_field: str, id_field: str | None, strict: bool,
+                   num_perm: int, seed: int, near_duplicates: bool, dup_threshold: float) -> FingerprintOptions:
+    """FingerprintOptions from the shared reader and near-duplicate options (after refusing contradictions)."""
+    refuse_ignored_dup_threshold(near_duplicates)
+    return FingerprintOptions(
+        reader=reader_from(fmt, text_field, id_field, strict),
+        num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,
+    )
+
+
 def echo_near_duplicates(near: dict) -> None:
     if near.get("enabled"):
         click.echo(
@@ -67,11 +77,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     Example:
       auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
-    refuse_ignored_dup_threshold(near_duplicates)
-    options = FingerprintOptions(
-        reader=reader_from(fmt, text_field, id_field, strict),
-        num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,
-    )
+    options = corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold)
     result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress), quiet)
     summary = result.summary
     if not quiet:

@@ -7,9 +7,8 @@ import sys
 
 import click
 
-from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
-from auditor.cli.fingerprint import echo_near_duplicates, near_duplicate_options, refuse_ignored_dup_threshold
-from auditor.fingerprint import FingerprintOptions
+from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
+from auditor.cli.fingerprint import corpus_options, echo_near_duplicates, near_duplicate_options
 from auditor.estimate import METHODS
 from auditor.projection_inputs import drift_verdict
 from auditor.scan import ScanOptions, headline, scan
@@ -18,7 +17,7 @@ from auditor.scan import ScanOptions, headline, scan
 @click.command("scan")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Output directory (created if missing): documents.parquet and summary.json.")
+              help="Output directory (created if missing): documents.parquet, tokens.parquet, report.md, report.html, summary.json.")
 @click.option("--model", "model_path", default=None, type=click.Path(),
               help="Model directory written by 'auditor train'  [default: the shipped model].")
 @click.option("--threshold", default=None, type=FiniteFloat(0, 1),
@@ -49,7 +48,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
 
     Reads PATHS like 'auditor fingerprint', scores each document with the
     detector, and writes OUT/documents.parquet (source, row, id, p_synthetic,
-    flagged, dup_cluster, features) and OUT/summary.json.
+    flagged, dup_cluster, features), OUT/report.md (a pull-request comment),
+    OUT/report.html (one self-contained page with plots) and OUT/summary.json.
 
     \b
     Example:
@@ -57,12 +57,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     """
     if known_synthetic is None and click.get_current_context().get_parameter_source("known_threshold") != click.core.ParameterSource.DEFAULT:
         raise click.UsageError("--known-threshold needs --known-synthetic INDEX_DIR")
-    refuse_ignored_dup_threshold(near_duplicates)
     options = ScanOptions(
-        fingerprint=FingerprintOptions(
-            reader=reader_from(fmt, text_field, id_field, strict),
-            num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,
-        ),
+        fingerprint=corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold),
         model=model_path,
         threshold=threshold,
         method=method,
@@ -91,7 +87,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
                        "(counted as machine)", err=True)
         echo_near_duplicates(summary["near_duplicates"])
         click.echo(drift_verdict(summary["projection"], fraction["estimate"]), err=True)
-        click.echo(f"wrote {result.out}/documents.parquet, tokens.parquet and summary.json", err=True)
+        click.echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))
     estimate = summary["synthetic_fraction"]["estimate"]

@@ -1,0 +1,52 @@
+"""``auditor report``: re-render a scan's reports from its summary.json and documents table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from auditor.cli._common import handle_errors
+from auditor.errors import InputError
+from auditor.report import REPORT_HTML, REPORT_MD, documents_path_of, load_summary, write_reports
+
+
+def _output(path: str | None, flag: str) -> Path | None:
+    if path is None:
+        return None
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError(f"{flag} {target}: is a directory; pass a file name such as {target / (REPORT_MD if flag == '--md' else REPORT_HTML)}")
+    if not parent.is_dir():
+        raise InputError(f"{flag} {target}: directory {parent} does not exist; create it or choose another path")
+    return target
+
+
+@click.command("report")
+@click.argument("summary_path", metavar="DIR/summary.json", type=click.Path())
+@click.option("--html", "html_path", default=None, type=click.Path(), help="Write the HTML report here.")
+@click.option("--md", "md_path", default=None, type=click.Path(), help="Write the Markdown report here.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@handle_errors
+def report_command(summary_path: str, html_path: str | None, md_path: str | None, debug: bool) -> None:
+    """Render a scan's report.md and report.html again from its summary.json.
+
+    Reads DIR/summary.json and the documents.parquet it names (for the plots).
+    With neither --html nor --md, writes report.md and report.html next to the
+    summary; otherwise only the reports asked for.
+
+    \b
+    Examples:
+      auditor report audit/summary.json
+      auditor report audit/summary.json --md comment.md
+    """
+    summary = load_summary(summary_path)
+    html_target, md_target = _output(html_path, "--html"), _output(md_path, "--md")
+    wants_html = html_target is not None or md_target is None
+    documents = documents_path_of(summary, summary_path) if wants_html else None
+    if documents is not None and not documents.is_file():
+        raise InputError(f"{documents}: documents table not found (named by {summary_path}); "
+                         "keep the scan's output files together or re-run 'auditor scan'")
+    written = write_reports(summary, documents, Path(summary_path).parent, md_path=md_target, html_path=html_target)
+    click.echo(f"wrote {', '.join(str(path) for path in written)}", err=True)

@@ -1,0 +1,336 @@
+"""``auditor filter``: split a corpus into kept and rejected documents, each with every original field.
+
+Scores and near-duplicate clusters are a scan's: :attr:`FilterOptions.from_scan`
+reuses the ``documents.parquet`` of an ``auditor scan --out DIR`` (checked
+against the inputs document by document), otherwise :func:`auditor.scan.scan`
+runs into a temporary directory, so a document's ``p_synthetic`` is exactly what
+a scan gives it. The inputs are then read again with every field
+(``ReaderOptions(all_fields=True)``) and each document is written to the keep
+or the reject file (:mod:`auditor.writers`: JSONL or Parquet by extension) with
+the auditor's fields:
+
+- ``p_synthetic``: the score; ``dup_cluster``: the near-duplicate cluster (null when none);
+- ``reasons``: why it was rejected, empty for a kept document:
+  ``synthetic>=F`` when ``p_synthetic >= F`` (``F`` the ``max_score``, by default
+  the scan's flagged threshold, so the scan's flagged documents are rejected);
+  ``near-duplicate-of:<id>`` with ``dedup``;
+- ``auditor_id``: the document's id (as in ``documents.parquet`` and in the
+  ``near-duplicate-of`` reasons; the path for ``.txt`` inputs, ``file:record``
+  for records without an id).
+
+The dedup rule: in each near-duplicate cluster the first document in input
+order that is not rejected for its score is kept; every other member is
+rejected with ``near-duplicate-of:<that document's id>`` (a member rejected for
+its score too gets both reasons). When every member is rejected for its score,
+none is kept and they carry only their score reason.
+
+``from_scan`` is checked, document by document, against the inputs: same
+source, id and normalized text length in the same order, and the same number of
+documents; anything else is refused (the scan is of other inputs or stale).
+
+Nothing is lost: every document read lands in exactly one of the two files,
+records that could not be read are counted by reason in the summary, and both
+files are written under temporary names and renamed only when everything
+succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor import __version__
+from auditor.detector import Detector
+from auditor.errors import ConfigError, InputError
+from auditor.fingerprint import Progress
+from auditor.normalize import normalize
+from auditor.readers import ReadReport, expand_inputs, read_documents
+from auditor.scan import SCHEMA as SCAN_SCHEMA
+from auditor.scan import ScanOptions, scan
+from auditor.writers import output_format, record_writer
+
+SCHEMA = "auditor.filter/1"
+AUDITOR_FIELDS = (
+    pa.field("p_synthetic", pa.float64()),
+    pa.field("dup_cluster", pa.int64()),
+    pa.field("reasons", pa.list_(pa.string())),
+    pa.field("auditor_id", pa.string()),
+)
+_SCAN_COLUMNS = ("source", "id", "chars", "p_synthetic", "dup_cluster")
+_PROGRESS_EVERY = 1024
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """Settings of ``auditor filter``.
+
+    Attributes:
+        scan: how to read the inputs (``scan.fingerprint.reader``) and, without
+            ``from_scan``, how to score them (model, threshold, near-duplicate settings).
+        max_score: reject documents with ``p_synthetic >= max_score``; None: the
+            scan's flagged threshold (the model's, or the scan's ``--threshold``).
+        score_filter: False rejects no document for its score (``max_score`` must then be None).
+        dedup: keep one document per near-duplicate cluster (see the module's rule).
+        from_scan: a directory written by ``auditor scan --out``, whose scores and
+            clusters are used instead of scanning again; only the reader settings
+            of ``scan`` matter then.
+    """
+
+    scan: ScanOptions = field(default_factory=ScanOptions)
+    max_score: float | None = None
+    score_filter: bool = True
+    dedup: bool = False
+    from_scan: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_score is not None and not 0.0 <= self.max_score <= 1.0:
+            raise ValueError(f"max_score must be in [0, 1], got {self.max_score}")
+        if self.max_score is not None and not self.score_filter:
+            raise ValueError("max_score has no effect without the score filter; drop one of them")
+
+
+@dataclass
+class FilterResult:
+    """What :func:`filter_corpus` wrote: the summary (JSON-ready), the two files and the wall time."""
+
+    summary: dict[str, object]
+    keep: Path
+    reject: Path
+    seconds: float
+
+
+@dataclass
+class ScanScores:
+    """The per-document columns of a scan that filtering needs, in input order."""
+
+    path: Path
+    sources: list[str]
+    ids: list[str]
+    chars: np.ndarray  # length of the normalized text: catches edited files and another --text-field
+    p_synthetic: np.ndarray
+    clusters: np.ndarray  # -1: no near-duplicate
+    threshold: float
+    near_duplicates: bool
+    model: dict[str, object]
+    option: str = "--from-scan"  # how messages name it ("scan": one run by filter_corpus itself)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") -> ScanScores:
+    """Read ``documents.parquet`` and ``summary.json`` of a scan directory; InputError when unusable."""
+    root = Path(directory)
+    rerun = f"re-run 'auditor scan PATH... --out {root}' on the same inputs"
+    if not root.is_dir():
+        raise InputError(f"{option} {root}: not a directory; pass the --out directory of 'auditor scan'")
+    table_path, summary_path = root / "documents.parquet", root / "summary.json"
+    if not table_path.is_file():
+        raise InputError(f"{option} {table_path}: no such file; {rerun}")
+    if not summary_path.is_file():
+        raise InputError(f"{option} {summary_path}: no such file (the scan did not finish); {rerun}")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        threshold = float(summary["flagged"]["threshold"])
+        documents = int(summary["documents"])
+        near_duplicates = bool(summary["near_duplicates"]["enabled"])
+        if summary.get("schema") != SCAN_SCHEMA:
+            raise ValueError(f"schema {summary.get('schema')!r}, expected {SCAN_SCHEMA!r}")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{option} {summary_path}: not a scan summary ({type(err).__name__}: {err}); {rerun}") from None
+    try:
+        names = pq.read_schema(table_path).names
+        missing = [name for name in _SCAN_COLUMNS if name not in names]
+        if missing:
+            raise InputError(f"{option} {table_path}: no column(s) {', '.join(missing)}: not written by 'auditor scan'; {rerun}")
+        table = pq.read_table(table_path, columns=list(_SCAN_COLUMNS))
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{option} {table_path}: cannot be read ({err}); {rerun}") from None
+    if table.num_rows != documents:
+        raise InputError(f"{option} {table_path}: {table.num_rows} rows but {summary_path.name} says {documents} documents; {rerun}")
+    clusters = table.column("dup_cluster").fill_null(-1).to_numpy().astype(np.int64)
+    model = summary.get("model") or {}
+    return ScanScores(
+        path=table_path,
+        sources=table.column("source").to_pylist(),
+        ids=table.column("id").to_pylist(),
+        chars=table.column("chars").to_numpy().astype(np.int64),
+        p_synthetic=table.column("p_synthetic").to_numpy().astype(np.float64),
+        clusters=clusters,
+        threshold=threshold,
+        near_duplicates=near_duplicates,
+        model={"name": model.get("name"), "sha256": model.get("sha256")},
+        option=option,
+    )
+
+
+def decide(p_synthetic: np.ndarray, clusters: np.ndarray, max_score: float | None, dedup: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Which documents are rejected for their score, and of which document each one is a rejected near-duplicate.
+
+    Returns ``(for_score, duplicate_of)``: a boolean array, and for every
+    document the index of its cluster's kept document (-1 when it is not
+    rejected as a near-duplicate). The kept document of a cluster is its first
+    member, in input order, not rejected for its score.
+    """
+    n = len(p_synthetic)
+    for_score = p_synthetic >= max_score if max_score is not None else np.zeros(n, dtype=bool)
+    duplicate_of = np.full(n, -1, dtype=np.int64)
+    if dedup:
+        kept: dict[int, int] = {}
+        for i in np.flatnonzero((clusters >= 0) & ~for_score).tolist():
+            kept.setdefault(int(clusters[i]), i)
+        for i in np.flatnonzero(clusters >= 0).tolist():
+            keeper = kept.get(int(clusters[i]), -1)
+            if keeper != i:
+                duplicate_of[i] = keeper
+    return for_score, duplicate_of
+
+
+def score_reason(max_score: float) -> str:
+    """``synthetic>=F``, F as the shortest text that reads back as the same float (0.83, not 0.830000)."""
+    return f"synthetic>={float(max_score)!r}"
+
+
+def _check_outputs(paths: Sequence[str], keep: Path, reject: Path, fmt: str, from_scan: str | None) -> None:
+    output_format(keep, "--keep")
+    output_format(reject, "--reject")
+    if keep.resolve() == reject.resolve():
+        raise ConfigError(f"--keep and --reject are the same file ({keep}); give two different paths")
+    targets = {keep.resolve(): ("--keep", keep), reject.resolve(): ("--reject", reject)}
+    for option, path in targets.values():
+        parent = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            raise ConfigError(f"{option} {path} is a directory; give a file path")
+        if not parent.is_dir():
+            raise InputError(f"{option} {path}: directory {parent} does not exist; create it first")
+    protected = [(path, "one of the inputs") for path, _ in expand_inputs(paths, fmt) if path != "-"]
+    if from_scan is not None:
+        protected += [(str(Path(from_scan) / name), "part of --from-scan") for name in ("documents.parquet", "summary.json")]
+    for path, what in protected:
+        hit = targets.get(Path(path).resolve())
+        if hit is not None:
+            raise InputError(f"{hit[0]} {hit[1]} is also {what}: choose an output path outside the corpus")
+
+
+def _mismatch(scores: ScanScores, detail: str) -> InputError:
+    if scores.option != "--from-scan":  # the scan just run: only a change under our feet explains it
+        return InputError(f"the inputs changed between the scan and the writing pass: {detail}; run the command again")
+    return InputError(
+        f"--from-scan {scores.path} does not match the inputs: {detail}; re-run 'auditor scan' on these inputs with the "
+        "same reader options (--format, --text-field, --id-field, --strict), or drop --from-scan to score them now"
+    )
+
+
+def filter_corpus(
+    paths: Sequence[str],
+    keep: str | os.PathLike[str],
+    reject: str | os.PathLike[str],
+    options: FilterOptions = FilterOptions(),
+    progress: Callable[[Progress], None] | None = None,
+    detector: Detector | None = None,
+) -> FilterResult:
+    """Write every document under ``paths`` to ``keep`` or ``reject`` (``.jsonl``, ``.jsonl.gz`` or ``.parquet``).
+
+    Raises :class:`~auditor.errors.AuditorError` subclasses for unusable inputs,
+    outputs or scans; on any error neither output file is created or changed.
+    ``detector`` (an :class:`auditor.detector.Detector`) skips loading the model.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise InputError("no input paths given; pass at least one file, directory, glob or '-'")
+    keep_path, reject_path = Path(keep), Path(reject)
+    reader = replace(options.scan.fingerprint.reader, all_fields=True, extra_fields=())
+    _check_outputs(paths, keep_path, reject_path, reader.format, options.from_scan)
+    if options.dedup and not options.scan.fingerprint.near_duplicates and options.from_scan is None:
+        raise ConfigError("dedup needs near-duplicate clusters: do not disable near-duplicates")
+    start = time.perf_counter()
+    if options.from_scan is not None:
+        scores = load_scan(options.from_scan)
+    else:
+        if "-" in paths:
+            raise InputError("-: without --from-scan the inputs are read twice (scan, then write), which standard input "
+                             "cannot be; save it to a file, or scan it first and pass --from-scan")
+        with tempfile.TemporaryDirectory(prefix="auditor-filter-") as tmp:
+            scan(paths, tmp, replace(options.scan, reports=False), progress=progress, detector=detector)
+            scores = load_scan(tmp, option="scan")
+    if options.dedup and not scores.near_duplicates:
+        raise InputError(f"--dedup: {scores.path} has no near-duplicate clusters (scanned with --no-near-duplicates); "
+                         "re-run the scan without it")
+    max_score = (options.max_score if options.max_score is not None else scores.threshold) if options.score_filter else None
+    for_score, duplicate_of = decide(scores.p_synthetic, scores.clusters, max_score, options.dedup)
+    reason = score_reason(max_score) if max_score is not None else ""
+
+    report = ReadReport()
+    kept = by_score = by_duplicate = both = 0
+    documents = text_bytes = 0
+    metadata = {"schema": SCHEMA, "max_score": max_score, "dedup": options.dedup, "model": scores.model}
+    with record_writer(keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}, "--keep") as keep_out, \
+            record_writer(reject_path, AUDITOR_FIELDS, {**metadata, "file": "reject"}, "--reject") as reject_out:
+        for doc in read_documents(paths, reader, report):
+            i = doc.row
+            if i >= len(scores):
+                raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs have more")
+            if scores.ids[i] != doc.id or os.path.normpath(scores.sources[i]) != os.path.normpath(doc.source):
+                raise _mismatch(scores, f"document {i} is {scores.ids[i]!r} from {scores.sources[i]} in the scan "
+                                        f"but {doc.id!r} from {doc.source} in the inputs")
+            chars = len(normalize(doc.text))
+            if chars != scores.chars[i]:
+                raise _mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
+                                        f"(normalized) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
+            reasons = []
+            if for_score[i]:
+                reasons.append(reason)
+            if duplicate_of[i] >= 0:
+                reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
+            cluster = int(scores.clusters[i])
+            auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
+                       "reasons": reasons, "auditor_id": doc.id}
+            (reject_out if reasons else keep_out).write(doc.fields, auditor)
+            kept += not reasons
+            by_score += bool(for_score[i])
+            by_duplicate += bool(duplicate_of[i] >= 0)
+            both += bool(for_score[i] and duplicate_of[i] >= 0)
+            documents += 1
+            text_bytes += len(doc.text.encode("utf-8"))
+            if progress is not None and documents % _PROGRESS_EVERY == 0:
+                progress(Progress(documents, text_bytes, time.perf_counter() - start))
+        if documents != len(scores):
+            raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {documents}")
+        # Both files complete before either is renamed into place.
+        keep_out.finish()
+        reject_out.finish()
+    read = report.to_dict()
+    json_columns = {name: list(writer.json_columns) for name, writer in (("keep", keep_out), ("reject", reject_out)) if writer.json_columns}
+    summary: dict[str, object] = {
+        "schema": SCHEMA,
+        "tool": {"name": "auditor", "version": __version__},
+        "inputs": paths,
+        "scores": {"from_scan": options.from_scan, "model": scores.model, "flagged_threshold": scores.threshold},
+        "max_score": max_score,
+        "dedup": options.dedup,
+        "documents": documents,
+        "kept": kept,
+        "rejected": {
+            "total": documents - kept,
+            "by_reason": {"synthetic": by_score, "near_duplicate": by_duplicate},
+            "both": both,
+        },
+        "skipped": read["skipped"],
+        "repaired": read["repaired"],
+        "ignored_files": read["ignored_files"],
+        "problems": read["examples"],
+        "outputs": {"keep": str(keep_path), "reject": str(reject_path)},
+        "json_columns": json_columns,
+    }
+    return FilterResult(summary, keep_path, reject_path, time.perf_counter() - start)

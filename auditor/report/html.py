@@ -1,0 +1,170 @@
+"""``report.html``: one self-contained page (inline CSS and SVG, no script, no external URL).
+
+The template lives in this module (nothing to ship as package data) and is
+rendered by Jinja2 with autoescape on, so every corpus-derived string (ids,
+sources, excerpts, problem details, reasons) is HTML-escaped. Only the SVG
+produced by :mod:`auditor.report.plots` is marked safe, and it never contains
+corpus text. A Content-Security-Policy forbids scripts and every fetch as a
+second line of defence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from jinja2 import Environment, StrictUndefined
+from markupsafe import Markup
+
+from auditor.report.data import DocumentColumns, fraction_text, regime_order, source_rows, top_flagged, verdict
+from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
+
+MAX_SOURCES = 500  # the page stays usable for folders of many files; summary.json has them all
+MAX_LISTED = 20
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;margin:0 auto;max-width:980px;padding:1.2em 1.5em 3em}
+h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.meta,.note{color:#666;font-size:.9em}.headline{background:#f6f8fa;border:1px solid #ddd;border-radius:6px;padding:.8em 1.1em;margin:1em 0}
+.big{font-size:1.9em;font-weight:600}.warn{color:#8a4b00}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em;width:100%}th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.text{white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em}
+td.id,td.src{word-break:break-all}figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-weight:600;margin-bottom:.3em}
+.flag{color:#a33;font-weight:600}ul{padding-left:1.3em}
+"""
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>auditor report: synthetic fraction {{ "%.2f"|format(fraction.estimate) }}</title>
+<link rel="icon" href="data:,">
+<style>{{ css }}</style>
+</head>
+<body>
+<h1>auditor report</h1>
+<p class="meta">auditor {{ tool.version }} &middot; model {{ model.name }} (sha256 {{ model_sha }}) &middot; {{ "{:,}".format(documents) }} documents from {{ inputs|join(", ") }}</p>
+<div class="headline">
+<div class="big">Synthetic fraction {{ fraction_line }}</div>
+<div>method {{ method }}; flagged {{ "{:,}".format(flagged.count) }} documents at p_synthetic &ge; {{ "%.4f"|format(flagged.threshold) }}</div>
+{% if allowance %}<p class="warn">The interval includes &plusmn;{{ "%.2f"|format(allowance) }} for the model's cross-domain error (no in-domain reference): pass <code>--reference-human</code> with documents known to be human-written from this domain to narrow it.</p>{% endif %}
+<div>{{ verdict }}</div>
+</div>
+<h2>Estimate</h2>
+<table><tr><th>method</th><th>estimate</th><th>interval</th></tr>
+{% for name, block in methods %}<tr><td>{{ name }}</td><td class="num">{{ "%.3f"|format(block.estimate) }}</td><td class="num">{{ "%.3f"|format(block.low) }}&ndash;{{ "%.3f"|format(block.high) }}</td></tr>
+{% endfor %}</table>
+{% for kind, ref in references %}<p class="note">{{ kind }} reference: {{ ref.source }} ({{ "{:,}".format(ref.documents) }} documents)</p>
+{% endfor %}{% if count_threshold is not none %}<p class="note">Classify-and-count threshold: {{ "%.4f"|format(count_threshold) }}</p>{% endif %}
+{% if known %}<p>Known synthetic: {{ "{:,}".format(known.matched) }} documents match the index {{ known.index }} at Jaccard &ge; {{ known.threshold }} (counted as machine).</p>{% endif %}
+{% for plot in plots %}{% if plot.key in headings %}<h2>{{ headings[plot.key] }}</h2>
+{% endif %}{% if plot.key == "projection" %}
+<p>{{ verdict }}</p>
+{% if regime_rows %}<table><tr><th>regime</th><th>perplexity-ratio proxy after {{ generations }} generations (estimate)</th><th>at the interval bounds</th><th>largest fraction within the drift budget</th></tr>
+{% for row in regime_rows %}<tr><td>{{ row.regime }}</td><td class="num">{{ row.estimate }}</td><td class="num">{{ row.bounds }}</td><td class="num">{{ row.safe }}</td></tr>
+{% endfor %}</table>
+<p class="note">{{ projection_model }}</p>{% endif %}
+{% endif %}<figure><figcaption>{{ plot.title }}</figcaption>
+{% if plot.svg %}{{ plot.svg }}{% endif %}{% if plot.note %}<p class="note">{{ plot.note }}</p>{% endif %}
+</figure>
+{% if plot.key == "fraction" and sources %}<table><tr><th>plot</th><th>source</th><th>documents</th><th>estimate</th><th>interval</th></tr>
+{% for row in sources %}<tr><td>{{ row.label }}</td><td class="src">{{ row.source }}</td><td class="num">{{ "{:,}".format(row.documents) }}</td><td class="num">{{ "%.3f"|format(row.estimate) }}</td><td class="num">{{ "%.3f"|format(row.low) }}&ndash;{{ "%.3f"|format(row.high) }}</td></tr>
+{% endfor %}</table>{% if hidden_sources %}<p class="note">{{ "{:,}".format(hidden_sources) }} more sources in summary.json.</p>{% endif %}
+{% endif %}{% if plot.key == "clusters" and dups.enabled %}<p>{{ "{:,}".format(dups.clusters) }} clusters at Jaccard &ge; {{ dups.threshold }} hold {{ "{:,}".format(dups.documents_in_clusters) }} documents ({{ "%.1f"|format(100 * dups.fraction_in_clusters) }}%); keeping one per cluster would drop {{ "{:,}".format(dups.redundant_documents) }}; the largest has {{ "{:,}".format(dups.largest_cluster) }}.</p>
+{% endif %}{% endfor %}
+<h2>Highest-scoring documents</h2>
+{% if top %}<p class="note">{{ flagged_top }} of these {{ top|length }} reached the threshold (marked). Excerpts are the first characters of the original text.</p>
+<table><tr><th>p_synthetic</th><th>id</th><th>source</th><th>row</th><th>excerpt</th></tr>
+{% for doc in top %}<tr><td class="num{% if doc.p_synthetic >= flagged.threshold %} flag{% endif %}">{{ "%.4f"|format(doc.p_synthetic) }}{% if doc.p_synthetic >= flagged.threshold %} &#9873;{% endif %}</td><td class="id">{{ doc.id }}</td><td class="src">{{ doc.source }}</td><td class="num">{{ doc.row }}</td><td class="text">{{ doc.excerpt }}</td></tr>
+{% endfor %}</table>{% else %}<p class="note">The summary lists no documents.</p>{% endif %}
+<h2>Input</h2>
+<ul>
+<li>{{ "{:,}".format(documents) }} documents read; {{ "{:,}".format(skipped.total) }} records skipped{% for reason, count in skipped.by_reason|dictsort %}{{ ", " if not loop.first else ": " }}{{ reason }} {{ "{:,}".format(count) }}{% endfor %}</li>
+{% if repaired.total %}<li>{{ "{:,}".format(repaired.total) }} records repaired{% for reason, count in repaired.by_reason|dictsort %}{{ ", " if not loop.first else ": " }}{{ reason }} {{ "{:,}".format(count) }}{% endfor %}</li>{% endif %}
+{% for problem in problems %}<li><code>{{ problem.location }}</code>: {{ problem.reason }}: {{ problem.detail }}</li>
+{% endfor %}{% if ignored %}<li>{{ "{:,}".format(ignored|length) }} files ignored (unsupported extension; use --format to read them): {{ ignored[:20]|join(", ") }}{% if ignored|length > 20 %}, ...{% endif %}</li>{% endif %}
+</ul>
+<p class="meta">Scores are statistical estimates: read the model card (models/README.md) before acting on them. Rendered from summary.json ({{ schema }}).</p>
+</body>
+</html>
+"""
+
+_ENV = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+_COMPILED = _ENV.from_string(_TEMPLATE)
+
+
+def _proxy(value: object) -> str:
+    return "n/a" if value is None else f"{float(value):.4g}"  # type: ignore[arg-type]
+
+
+def _regime_rows(projection: dict[str, object]) -> list[dict[str, str]]:
+    at = projection.get("at") or {}
+    safe = projection.get("max_synthetic_fraction") or {}
+    estimate = (at.get("estimate") or {}).get("regimes") or {}  # type: ignore[union-attr]
+    rows = []
+    for regime in regime_order(estimate):
+        bounds = [_proxy(((at.get(key) or {}).get("regimes") or {}).get(regime, {}).get("ppl_ratio")) for key in ("low", "high")]  # type: ignore[union-attr]
+        value = safe.get(regime)  # type: ignore[union-attr]
+        rows.append({
+            "regime": regime,
+            "estimate": _proxy(estimate[regime].get("ppl_ratio")),
+            "bounds": f"{bounds[0]} / {bounds[1]}",
+            "safe": "none" if value is None else f"{float(value):.2f}",
+        })
+    return rows
+
+
+def _sources(summary: dict[str, object]) -> tuple[list[dict[str, object]], int]:
+    rows, hidden = source_rows(summary, MAX_SOURCES)
+    plotted = len(rows) > 1  # fraction_plot labels sources only when there are several
+    return [{**row, "documents": int(row.get("documents", 0)),
+             "label": f"S{i + 1}" if plotted and i < MAX_PLOTTED_SOURCES else ""} for i, row in enumerate(rows)], hidden
+
+
+def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
+    """The HTML report of a scan summary and its documents' columns."""
+    fraction = summary["synthetic_fraction"]
+    assert isinstance(fraction, dict)
+    projection = summary.get("projection") if isinstance(summary.get("projection"), dict) else {"computed": False, "reason": "not in the summary"}
+    # The one place markup is trusted: SVG drawn by matplotlib from numbers and fixed labels only.
+    plots = [plot if plot.svg is None else replace(plot, svg=Markup(plot.svg)) for plot in all_plots(summary, columns)]
+    sources, hidden = _sources(summary)
+    top = list(summary.get("top_documents") or [])  # type: ignore[call-overload]
+    model = summary.get("model") or {}
+    computed = bool(projection.get("computed"))  # type: ignore[union-attr]
+    return _COMPILED.render(
+        css=Markup(_CSS),
+        tool=summary.get("tool") or {"version": "?"},
+        model={"name": model.get("name", "?")},  # type: ignore[union-attr]
+        model_sha=str(model.get("sha256") or "")[:12],  # type: ignore[union-attr]
+        documents=int(summary["documents"]),  # type: ignore[arg-type]
+        inputs=summary.get("inputs") or [],
+        fraction=fraction,
+        fraction_line=fraction_text(fraction),
+        method=fraction.get("method", "?"),
+        allowance=float(fraction.get("domain_mismatch_allowance") or 0.0),
+        flagged=summary["flagged"],
+        verdict=verdict(summary),
+        methods=[(fraction.get("method", "?"), fraction), *sorted((fraction.get("other_methods") or {}).items())],
+        references=[(kind.capitalize(), ref) for kind, ref in sorted((fraction.get("reference") or {}).items())
+                    if isinstance(ref, dict) and {"source", "documents"} <= set(ref)],
+        count_threshold=(fraction.get("reference") or {}).get("count_threshold"),
+        known=summary.get("known_synthetic"),
+        plots=plots,
+        headings={"scores": "Scores", "clusters": "Near-duplicates", "projection": "Collapse projection"},
+        regime_rows=_regime_rows(projection) if computed else [],  # type: ignore[arg-type]
+        generations=(projection.get("inputs") or {}).get("generations", "?") if computed else "?",  # type: ignore[union-attr]
+        projection_model=projection.get("model", "") if computed else "",  # type: ignore[union-attr]
+        sources=sources,
+        hidden_sources=hidden,
+        dups=summary.get("near_duplicates") or {"enabled": False},
+        top=top,
+        flagged_top=len(top_flagged(summary)),
+        skipped=summary.get("skipped") or {"total": 0, "by_reason": {}},
+        repaired=summary.get("repaired") or {"total": 0, "by_reason": {}},
+        problems=(summary.get("problems") or [])[:MAX_LISTED],  # type: ignore[index]
+        ignored=summary.get("ignored_files") or [],
+        schema=summary.get("schema", "?"),
+    )

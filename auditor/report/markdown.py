@@ -1,0 +1,121 @@
+"""``report.md``: a scan's result short enough for a pull-request comment.
+
+Every string that comes from the corpus or the user (ids, sources, paths,
+excerpts, reasons, model names) goes through :func:`escape_md`, so a document
+cannot break a table, inject HTML into the rendered comment or turn into a link.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from auditor.report.data import fraction_text, source_rows, top_flagged, verdict
+
+MAX_SOURCES = 20  # a pull-request comment stays readable; summary.json has them all
+MAX_DOCUMENTS = 5
+MAX_PROBLEMS = 5
+EXCERPT_CHARS = 120
+
+# Inline Markdown syntax, table cells (|) and GitHub math ($); line-start syntax cannot
+# occur because every value is folded onto one line inside a table cell or after a label.
+_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+
+
+def escape_md(value: object) -> str:
+    """``value`` as literal text in Markdown: one line, no HTML, no inline syntax."""
+    text = " ".join(str(value).split())  # a newline would end a table row
+    return _SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _excerpt(text: object) -> str:
+    folded = " ".join(str(text).split())
+    return escape_md(folded if len(folded) <= EXCERPT_CHARS else folded[: EXCERPT_CHARS - 1] + "\u2026")
+
+
+def _count_list(counts: dict[str, int]) -> str:
+    return ", ".join(f"{escape_md(reason)} {count:,}" for reason, count in counts.items())
+
+
+def _facts(summary: dict[str, object]) -> list[str]:
+    """The bullet lines: flags, near-duplicates, known synthetic text, projection, skipped input."""
+    documents = int(summary["documents"])  # type: ignore[arg-type]
+    flagged = summary["flagged"]
+    share = f" ({flagged['count'] / documents:.1%})" if documents else ""  # type: ignore[index]
+    lines = [f"- **Flagged:** {flagged['count']:,} documents{share} at p\\_synthetic >= {flagged['threshold']:.4f}"]  # type: ignore[index]
+    dups = summary.get("near_duplicates") or {}
+    if isinstance(dups, dict) and dups.get("enabled"):
+        lines.append(
+            f"- **Near-duplicates:** {dups['clusters']:,} clusters (Jaccard >= {dups['threshold']}) holding "
+            f"{dups['documents_in_clusters']:,} documents ({dups['fraction_in_clusters']:.1%}); "
+            f"{dups['redundant_documents']:,} redundant; largest cluster {dups['largest_cluster']:,}"
+        )
+    else:
+        lines.append("- **Near-duplicates:** not computed (--no-near-duplicates)")
+    known = summary.get("known_synthetic")
+    if isinstance(known, dict):
+        lines.append(f"- **Known synthetic:** {known['matched']:,} documents match {escape_md(known['index'])} "
+                     f"at Jaccard >= {known['threshold']} (counted as machine)")
+    lines.append(f"- **Collapse projection** (unigram proxy): {escape_md(verdict(summary))}")
+    skipped, repaired = summary.get("skipped") or {}, summary.get("repaired") or {}
+    if skipped.get("total"):  # type: ignore[union-attr]
+        lines.append(f"- **Skipped records:** {skipped['total']:,} ({_count_list(skipped['by_reason'])})")  # type: ignore[index]
+    else:
+        lines.append("- **Skipped records:** none")
+    if repaired.get("total"):  # type: ignore[union-attr]
+        lines.append(f"- **Repaired records:** {repaired['total']:,} ({_count_list(repaired['by_reason'])})")  # type: ignore[index]
+    for problem in (summary.get("problems") or [])[:MAX_PROBLEMS]:  # type: ignore[index]
+        lines.append(f"  - {escape_md(problem['location'])}: {escape_md(problem['reason'])}: {escape_md(problem['detail'])}")
+    ignored = summary.get("ignored_files") or []
+    if ignored:
+        lines.append(f"- **Ignored files** (unsupported extension): {len(ignored):,}, first {escape_md(ignored[0])}")  # type: ignore[index]
+    return lines
+
+
+def _source_table(summary: dict[str, object]) -> list[str]:
+    rows, hidden = source_rows(summary, MAX_SOURCES)
+    if not rows:
+        return []
+    confidence = round(float(summary["synthetic_fraction"].get("confidence", 0.95)) * 100)  # type: ignore[union-attr]
+    lines = ["", "### By source", "", f"| source | documents | estimate | {confidence}% CI |", "|---|---:|---:|---|"]
+    for row in rows:
+        lines.append(f"| {escape_md(row['source'])} | {int(row.get('documents', 0)):,} | {row['estimate']:.2f} | {row['low']:.2f}-{row['high']:.2f} |")
+    if hidden:
+        lines.append(f"\n{hidden:,} more sources in summary.json.")
+    return lines
+
+
+def _document_table(summary: dict[str, object]) -> list[str]:
+    documents = top_flagged(summary)[:MAX_DOCUMENTS]
+    if not documents:
+        return ["", "No document reached the threshold."]
+    lines = ["", "### Highest-scoring flagged documents", "", "| p_synthetic | id | source | row | excerpt |", "|---:|---|---|---:|---|"]
+    for doc in documents:
+        lines.append(f"| {doc['p_synthetic']:.4f} | {escape_md(doc['id'])} | {escape_md(doc['source'])} | {doc['row']} | {_excerpt(doc['excerpt'])} |")
+    return lines
+
+
+def render_markdown(summary: dict[str, object]) -> str:
+    """The Markdown report of a scan summary (``summary.json`` as a dict)."""
+    fraction = summary["synthetic_fraction"]
+    assert isinstance(fraction, dict)
+    documents = int(summary["documents"])  # type: ignore[arg-type]
+    lines = [
+        "## auditor report",
+        "",
+        f"**Synthetic fraction {fraction_text(fraction)}**, method {escape_md(fraction.get('method', '?'))}, "
+        f"over {documents:,} documents.",
+    ]
+    allowance = float(fraction.get("domain_mismatch_allowance") or 0.0)
+    if allowance:
+        lines += ["", f"The interval includes +/-{allowance:.2f} for the model's cross-domain error: pass "
+                      "--reference-human with documents known to be human-written from this domain to narrow it."]
+    lines += ["", *_facts(summary), *_source_table(summary), *_document_table(summary)]
+    tool, model = summary.get("tool") or {}, summary.get("model") or {}
+    sha = str(model.get("sha256") or "")[:12]  # type: ignore[union-attr]
+    lines += [
+        "",
+        f"<sub>auditor {escape_md(tool.get('version', '?'))}, model {escape_md(model.get('name', '?'))} (sha256 {escape_md(sha)}). "  # type: ignore[union-attr]
+        "Scores are statistical estimates: read the model card (models/README.md) before acting on them.</sub>",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,309 @@
+"""Reports: report.md / report.html from every scan, `auditor report`, determinism, escaping, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
+from auditor.report import DocumentColumns, escape_md, render_markdown, write_reports
+from auditor.report.plots import cluster_size_plot, feature_plot, projection_plot, score_histogram
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+MIXED = str(SAMPLE / "mixed.jsonl")
+SCRIPT = "<script>alert(1)</script>"
+EVIL_ID = f"{SCRIPT} | pipe | [link](x) *bold*"
+EVIL_TEXT = (f"{SCRIPT} | pipe | then <img src=x onerror=\"window.__pwned=2\"> and "
+             "<script>window.__pwned = 1; document.title = 'PWNED'</script> with more words to read here.")
+EVIL_SOURCE = "pipe|src<b>bold.jsonl"
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(cli, args)
+
+
+def planted_corpus(directory: Path) -> list[str]:
+    """A small corpus: one file with a hostile name, id and text, and an ordinary file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ordinary = [json.loads(line) for line in (SAMPLE / "human_stdlib_docstrings.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
+    evil = directory / EVIL_SOURCE
+    evil.write_text(json.dumps({"id": EVIL_ID, "text": EVIL_TEXT}) + "\n" + json.dumps(ordinary[0]) + "\n", encoding="utf-8")
+    plain = directory / "plain.jsonl"
+    plain.write_text("".join(json.dumps(record) + "\n" for record in ordinary[1:]), encoding="utf-8")
+    return [str(evil), str(plain)]
+
+
+def scan_to(out: Path, paths: list[str], model: Path, *extra: str) -> dict:
+    result = run(["scan", *paths, "--out", str(out), "--model", str(model), *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory, tiny_model_dir) -> Path:
+    """A scan (threshold 0: every document flagged) of the planted corpus."""
+    root = tmp_path_factory.mktemp("planted")
+    scan_to(root / "audit", planted_corpus(root / "corpus"), tiny_model_dir, "--threshold", "0")
+    return root / "audit"
+
+
+@pytest.fixture(scope="module")
+def mixed_scan(tmp_path_factory, tiny_model_dir) -> Path:
+    out = tmp_path_factory.mktemp("mixed") / "audit"
+    scan_to(out, [MIXED], tiny_model_dir)
+    return out
+
+
+def test_scan_writes_reports_and_lists_them(mixed_scan):
+    summary = json.loads((mixed_scan / "summary.json").read_text(encoding="utf-8"))
+    assert summary["outputs"] == {"documents": "documents.parquet", "tokens": "tokens.parquet",
+                                  "report_md": "report.md", "report_html": "report.html"}
+    md = (mixed_scan / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("## auditor report\n")
+    estimate = summary["synthetic_fraction"]
+    assert f"**Synthetic fraction {estimate['estimate']:.2f} (95% CI {estimate['low']:.2f}-{estimate['high']:.2f})**" in md
+    assert f"- **Flagged:** {summary['flagged']['count']:,} documents" in md
+    assert f"- **Near-duplicates:** {summary['near_duplicates']['clusters']:,} clusters" in md
+    assert "- **Collapse projection** (unigram proxy): this corpus: " in md and "- **Skipped records:** none" in md
+    assert "| source | documents | estimate | 95% CI |" in md
+    html = (mixed_scan / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 5
+    for title in ("Scores: p_synthetic per document", "Estimated synthetic fraction", "Near-duplicate cluster sizes",
+                  "Collapse projection (unigram proxy)", "Fingerprint features: flagged vs unflagged documents"):
+        assert f"<figcaption>{title}</figcaption>" in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "element ids must be unique across the inline SVGs"
+
+
+def test_scan_stderr_mentions_the_reports(tmp_path, tiny_model_dir):
+    result = run(["scan", MIXED, "--out", str(tmp_path / "a"), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1] == f"wrote {tmp_path / 'a'}/documents.parquet, tokens.parquet, report.md, report.html and summary.json"
+
+
+def test_html_is_self_contained(mixed_scan, planted):
+    for out in (mixed_scan, planted):
+        html = (out / "report.html").read_text(encoding="utf-8")
+        assert "http://" not in html and "https://" not in html
+        assert "<script" not in html.lower()
+        assert not re.search(r"""(src|href)=["'](?!#|data:)""", html), "no external resources"
+        assert "Content-Security-Policy" in html
+
+
+def test_rerender_is_byte_identical(mixed_scan, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(mixed_scan, copy)
+    (copy / "report.md").unlink()
+    (copy / "report.html").unlink()
+    result = run(["report", str(copy / "summary.json")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote {copy / 'report.md'}, {copy / 'report.html'}\n"
+    for name in ("report.md", "report.html"):
+        assert (copy / name).read_bytes() == (mixed_scan / name).read_bytes(), name
+
+
+def test_two_scans_give_identical_reports(mixed_scan, tmp_path, tiny_model_dir):
+    scan_to(tmp_path / "again", [MIXED], tiny_model_dir)
+    for name in ("report.md", "report.html"):
+        assert (tmp_path / "again" / name).read_bytes() == (mixed_scan / name).read_bytes(), name
+
+
+def test_report_md_and_html_flags(mixed_scan, tmp_path):
+    md, html = tmp_path / "comment.md", tmp_path / "page.html"
+    result = run(["report", str(mixed_scan / "summary.json"), "--md", str(md), "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert md.read_bytes() == (mixed_scan / "report.md").read_bytes()
+    assert html.read_bytes() == (mixed_scan / "report.html").read_bytes()
+    only = tmp_path / "only.md"
+    result = run(["report", str(mixed_scan / "summary.json"), "--md", str(only)])
+    assert result.exit_code == 0 and result.stderr == f"wrote {only}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comment.md", "only.md", "page.html"]
+
+
+def unescaped_pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_corpus_text_is_escaped_in_markdown(planted):
+    md = (planted / "report.md").read_text(encoding="utf-8")
+    assert SCRIPT not in md and "<b>" not in md and "<img" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| pipe \\| \\[link\\](x) \\*bold\\*" in md  # the id
+    assert "pipe\\|src&lt;b&gt;bold.jsonl" in md  # the source
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    sources = [line for line in table if "src&lt;b&gt;" in line]
+    assert len(sources) >= 2  # per-source table and the documents table
+    for line in table:
+        assert unescaped_pipes(line) == (6 if "| p_synthetic |" in line or line.startswith("| 0.") or line.startswith("| 1.") else 5), line
+
+
+def test_corpus_text_is_escaped_in_html(planted):
+    html = (planted / "report.html").read_text(encoding="utf-8")
+    assert SCRIPT not in html and "<b>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; | pipe |" in html  # the id and the excerpt
+    assert "pipe|src&lt;b&gt;bold.jsonl" in html
+    assert "onerror=&#34;window.__pwned=2&#34;" in html
+    assert "Highest-scoring documents" in html and "&#9873;" in html  # flagged marker (threshold 0)
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert svgs and not any(word in svg for svg in svgs for word in ("pipe", "alert", "plain.jsonl", "bold"))  # no corpus text in plots
+
+
+def test_escape_md():
+    assert escape_md("a|b\n<i>*x*</i> `c` [d](e) $f$ ~g~ \\") == "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; \\`c\\` \\[d\\](e) \\$f\\$ \\~g\\~ \\\\"
+    assert escape_md("&lt;") == "&amp;lt;"
+
+
+def test_plots_without_data_say_so():
+    empty = DocumentColumns()
+    assert score_histogram(empty, 0.5).svg is None and "No documents" in score_histogram(empty, 0.5).note
+    assert feature_plot(empty).svg is None
+    assert cluster_size_plot(empty, enabled=True).note.startswith("No near-duplicate clusters")
+    assert "not computed" in cluster_size_plot(empty, enabled=False).note
+    assert projection_plot({"computed": False, "reason": "no words in the corpus"}).note == "Not computed (no words in the corpus)."
+    unflagged = DocumentColumns(np.array([0.1, 0.2]), np.array([False, False]), features={"compression_ratio": np.array([0.4, 0.5])})
+    plot = feature_plot(unflagged)
+    assert plot.svg is not None and plot.note == "No document is flagged: the plots show every document."
+    assert "http" not in plot.svg and "<?xml" not in plot.svg and "<metadata" not in plot.svg
+
+
+def test_minimal_summary_renders(tmp_path):
+    summary = {"schema": "auditor.summary/1", "documents": 0, "flagged": {"threshold": 0.5, "count": 0},
+               "synthetic_fraction": {"estimate": 0.0, "low": 0.0, "high": 1.0}}
+    written = write_reports(summary, None, tmp_path)
+    assert [p.name for p in written] == ["report.md", "report.html"]
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "No documents: nothing to plot." in html and "collapse projection: not computed" in html
+    assert "Synthetic fraction 0.00 (95% CI 0.00-1.00)" in render_markdown(summary)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: d / "missing.json", "missing.json: no such file; pass the summary.json written by 'auditor scan --out DIR'"),
+        (lambda d: d, "is a directory; pass the summary.json inside it"),
+        (lambda d: write(d / "summary.json", "{\n  oops"), "summary.json:2: not valid JSON"),
+        (lambda d: write(d / "summary.json", '{"schema": "other/1"}'), "not an auditor scan summary"),
+        (lambda d: write(d / "summary.json", '{"schema": "auditor.summary/1", "documents": 1}'), "the summary has no synthetic_fraction, flagged"),
+    ],
+)
+def test_report_errors_on_bad_summaries(tmp_path, setup, message):
+    result = run(["report", str(setup(tmp_path))])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_report_errors_on_missing_or_bad_documents(mixed_scan, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(mixed_scan, copy)
+    (copy / "documents.parquet").unlink()
+    result = run(["report", str(copy / "summary.json")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {copy / 'documents.parquet'}: documents table not found (named by {copy / 'summary.json'}); "
+                             "keep the scan's output files together or re-run 'auditor scan'\n")
+    assert run(["report", str(copy / "summary.json"), "--md", str(tmp_path / "ok.md")]).exit_code == 0  # Markdown needs no table
+    (copy / "documents.parquet").write_bytes(b"not parquet")
+    result = run(["report", str(copy / "summary.json")])
+    assert result.exit_code == 2 and "cannot read the documents table" in result.stderr
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    del summary["outputs"]
+    write(copy / "summary.json", json.dumps(summary))
+    result = run(["report", str(copy / "summary.json")])
+    assert result.exit_code == 2 and "names no documents table (outputs.documents)" in result.stderr
+
+
+def test_report_errors_on_bad_output_paths(mixed_scan, tmp_path):
+    summary = str(mixed_scan / "summary.json")
+    result = run(["report", summary, "--html", str(tmp_path / "no" / "such" / "report.html")])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --html {tmp_path / 'no' / 'such' / 'report.html'}: directory {tmp_path / 'no' / 'such'} does not exist; create it or choose another path\n"
+    result = run(["report", summary, "--md", str(tmp_path)])
+    assert result.exit_code == 2 and "is a directory; pass a file name" in result.stderr
+    assert run(["report"]).exit_code == 2
+    assert run(["report", summary, "--bogus"]).exit_code == 2
+
+
+def test_report_debug_reraises(tmp_path):
+    result = run(["report", str(tmp_path / "missing.json"), "--debug"])
+    assert result.exit_code == 1 and result.exception is not None and type(result.exception).__name__ == "InputError"
+
+
+def test_reports_of_other_scan_settings(tmp_path, tiny_model_dir):
+    """Skipped records, --method acc / cc, --no-near-duplicates and a known-synthetic index all render."""
+    machine = str(SAMPLE / "machine_docstrings.jsonl")
+    assert run(["index", "build", machine, "--out", str(tmp_path / "index")]).exit_code == 0
+    corpus = tmp_path / "bad<i>.jsonl"
+    corpus.write_text((SAMPLE / "mixed.jsonl").read_text(encoding="utf-8") + "not json <i>\n" + json.dumps({"text": ""}) + "\n", encoding="utf-8")
+    for method, extra in (("acc", ["--known-synthetic", str(tmp_path / "index")]), ("cc", ["--no-near-duplicates"])):
+        out = tmp_path / method
+        summary = scan_to(out, [str(corpus)], tiny_model_dir, "--method", method, *extra)
+        md, html = (out / "report.md").read_text(encoding="utf-8"), (out / "report.html").read_text(encoding="utf-8")
+        assert "- **Skipped records:** 2 (empty\\_text 1, invalid\\_json 1)" in md
+        assert f"  - {escape_md(str(corpus))}:304: invalid\\_json: " in md and "<i>" not in md and "<i>" not in html
+        assert f"method {method}" in md and "Classify-and-count threshold: " in html
+        if method == "acc":
+            assert f"- **Known synthetic:** {summary['known_synthetic']['matched']:,} documents match " in md
+            assert "documents match the index" in html
+        else:
+            assert "- **Near-duplicates:** not computed (--no-near-duplicates)" in md
+            assert "Near-duplicates were not computed (--no-near-duplicates)." in html
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "report.md"
+
+
+def golden_summary() -> dict:
+    """A hand-made summary touching every part of report.md, hostile strings included."""
+    block = lambda e, lo, hi, n: {"estimate": e, "low": lo, "high": hi, "confidence": 0.95, "method": "em", "documents": n, "known_synthetic": 0}  # noqa: E731
+    return {
+        "schema": "auditor.summary/1", "tool": {"name": "auditor", "version": "9.9.9"},
+        "model": {"name": "demo_model *v1*", "sha256": "0123456789abcdef0123"},
+        "documents": 1200, "inputs": ["corpus/"],
+        "skipped": {"total": 3, "by_reason": {"empty_text": 1, "invalid_json": 2}},
+        "repaired": {"total": 1, "by_reason": {"invalid_utf8": 1}},
+        "problems": [{"location": "corpus/a|b.jsonl:7", "reason": "invalid_json", "detail": "Expecting value: <tag>"}],
+        "ignored_files": ["corpus/notes_[draft].md"],
+        "synthetic_fraction": {**block(0.234, 0.19, 0.281, 1200), "domain_mismatch_allowance": 0.0,
+                               "by_source": {"corpus/web.jsonl": block(0.3, 0.25, 0.35, 1000),
+                                             "corpus/<b>evil</b>|x.jsonl": block(0.01, 0.0, 0.05, 200)}},
+        "flagged": {"threshold": 0.9, "count": 150},
+        "near_duplicates": {"enabled": True, "threshold": 0.8, "clusters": 40, "documents_in_clusters": 95,
+                            "fraction_in_clusters": 95 / 1200, "redundant_documents": 55, "largest_cluster": 6},
+        "known_synthetic": {"index": "known_index/", "matched": 12, "threshold": 0.8, "indexed_documents": 100},
+        "projection": {"computed": True, "max_drift": 0.05, "inputs": {"generations": 10},
+                       "max_synthetic_fraction": {"accumulate": 0.95, "mix": 0.61, "replace": None}},
+        "top_documents": [
+            {"id": "doc-1", "source": "corpus/web.jsonl", "row": 17, "p_synthetic": 0.998, "excerpt": "As an AI language model, I can summarise:\n\n* point one\n* point two " * 3},
+            {"id": "<script>alert(1)</script>", "source": "corpus/<b>evil</b>|x.jsonl", "row": 1100, "p_synthetic": 0.95, "excerpt": "a | b `code` $x$ ~~s~~ [l](u)"},
+            {"id": "below", "source": "corpus/web.jsonl", "row": 3, "p_synthetic": 0.5, "excerpt": "not flagged"},
+        ],
+    }
+
+
+def test_markdown_golden():
+    """report.md of a fixed summary, byte for byte (AUDITOR_UPDATE_GOLDEN=1 rewrites the file after a deliberate change)."""
+    text = render_markdown(golden_summary())
+    if os.environ.get("AUDITOR_UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_html_of_the_golden_summary(tmp_path):
+    write_reports(golden_summary(), None, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "<b>" not in html and "<tag>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "corpus/&lt;b&gt;evil&lt;/b&gt;|x.jsonl" in html
+    assert "The summary holds no per-generation curves." in html and "12 documents match the index known_index/" in html
+    assert (tmp_path / "report.md").read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
