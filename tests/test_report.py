@@ -307,3 +307,31 @@ def test_html_of_the_golden_summary(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "corpus/&lt;b&gt;evil&lt;/b&gt;|x.jsonl" in html
     assert "The summary holds no per-generation curves." in html and "12 documents match the index known_index/" in html
     assert (tmp_path / "report.md").read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_markdown_neutralises_mentions_issue_links_and_autolinks():
+    from auditor.report.markdown import escape_md
+
+    text = escape_md("ping @octocat about #12 at https://evil.example or www.evil.example")
+    assert "@octocat" not in text and "#12" not in text and "https://" not in text and "www.evil" not in text
+    assert text.replace("\u2060", "") == "ping @octocat about #12 at https://evil.example or www.evil.example"
+
+
+def test_report_refuses_to_overwrite_its_inputs(tmp_path):
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(_json.dumps({"text": f"Document number {i} says something plain about the weather."}) + "\n" for i in range(25)))
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(out), "--quiet"]).exit_code == 0
+    summary = out / "summary.json"
+    before = summary.read_bytes()
+    for args in (["--md", str(summary)], ["--html", str(out / "documents.parquet")], ["--md", str(tmp_path / "x"), "--html", str(tmp_path / "x")]):
+        result = CliRunner().invoke(cli, ["report", str(summary), *args])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: --")
+    assert summary.read_bytes() == before

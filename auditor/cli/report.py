@@ -43,6 +43,12 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
     """
     summary = load_summary(summary_path)
     html_target, md_target = _output(html_path, "--html"), _output(md_path, "--md")
+    inputs = {Path(summary_path).resolve(): summary_path, documents_path_of(summary, summary_path).resolve(): "the documents table"}
+    for flag, target in (("--html", html_target), ("--md", md_target)):
+        if target is not None and target.resolve() in inputs:
+            raise InputError(f"{flag} {target}: is the scan's {inputs[target.resolve()]}; writing there would destroy it, choose another file")
+    if html_target is not None and md_target is not None and html_target.resolve() == md_target.resolve():
+        raise InputError(f"--html and --md are the same file {html_target}; give each report its own file")
     wants_html = html_target is not None or md_target is None
     documents = documents_path_of(summary, summary_path) if wants_html else None
     if documents is not None and not documents.is_file():

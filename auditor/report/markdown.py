@@ -22,10 +22,15 @@ EXCERPT_CHARS = 120
 _SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
 
 
+# GitHub turns @user, #123 and bare URLs into mentions and links even in plain text: a word
+# joiner (U+2060, invisible) after "@" / "#", inside "://" and after "www" keeps them inert.
+_AUTOLINK = re.compile(r"([@#]|:(?=//)|(?i:\bwww)(?=\.))")
+
+
 def escape_md(value: object) -> str:
-    """``value`` as literal text in Markdown: one line, no HTML, no inline syntax."""
+    """``value`` as literal text in Markdown: one line, no HTML, no inline syntax, no mentions or autolinks."""
     text = " ".join(str(value).split())  # a newline would end a table row
-    return _SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return _AUTOLINK.sub("\\1\u2060", _SPECIAL.sub(r"\\\1", html.escape(text, quote=False)))
 
 
 def _excerpt(text: object) -> str:
