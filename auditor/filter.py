@@ -275,41 +275,50 @@ def filter_corpus(
     kept = by_score = by_duplicate = both = 0
     documents = text_bytes = 0
     metadata = {"schema": SCHEMA, "max_score": max_score, "dedup": options.dedup, "model": scores.model}
-    with record_writer(keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}, "--keep") as keep_out, \
-            record_writer(reject_path, AUDITOR_FIELDS, {**metadata, "file": "reject"}, "--reject") as reject_out:
-        for doc in read_documents(paths, reader, report):
-            i = doc.row
-            if i >= len(scores):
-                raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs have more")
-            if scores.ids[i] != doc.id or os.path.normpath(scores.sources[i]) != os.path.normpath(doc.source):
-                raise _mismatch(scores, f"document {i} is {scores.ids[i]!r} from {scores.sources[i]} in the scan "
-                                        f"but {doc.id!r} from {doc.source} in the inputs")
-            chars = len(normalize(doc.text))
-            if chars != scores.chars[i]:
-                raise _mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
-                                        f"(normalized) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
-            reasons = []
-            if for_score[i]:
-                reasons.append(reason)
-            if duplicate_of[i] >= 0:
-                reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
-            cluster = int(scores.clusters[i])
-            auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
-                       "reasons": reasons, "auditor_id": doc.id}
-            (reject_out if reasons else keep_out).write(doc.fields, auditor)
-            kept += not reasons
-            by_score += bool(for_score[i])
-            by_duplicate += bool(duplicate_of[i] >= 0)
-            both += bool(for_score[i] and duplicate_of[i] >= 0)
-            documents += 1
-            text_bytes += len(doc.text.encode("utf-8"))
-            if progress is not None and documents % _PROGRESS_EVERY == 0:
-                progress(Progress(documents, text_bytes, time.perf_counter() - start))
-        if documents != len(scores):
-            raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {documents}")
-        # Both files complete before either is renamed into place.
-        keep_out.finish()
-        reject_out.finish()
+    # Both files are written complete under pending names (each atomically), then renamed into
+    # place together: a failure while closing one never leaves the other updated alone.
+    pending = {target: target.with_name(f".pending-{os.getpid()}-{target.name}") for target in (keep_path, reject_path)}
+    try:
+        with record_writer(pending[keep_path], AUDITOR_FIELDS, {**metadata, "file": "keep"}, "--keep") as keep_out, \
+                record_writer(pending[reject_path], AUDITOR_FIELDS, {**metadata, "file": "reject"}, "--reject") as reject_out:
+            for doc in read_documents(paths, reader, report):
+                i = doc.row
+                if i >= len(scores):
+                    raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs have more")
+                if scores.ids[i] != doc.id or os.path.normpath(scores.sources[i]) != os.path.normpath(doc.source):
+                    raise _mismatch(scores, f"document {i} is {scores.ids[i]!r} from {scores.sources[i]} in the scan "
+                                            f"but {doc.id!r} from {doc.source} in the inputs")
+                chars = len(normalize(doc.text))
+                if chars != scores.chars[i]:
+                    raise _mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
+                                            f"(normalized) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
+                reasons = []
+                if for_score[i]:
+                    reasons.append(reason)
+                if duplicate_of[i] >= 0:
+                    reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
+                cluster = int(scores.clusters[i])
+                auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
+                           "reasons": reasons, "auditor_id": doc.id}
+                (reject_out if reasons else keep_out).write(doc.fields, auditor)
+                kept += not reasons
+                by_score += bool(for_score[i])
+                by_duplicate += bool(duplicate_of[i] >= 0)
+                both += bool(for_score[i] and duplicate_of[i] >= 0)
+                documents += 1
+                text_bytes += len(doc.text.encode("utf-8"))
+                if progress is not None and documents % _PROGRESS_EVERY == 0:
+                    progress(Progress(documents, text_bytes, time.perf_counter() - start))
+            if documents != len(scores):
+                raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {documents}")
+            # Both files complete before either is renamed into place.
+            keep_out.finish()
+            reject_out.finish()
+        for target, staged in pending.items():
+            os.replace(staged, target)
+    finally:
+        for staged in pending.values():
+            staged.unlink(missing_ok=True)
     read = report.to_dict()
     json_columns = {name: list(writer.json_columns) for name, writer in (("keep", keep_out), ("reject", reject_out)) if writer.json_columns}
     summary: dict[str, object] = {
