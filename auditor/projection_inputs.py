@@ -106,8 +106,8 @@ def source_from_corpus(paths: Sequence[str], reader: ReaderOptions, report: Read
     counts = counter.result()
     if counts.total.sum() == 0:
         raise InputError(f"--corpus {', '.join(paths)}: no words to project from (no readable documents with text)")
-    source = source_from_counts(counts, f"corpus {', '.join(paths)}")
-    return replace(source, description=f"corpus {', '.join(paths)}", sharpening=_default_sharpening("no scores for --corpus"))
+    total = counts.total
+    return ProjectionSource(distribution(total), int(total.sum()), _default_sharpening("no scores for --corpus"), f"corpus {', '.join(paths)}")
 
 
 def source_from_zipf(exponent: float, vocab_size: int) -> ProjectionSource:

@@ -118,7 +118,10 @@ class _Scorer:
         self.scores.append(scores)
         self.sources.extend(doc.source for doc in batch.documents)
         flagged = scores >= self.threshold
-        for doc, score in zip(batch.documents, scores.tolist()):
+        # Only the batch's own best TOP_DOCUMENTS (highest score, then earliest row) can enter
+        # the running top: numpy picks them, so the Python loop never runs per document.
+        for i in np.lexsort((np.arange(len(scores)), -scores))[:TOP_DOCUMENTS].tolist():
+            doc, score = batch.documents[i], float(scores[i])
             key = (score, -doc.row)
             if len(self._top) < TOP_DOCUMENTS or key > self._top[0][:2]:
                 entry = {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": score,

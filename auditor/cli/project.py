@@ -11,10 +11,6 @@ from auditor.projection import DEFAULT_GENERATIONS, REGIMES, ProjectionOptions, 
 from auditor.projection_inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
 from auditor.readers import ReadReport
 
-_SAMPLING = ("chi2", "gini_simpson", "vocab_lost", "tail_mass_lost")
-_BIAS = ("kl", "entropy", "ppl_ratio")
-
-
 def _source(from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None, vocab_size: int | None,
             reader_args: tuple[str, str, str | None, bool]) -> tuple[ProjectionSource, dict[str, object] | None]:
     given = [name for name, value in (("--from-summary", from_summary), ("--corpus", corpus), ("--zipf-exponent", zipf_exponent)) if value]
