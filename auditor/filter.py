@@ -272,7 +272,6 @@ def filter_corpus(
     reason = score_reason(max_score) if max_score is not None else ""
 
     report = ReadReport()
-    kept = by_score = by_duplicate = both = 0
     documents = text_bytes = 0
     metadata = {"schema": SCHEMA, "max_score": max_score, "dedup": options.dedup, "model": scores.model}
     # Both files are written complete under pending names (each atomically), then renamed into
@@ -301,14 +300,11 @@ def filter_corpus(
                 auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
                            "reasons": reasons, "auditor_id": doc.id}
                 (reject_out if reasons else keep_out).write(doc.fields, auditor)
-                kept += not reasons
-                by_score += bool(for_score[i])
-                by_duplicate += bool(duplicate_of[i] >= 0)
-                both += bool(for_score[i] and duplicate_of[i] >= 0)
                 documents += 1
-                text_bytes += len(doc.text.encode("utf-8"))
-                if progress is not None and documents % _PROGRESS_EVERY == 0:
-                    progress(Progress(documents, text_bytes, time.perf_counter() - start))
+                if progress is not None:  # the byte count only feeds the progress line
+                    text_bytes += len(doc.text.encode("utf-8"))
+                    if documents % _PROGRESS_EVERY == 0:
+                        progress(Progress(documents, text_bytes, time.perf_counter() - start))
             if documents != len(scores):
                 raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {documents}")
             # Both files complete before either is renamed into place.
@@ -319,6 +315,10 @@ def filter_corpus(
     finally:
         for staged in pending.values():
             staged.unlink(missing_ok=True)
+    # Every document of the scan was written (checked above), so the counts follow from the decisions.
+    duplicate = duplicate_of >= 0
+    by_score, by_duplicate, both = int(for_score.sum()), int(duplicate.sum()), int((for_score & duplicate).sum())
+    kept = documents - int((for_score | duplicate).sum())
     read = report.to_dict()
     json_columns = {name: list(writer.json_columns) for name, writer in (("keep", keep_out), ("reject", reject_out)) if writer.json_columns}
     summary: dict[str, object] = {

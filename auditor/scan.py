@@ -38,6 +38,7 @@ from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, ls
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.readers import ReadReport, read_documents
 from auditor.report import REPORT_HTML, REPORT_MD, write_reports
+from auditor.report.data import fraction_text
 from auditor.tokencounts import TokenCounter
 
 SCHEMA = "auditor.summary/1"
@@ -291,6 +292,6 @@ def scan(
 
 def headline(summary: dict[str, object]) -> str:
     """The one-line result, e.g. ``synthetic fraction 0.23 (95% CI 0.19-0.27)``."""
-    f = summary["synthetic_fraction"]
-    assert isinstance(f, dict)
-    return f"synthetic fraction {f['estimate']:.2f} ({round(f['confidence'] * 100)}% CI {f['low']:.2f}-{f['high']:.2f})"
+    fraction = summary["synthetic_fraction"]
+    assert isinstance(fraction, dict)
+    return f"synthetic fraction {fraction_text(fraction)}"

@@ -31,7 +31,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -86,18 +86,11 @@ def to_json(value: object) -> str:
     return text
 
 
-class RecordWriter(Protocol):
-    """Receives records one at a time: the original fields, then the auditor's."""
-
-    def write(self, fields: Mapping[str, object], auditor: Mapping[str, object]) -> None: ...
-
-
 class JsonlRecordWriter:
     """One JSON object per line, original keys first (in their order), then the auditor's."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self.records = 0
         self.json_columns: dict[str, None] = {}  # JSONL needs none; for symmetry with Parquet
 
     def finish(self) -> None:
@@ -109,7 +102,6 @@ class JsonlRecordWriter:
         for name, value in auditor.items():
             record[auditor_name(name, record)] = value
         self._stream.write(to_json(record).encode("utf-8") + b"\n")
-        self.records += 1
 
 
 def _storable(type_: pa.DataType) -> bool:
@@ -197,14 +189,12 @@ class ParquetRecordWriter:
         self._names: dict[str, None] = {}  # original names, first-seen order
         self._pieces: list[_Piece] = []
         self.json_columns: dict[str, None] = {}
-        self.records = 0
         self._finished = False
 
     def write(self, fields: Mapping[str, object], auditor: Mapping[str, object]) -> None:
         self._rows.append(fields)
         self._auditor_rows.append(auditor)
         self._chars += sum(len(v) for v in fields.values() if isinstance(v, str))
-        self.records += 1
         if len(self._rows) >= BATCH_ROWS or self._chars >= BATCH_CHARS:
             self._flush()
 

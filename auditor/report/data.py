@@ -163,12 +163,16 @@ def regime_order(names: object) -> list[str]:
     return [r for r in REGIMES if r in names] + sorted(r for r in names if r not in REGIMES)
 
 
+def projection_of(summary: dict[str, object]) -> dict[str, object]:
+    """The summary's ``projection`` block, or a not-computed one when the summary has none."""
+    projection = summary.get("projection")
+    return projection if isinstance(projection, dict) else {"computed": False, "reason": "not in the summary"}
+
+
 def verdict(summary: dict[str, object]) -> str:
     """:func:`~auditor.projection_inputs.drift_verdict` of the summary, regimes in the scan's order."""
-    projection = summary.get("projection")
-    if not isinstance(projection, dict):
-        projection = {"computed": False, "reason": "not in the summary"}
-    elif isinstance(projection.get("max_synthetic_fraction"), dict):
+    projection = projection_of(summary)
+    if isinstance(projection.get("max_synthetic_fraction"), dict):
         safe = projection["max_synthetic_fraction"]
         projection = {**projection, "max_synthetic_fraction": {r: safe[r] for r in regime_order(safe)}}
     return drift_verdict(projection, float(summary["synthetic_fraction"]["estimate"]))  # type: ignore[index]

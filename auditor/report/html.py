@@ -15,7 +15,7 @@ from dataclasses import replace
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from auditor.report.data import DocumentColumns, fraction_text, regime_order, source_rows, top_flagged, verdict
+from auditor.report.data import DocumentColumns, fraction_text, projection_of, regime_order, source_rows, top_flagged, verdict
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
 
 MAX_SOURCES = 500  # the page stays usable for folders of many files; summary.json has them all
@@ -127,7 +127,7 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
     """The HTML report of a scan summary and its documents' columns."""
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
-    projection = summary.get("projection") if isinstance(summary.get("projection"), dict) else {"computed": False, "reason": "not in the summary"}
+    projection = projection_of(summary)
     # The one place markup is trusted: SVG drawn by matplotlib from numbers and fixed labels only.
     plots = [plot if plot.svg is None else replace(plot, svg=Markup(plot.svg)) for plot in all_plots(summary, columns)]
     sources, hidden = _sources(summary)
