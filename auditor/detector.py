@@ -7,10 +7,11 @@ source but learn its topic and layout, and fall to ~0.7 on other sources (see
 vocabulary, and exclude document length, which differs by class for reasons
 of how the training pool was built, not of who wrote it.
 
-:class:`LinearDetector` follows scikit-learn's estimator conventions (``fit``,
-``predict_proba``, ``get_params``); its fitted state is four arrays, so it is
-stored without pickling (:mod:`auditor.model`). :class:`Detector` is the
-loaded, ready-to-score form used by ``auditor scan``.
+:class:`LinearScorer` is the fitted model: four arrays and numpy arithmetic, so
+it is stored without pickling (:mod:`auditor.model`) and scores without
+scikit-learn. :class:`auditor.linear.LinearDetector` fits it, following
+scikit-learn's estimator conventions. :class:`Detector` is the loaded,
+ready-to-score form used by ``auditor scan``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted
 
 from auditor.features.stats import FEATURE_NAMES
 from auditor.features.style import FrequencyTable, style_feature_names, style_features
@@ -51,86 +49,63 @@ def feature_matrix(
     return np.column_stack(columns).astype(np.float64) if columns else np.zeros((len(normalized_texts), 0))
 
 
-class LinearDetector(ClassifierMixin, BaseEstimator):
-    """Logistic regression on standardized, clipped features.
+@dataclass(frozen=True, eq=False)  # eq=False: identity equality (fields are arrays)
+class LinearScorer:
+    """A fitted linear detector, numpy only: logistic regression on standardized, clipped features.
 
-    Standardization uses the (weighted) training mean and standard deviation;
-    standardized values are clipped to ``[-clip, clip]`` so one extreme feature
-    (an unusual document) cannot dominate a score.
-
-    Args:
-        C: inverse L2 regularization strength.
-        clip: bound on standardized feature values.
-        max_iter: L-BFGS iterations.
+    Standardized values ``(X - mean) / scale`` are clipped to ``[-clip, clip]`` so one
+    extreme feature (an unusual document) cannot dominate a score. Scoring needs
+    nothing else, so ``auditor scan`` and the hook never import scikit-learn;
+    :class:`auditor.linear.LinearDetector` fits it.
     """
 
-    def __init__(self, C: float = 0.1, clip: float = 8.0, max_iter: int = 3000):
-        # scikit-learn convention: no validation here (see fit / from_arrays).
-        self.C = C
-        self.clip = clip
-        self.max_iter = max_iter
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    clip: float
 
-    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearDetector:
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y):
-            raise ValueError(f"X must be 2-D with one row per label, got {X.shape} and {len(y)} labels")
-        if set(np.unique(y).tolist()) != {0, 1}:
-            raise ValueError("y must contain both classes, 0 (human) and 1 (machine)")
-        weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self.mean_ = np.average(X, axis=0, weights=weights)
-        std = np.sqrt(np.average((X - self.mean_) ** 2, axis=0, weights=weights))
-        self.scale_ = np.where(std > 1e-12, std, 1.0)
-        # Rescaled so the mean weight is 1: C then means the same for any weighting.
-        model = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="lbfgs")
-        model.fit(self._standardize(X), y, sample_weight=weights * len(weights) / weights.sum())
-        self.coef_ = model.coef_.reshape(-1).copy()
-        self.intercept_ = float(model.intercept_[0])
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def _standardize(self, X: np.ndarray) -> np.ndarray:
-        return np.clip((np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_, -self.clip, self.clip)
+    def standardize(self, X: np.ndarray) -> np.ndarray:
+        return np.clip((np.asarray(X, dtype=np.float64) - self.mean) / self.scale, -self.clip, self.clip)
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "coef_")
-        return self._standardize(X) @ self.coef_ + self.intercept_
+        return self.standardize(X) @ self.coef + self.intercept
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """``(n, 2)``: probabilities of human (column 0) and machine (column 1)."""
         p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
         return np.column_stack([1.0 - p, p])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.decision_function(X) >= 0).astype(int)
-
     def to_arrays(self) -> dict[str, np.ndarray]:
-        check_is_fitted(self, "coef_")
+        """The arrays to store in a model ``.npz`` (``clip`` goes to the metadata)."""
         return {
-            "detector_mean": self.mean_,
-            "detector_scale": self.scale_,
-            "detector_coef": self.coef_,
-            "detector_intercept": np.array([self.intercept_]),
+            "detector_mean": self.mean,
+            "detector_scale": self.scale,
+            "detector_coef": self.coef,
+            "detector_intercept": np.array([self.intercept]),
         }
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], clip: float) -> LinearDetector:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], clip: float) -> LinearScorer:
+        """Inverse of :meth:`to_arrays`; ValueError on missing, inconsistent or non-finite arrays."""
         if not (np.isfinite(clip) and clip > 0):
             raise ValueError(f"clip must be a positive finite number, got {clip}")
-        detector = cls(clip=clip)
         try:
-            detector.mean_ = np.asarray(arrays["detector_mean"], dtype=np.float64)
-            detector.scale_ = np.asarray(arrays["detector_scale"], dtype=np.float64)
-            detector.coef_ = np.asarray(arrays["detector_coef"], dtype=np.float64)
-            detector.intercept_ = float(np.asarray(arrays["detector_intercept"]).reshape(-1)[0])
+            scorer = cls(
+                np.asarray(arrays["detector_mean"], dtype=np.float64),
+                np.asarray(arrays["detector_scale"], dtype=np.float64),
+                np.asarray(arrays["detector_coef"], dtype=np.float64),
+                float(np.asarray(arrays["detector_intercept"]).reshape(-1)[0]),
+                clip,
+            )
         except (KeyError, IndexError) as err:
             raise ValueError(f"detector arrays incomplete: {err}") from None
-        if not detector.mean_.shape == detector.scale_.shape == detector.coef_.shape or detector.coef_.ndim != 1:
+        if not scorer.mean.shape == scorer.scale.shape == scorer.coef.shape or scorer.coef.ndim != 1:
             raise ValueError("detector arrays have inconsistent shapes")
-        if not (np.isfinite(detector.coef_).all() and np.isfinite(detector.mean_).all() and np.isfinite(detector.intercept_)
-                and np.isfinite(detector.scale_).all() and (detector.scale_ > 0).all()):
+        if not (np.isfinite(scorer.coef).all() and np.isfinite(scorer.mean).all() and np.isfinite(scorer.intercept)
+                and np.isfinite(scorer.scale).all() and (scorer.scale > 0).all()):
             raise ValueError("detector arrays hold non-finite values or non-positive scales")
-        detector.classes_ = np.array([0, 1])
-        return detector
+        return scorer
 
 
 @dataclass(frozen=True)
@@ -142,7 +117,7 @@ class Detector:
             covers model.json and, through the hash it records, model.npz.
         arrays_sha256: SHA-256 of model.npz alone.
         threshold: default decision threshold on ``p_synthetic``.
-        estimator: the fitted :class:`LinearDetector`.
+        estimator: the fitted :class:`LinearScorer`.
         table: the word-frequency table its features use.
         metadata: the whole ``model.json``.
         human_scores / machine_scores: validation score distributions (held-out).
@@ -153,7 +128,7 @@ class Detector:
     arrays_sha256: str
     path: Path | None
     threshold: float
-    estimator: LinearDetector
+    estimator: LinearScorer
     table: FrequencyTable
     metadata: dict[str, object]
     human_scores: np.ndarray
@@ -171,13 +146,13 @@ class Detector:
         if not isinstance(features, dict) or list(features.get("names", [])) != list(detector_feature_names()):
             raise ModelError(f"{where}: the model's feature list differs from this version's; retrain the model")
         try:
-            estimator = LinearDetector.from_arrays(stored.arrays, clip=float(features["clip"]))
+            estimator = LinearScorer.from_arrays(stored.arrays, clip=float(features["clip"]))
             table = FrequencyTable.from_arrays(stored.arrays, source=str(features["frequency_table"]))
             threshold = float(meta["threshold"])
             human, machine = (np.asarray(stored.arrays[k], dtype=np.float64) for k in ("validation_human", "validation_machine"))
         except (KeyError, TypeError, ValueError) as err:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
-        if estimator.coef_.shape != (len(detector_feature_names()),) or not 0.0 <= threshold <= 1.0:  # False for NaN too
+        if estimator.coef.shape != (len(detector_feature_names()),) or not 0.0 <= threshold <= 1.0:  # False for NaN too
             raise ModelError(f"{where}: coefficient count or threshold out of range; retrain the model")
         return cls(str(meta.get("name", "unnamed")), stored.identity, stored.sha256, stored.path, threshold, estimator, table, meta, human, machine)
 

@@ -18,14 +18,12 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasketch import MinHashLSH
 
 from auditor import __version__
 from auditor.atomic import atomic_path, scratch_path
@@ -36,6 +34,9 @@ from auditor.errors import InputError
 from auditor.features.tokens import TokenBatch, tokenize_batch
 from auditor.normalize import count_invisible, normalize
 from auditor.readers import Document, ReaderOptions, ReadReport, expand_inputs, read_documents
+
+if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
+    import pandas as pd
 
 SCHEMA = "auditor.fingerprint/1"
 METADATA_KEY = b"auditor"
@@ -53,6 +54,9 @@ class FingerprintOptions:
         dup_threshold: estimated Jaccard similarity of word 5-gram sets at
             which two documents are near-duplicates.
         batch_docs / batch_chars: a batch closes at whichever comes first.
+        signatures: compute MinHash signatures. Only :func:`fingerprint_batches` users
+            that neither write nor match them (the hook's scoring) turn this off;
+            batches then carry ``(n, 0)`` signatures.
     """
 
     reader: ReaderOptions = field(default_factory=ReaderOptions)
@@ -62,13 +66,18 @@ class FingerprintOptions:
     dup_threshold: float = DEFAULT_THRESHOLD
     batch_docs: int = 512
     batch_chars: int = 4_000_000
+    signatures: bool = True
 
     def __post_init__(self) -> None:
+        if self.near_duplicates and not self.signatures:
+            raise ValueError("near-duplicate clustering needs MinHash signatures: keep signatures=True")
         if not 1 <= self.num_perm <= 1024:
             raise ValueError(f"num_perm must be between 1 and 1024, got {self.num_perm}")
         if not 0.0 < self.dup_threshold <= 1.0:
             raise ValueError(f"dup_threshold must be in (0, 1], got {self.dup_threshold}")
         if self.near_duplicates:
+            from datasketch import MinHashLSH
+
             try:  # datasketch refuses banding it cannot do with this many permutations
                 MinHashLSH(threshold=self.dup_threshold, num_perm=self.num_perm)
             except ValueError as err:
@@ -143,17 +152,22 @@ def _batches_of(documents: Iterable[Document], max_docs: int, max_chars: int) ->
         yield batch
 
 
-def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptions = FingerprintOptions()) -> Iterator[Batch]:
-    """Fingerprint documents batch by batch (features, evasion counts, MinHash signatures)."""
+def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptions | None = None) -> Iterator[Batch]:
+    """Fingerprint documents batch by batch (features, evasion counts, MinHash signatures; default options when None)."""
+    options = options if options is not None else FingerprintOptions()
     for docs in _batches_of(documents, options.batch_docs, options.batch_chars):
         texts = [normalize(d.text) for d in docs]
         tokens = tokenize_batch(texts)
-        shingles, shingle_offsets = minhash.shingle_hashes(tokens.word_hashes, tokens.offsets)
+        if options.signatures:
+            shingles, shingle_offsets = minhash.shingle_hashes(tokens.word_hashes, tokens.offsets)
+            signatures = minhash.signatures(shingles, shingle_offsets, options.num_perm, options.seed)
+        else:
+            signatures = np.zeros((len(docs), 0), dtype=np.uint32)
         yield Batch(
             documents=docs,
             features=compute_stats(texts, tokens),
             evasion_chars=np.fromiter((count_invisible(d.text) for d in docs), dtype=np.int64, count=len(docs)),
-            signatures=minhash.signatures(shingles, shingle_offsets, options.num_perm, options.seed),
+            signatures=signatures,
             text_bytes=sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
             texts=texts,
             tokens=tokens,
@@ -221,7 +235,7 @@ def fingerprint(
     paths: Sequence[str],
     *,
     out: str | os.PathLike[str] | None = None,
-    options: FingerprintOptions = FingerprintOptions(),
+    options: FingerprintOptions | None = None,
     progress: Callable[[Progress], None] | None = None,
     annotator: Annotator | None = None,
 ) -> FingerprintResult:
@@ -230,14 +244,17 @@ def fingerprint(
     With ``out``, writes the per-document table to that Parquet file
     (atomically: a crash leaves no partial file) and returns no frame;
     without it, returns the table as a DataFrame. An ``annotator`` adds its
-    columns (``auditor scan`` adds the scores this way). Raises
-    :class:`~auditor.errors.InputError` for unusable inputs.
+    columns (``auditor scan`` adds the scores this way). ``options`` None:
+    the defaults. Raises :class:`~auditor.errors.InputError` for unusable inputs.
 
     Example::
 
         result = auditor.fingerprint(["corpus/"], out="fp.parquet")
         print(result.summary["near_duplicates"]["clusters"])
     """
+    options = options if options is not None else FingerprintOptions()
+    if not options.signatures:
+        raise ValueError("the fingerprint table carries MinHash signatures: keep signatures=True")
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]

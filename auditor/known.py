@@ -42,7 +42,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from auditor import __version__
 from auditor.atomic import atomic_path
@@ -83,6 +82,8 @@ def lsh_banding(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(bands, rows per band)`` datasketch ``MinHashLSH`` picks for ``threshold`` and ``num_perm``."""
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"known-text threshold must be in (0, 1], got {threshold}")
+    from datasketch import MinHashLSH  # slow to import (scipy.integrate): only for the banding
+
     try:
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     except ValueError as err:
@@ -96,16 +97,17 @@ def lsh_banding(threshold: float, num_perm: int) -> tuple[int, int]:
 def build_index(
     paths: Sequence[str],
     out: str | os.PathLike[str],
-    options: FingerprintOptions = FingerprintOptions(),
+    options: FingerprintOptions | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, object]:
     """Fingerprint the known machine-generated texts under ``paths`` and write an index to ``out``.
 
     Inputs are read as ``auditor fingerprint`` reads them (``options.reader``; bad records are
     skipped and counted) and signed with ``options.num_perm`` / ``options.seed``, which scans
-    must then use. ``out`` is a directory (created if needed). Returns the summary stored in
-    ``index.json``. Raises :class:`~auditor.errors.InputError` for unusable inputs.
+    must then use (None: the defaults). ``out`` is a directory (created if needed). Returns the
+    summary stored in ``index.json``. Raises :class:`~auditor.errors.InputError` for unusable inputs.
     """
+    options = options if options is not None else FingerprintOptions()
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from auditor.detector import DETECTOR_FINGERPRINT, EXCLUDED_FINGERPRINT, LinearDetector, detector_feature_names, feature_matrix
+from auditor.detector import DETECTOR_FINGERPRINT, EXCLUDED_FINGERPRINT, detector_feature_names, feature_matrix
 from auditor.errors import InputError
 from auditor.estimate import FractionEstimator, Reference
 from auditor.features.style import FrequencyTable
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
+from auditor.linear import LinearDetector
 from auditor.metrics import detection_metrics, grouped_metrics
 from auditor.model import StoredModel, library_versions, save_model
 from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
@@ -47,7 +48,7 @@ class TrainOptions:
         report_fields: more fields to break the held-out figures down by (e.g. ``generator``).
         exclude: ``(field, value)`` pairs; matching records are left out of training.
         name: model name recorded in the metadata.
-        C / clip: :class:`~auditor.detector.LinearDetector` parameters.
+        C / clip: :class:`~auditor.linear.LinearDetector` parameters.
         max_fpr: held-out false-positive rate allowed on every human group.
         frequency_words: size of the word-frequency table (most frequent words).
     """

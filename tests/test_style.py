@@ -228,6 +228,22 @@ def test_table_round_trip_through_npz(tmp_path):
     assert features_of(["The cat sat."], again)["wf_mean"][0] == pytest.approx(5.0)
 
 
+# Keys crowded into a few home slots (equal top bits), so lookups probe past taken slots.
+_KEY = st.one_of(st.integers(0, 2**64 - 1), st.builds(lambda top, low: (top << 61) | low, st.integers(0, 7), st.integers(0, 15)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(_KEY, min_size=1, max_size=200), st.lists(_KEY, max_size=100))
+def test_packed_values_equal_a_sorted_search(keys, others):
+    hashes = np.array(sorted(keys), dtype=np.uint64)
+    n = len(hashes)
+    table = FrequencyTable(hashes, np.linspace(1, 7, n, dtype=np.float32), np.arange(n, dtype=np.int32)[::-1].copy(), "test")
+    queries = np.array(list(keys) + others, dtype=np.uint64)
+    position = np.minimum(np.searchsorted(hashes, queries), n - 1)
+    expected = table._packed[np.where(hashes[position] == queries, position, -1)]
+    assert np.array_equal(table.packed_values(queries), expected)
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from auditor.cli import cli
-from auditor.detector import LinearDetector, load_detector
+from auditor.detector import load_detector
 from auditor.errors import InputError
 from auditor.evaluate import EvaluateOptions, evaluate
+from auditor.linear import LinearDetector
 from auditor.training import TrainOptions, balanced_weights, choose_threshold, extract_features, train
 
 

@@ -4,27 +4,70 @@ Each command parses options, builds one frozen options object, calls one
 library function, renders the result and picks the exit code. Exit codes:
 0 clean; 1 a threshold was exceeded (a finding); 2 usage, input or
 configuration error (never Click's default 1); 3 a hook baseline was rewritten.
+
+Commands are imported when used (:class:`LazyGroup`): ``auditor hook`` runs on
+every commit, so it must not pay for importing scikit-learn or matplotlib
+that other commands need.
 """
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
+from collections.abc import Mapping
 
 import click
 
 from auditor import __version__
 from auditor.cli._common import EXIT_ERROR
-from auditor.cli.filter import filter_command
-from auditor.cli.fingerprint import fingerprint_command
-from auditor.cli.index import index_group
-from auditor.cli.model import evaluate_command, train_command
-from auditor.cli.project import project_command
-from auditor.cli.report import report_command
-from auditor.cli.scan import scan_command
+
+# Command name -> "module:attribute" of its Click command.
+COMMANDS: dict[str, str] = {
+    "scan": "auditor.cli.scan:scan_command",
+    "fingerprint": "auditor.cli.fingerprint:fingerprint_command",
+    "project": "auditor.cli.project:project_command",
+    "train": "auditor.cli.model:train_command",
+    "evaluate": "auditor.cli.model:evaluate_command",
+    "index": "auditor.cli.index:index_group",
+    "report": "auditor.cli.report:report_command",
+    "filter": "auditor.cli.filter:filter_command",
+    "hook": "auditor.cli.hook:hook_command",
+    "baseline": "auditor.cli.baseline:baseline_group",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use.
+
+    Invoking a command imports only its module; listing them (``--help``)
+    imports all. A registered command whose module does not exist (yet) is
+    left out; any other import error propagates.
+    """
+
+    def __init__(self, *args: object, lazy_commands: Mapping[str, str] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names.update(name for name in self.lazy_commands if self.get_command(ctx, name) is not None)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[cmd_name].split(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as err:
+                if err.name != module_name:  # the module exists but one of its imports is missing: a real error
+                    raise
+                return None
+            self.add_command(getattr(module, attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="auditor")
 def cli() -> None:
     """Audit a text corpus for machine-generated content before training on it.
@@ -33,10 +76,6 @@ def cli() -> None:
     Example:
       auditor scan sample_data/ --out audit/
     """
-
-
-for _command in (scan_command, fingerprint_command, project_command, train_command, evaluate_command, index_group, report_command, filter_command):
-    cli.add_command(_command)
 
 
 def _terminate(signum: int, frame: object) -> None:

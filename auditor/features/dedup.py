@@ -33,9 +33,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from datasketch import MinHashLSH
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY_HASH
 
@@ -88,6 +85,9 @@ class NearDuplicateIndex:
         self.seed = seed
         # Only the banding is taken from datasketch: the same false positive /
         # negative trade-off as MinHashLSH, without its per-document storage.
+        # (Imported here: datasketch imports scipy.integrate, slow to import.)
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._b, self._r = int(lsh.b), int(lsh.r)
         self._signatures = np.empty((1024, num_perm), dtype=np.uint32)
@@ -208,6 +208,9 @@ class NearDuplicateIndex:
                 ii, jj = ii + i0, jj + j0
                 keep = ii < jj
                 if keep.any():
+                    from scipy.sparse import coo_matrix  # scipy is slow to import; most corpora never get here
+                    from scipy.sparse.csgraph import connected_components
+
                     src = np.concatenate([ii[keep], np.arange(n)])
                     dst = np.concatenate([jj[keep], labels])
                     graph = coo_matrix((np.ones(len(src), dtype=bool), (src, dst)), shape=(n, n))

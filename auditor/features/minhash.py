@@ -31,9 +31,14 @@ import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+# datasketch is imported where it is used: it imports scipy.integrate (~0.6 s),
+# which tokenizing and word hashing must not pay for.
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 SCHEME = "auditor-word5-blake2b-poly/datasketch-affine32"
 SHINGLE_SIZE = 5
@@ -95,6 +100,8 @@ def _fmix(h: np.ndarray, width: int) -> np.ndarray:
 @lru_cache(maxsize=8)
 def permutations(num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's ``affine32`` permutation parameters ``(a, b)``, as uint32."""
+    from datasketch import MinHash
+
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     return np.ascontiguousarray(a, dtype=np.uint32), np.ascontiguousarray(b, dtype=np.uint32)
 
@@ -182,6 +189,8 @@ def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
 
 def lean_minhash(signature: np.ndarray, seed: int = DEFAULT_SEED) -> LeanMinHash:
     """Wrap a signature row as a datasketch :class:`LeanMinHash` (for LSH)."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=seed, hashvalues=signature, scheme="affine32")
 
 

@@ -44,7 +44,6 @@ from functools import cached_property
 from importlib.metadata import version
 
 import numpy as np
-import pandas as pd
 
 from auditor.features.minhash import word_hash64
 from auditor.features.tokens import TokenBatch, segment_sums
@@ -177,11 +176,6 @@ class FrequencyTable:
         return cls(*(np.array(arrays[key], copy=True) for key in _ARRAY_KEYS), source=source)
 
     @cached_property
-    def _index(self) -> pd.Index:
-        # pandas' hash table: ~6x faster than searchsorted for 10^5 random lookups into 2*10^5 keys.
-        return pd.Index(self.hashes)
-
-    @cached_property
     def _packed(self) -> np.ndarray:
         """uint64 per entry, plus a last entry (position -1) for unknown words: the Zipf value's
         :func:`_sortable_bits` in bits 0-31 and the rank bucket above (number of cutoffs <= rank;
@@ -189,6 +183,47 @@ class FrequencyTable:
         bits = _sortable_bits(np.append(self.zipf, np.float32(0)))
         bucket = np.append((self.ranks[:, None] >= np.array(RANK_CUTOFFS)).sum(axis=1), len(RANK_CUTOFFS) + 1)
         return bits | (bucket.astype(np.uint64) << np.uint64(32))
+
+    @cached_property
+    def _slots(self) -> tuple[np.uint64, np.ndarray]:
+        """Open-addressing hash table of the entries: ``(shift, slots)``, a row ``(hash, packed value)`` per slot.
+
+        A hash's home slot is its top bits (``hash >> shift``: the hashes are uniform), with at
+        least 4 slots per entry; a taken slot passes an entry on to the next one (linear probing).
+        Inserting the sorted hashes in order, entry ``i`` lands in slot
+        ``max(home[i], slot[i - 1] + 1)``, a running maximum, so the table builds in one numpy pass.
+        Empty slots hold the unknown-word value, which no entry has, and an empty slot follows
+        every run, so probing stops. Measured on 10^5-10^6 lookups into 2 * 10^5 entries: 2-3x
+        faster than a pandas ``Index`` on real text (a hash and its value share a cache line: one
+        gather), up to ~25% slower when no word is in the table; and no pandas (0.4 s to import).
+        """
+        n = len(self.hashes)
+        bits = (4 * n - 1).bit_length()
+        shift = np.uint64(64 - bits)
+        order = np.arange(n)
+        taken = np.maximum.accumulate((self.hashes >> shift).astype(np.int64) - order) + order
+        slots = np.zeros((max(int(taken[-1]) + 2, 1 << bits), 2), dtype=np.uint64)
+        slots[:, 1] = self._packed[-1]
+        slots[taken, 0], slots[taken, 1] = self.hashes, self._packed[:-1]
+        return shift, slots
+
+    def packed_values(self, word_hashes: np.ndarray) -> np.ndarray:
+        """:attr:`_packed` value of each word hash (the unknown-word value for hashes not in the table)."""
+        shift, slots = self._slots
+        unknown = self._packed[-1]
+        slot = (word_hashes >> shift).astype(np.intp)
+        row = np.take(slots, slot, axis=0)
+        packed = row[:, 1].copy()
+        probe = np.flatnonzero((row[:, 0] != word_hashes) & (packed != unknown))  # another word holds the slot
+        slot = slot[probe]
+        while len(probe):
+            slot += 1
+            row = np.take(slots, slot, axis=0)
+            found = row[:, 0] == word_hashes[probe]
+            packed[probe] = np.where(found, row[:, 1], unknown)
+            more = ~found & (row[:, 1] != unknown)  # an empty slot ends the search
+            probe, slot = probe[more], slot[more]
+        return packed
 
 
 def style_feature_names() -> tuple[str, ...]:
@@ -264,8 +299,7 @@ def frequency_features(tokens: TokenBatch, table: FrequencyTable) -> dict[str, n
         segment_sums(tokens.sentence_lengths, tokens.sentence_offsets), counts
     ):
         raise ValueError("token batch: the sentence lengths do not cover each document's words")
-    position = table._index.get_indexer(tokens.word_hashes)  # -1: not in the table
-    packed = table._packed[position]  # position -1: the unknown-word entry
+    packed = table.packed_values(tokens.word_hashes)
     bits = packed & np.uint64(0xFFFFFFFF)
     zipf = _from_sortable_bits(bits).astype(np.float64)
     features = {}

@@ -14,15 +14,15 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
-import matplotlib.style
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from auditor.report.data import FEATURE_LABELS, DocumentColumns, regime_order, source_rows
+
+if TYPE_CHECKING:  # matplotlib is imported by _render: it takes ~0.7 s, which commands that plot nothing must not pay
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MAX_PLOTTED_SOURCES = 30
 HUMAN_COLOR, MACHINE_COLOR, ACCENT = "#4C72B0", "#DD8452", "#C44E52"
@@ -57,6 +57,11 @@ def _to_svg(fig: Figure, prefix: str) -> str:
 
 
 def _render(key: str, size: tuple[float, float], draw: Callable[[Figure], None]) -> str:
+    import matplotlib
+    import matplotlib.style
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     with matplotlib.style.context("default"), matplotlib.rc_context(_RC):
         fig = Figure(figsize=size, layout="constrained")
         FigureCanvasAgg(fig)
