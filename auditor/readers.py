@@ -432,7 +432,9 @@ def _nothing_read(paths: Sequence[str], report: ReadReport) -> InputError:
     return InputError(f"no documents read from {_describe(paths)}: {found}; check --text-field / --format")
 
 
-def _generate(paths: Sequence[str], inputs: list[tuple[str, str]], options: ReaderOptions, report: ReadReport) -> Iterator[Document]:
+def _generate(
+    paths: Sequence[str], inputs: list[tuple[str, str]], options: ReaderOptions, report: ReadReport, allow_empty: bool = False
+) -> Iterator[Document]:
     row = 0
     for path, fmt in inputs:
         for event in _events(path, fmt, options, report):
@@ -464,7 +466,7 @@ def _generate(paths: Sequence[str], inputs: list[tuple[str, str]], options: Read
             report.documents += 1
             yield Document(doc_id, text, path, row, event.record, event.fields)
             row += 1
-    if row == 0:
+    if row == 0 and not allow_empty:
         raise _nothing_read(paths, report)
 
 
@@ -472,13 +474,16 @@ def read_documents(
     paths: Sequence[str],
     options: ReaderOptions = ReaderOptions(),
     report: ReadReport | None = None,
+    *,
+    allow_empty: bool = False,
 ) -> Iterator[Document]:
     """Stream the documents in ``paths`` (files, directories, globs, ``-``) in order.
 
     Inputs are resolved before anything is read, so a missing path fails
     fast. Problems are recorded in ``report`` (pass one in to see them).
     Raises :class:`InputError` for unusable inputs, on the first problem when
-    ``options.strict``, and when the inputs yield no document at all.
+    ``options.strict``, and when the inputs yield no document at all (unless
+    ``allow_empty``: an empty file in a data repository is not an error).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
@@ -486,4 +491,4 @@ def read_documents(
         raise InputError("no input paths given; pass at least one file, directory, glob or '-'")
     report = report if report is not None else ReadReport()
     inputs = expand_inputs(paths, options.format, ignored=report.ignored_files)
-    return _generate(paths, inputs, options, report)
+    return _generate(paths, inputs, options, report, allow_empty)

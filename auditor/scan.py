@@ -22,7 +22,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +31,13 @@ import pyarrow as pa
 from auditor import __version__
 from auditor.atomic import atomic_path
 from auditor.detector import Detector, load_detector
-from auditor.errors import AuditorError, InputError
-from auditor.estimate import METHODS, FractionEstimator, Reference, shifted_machine_reference, with_known
-from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint, fingerprint_batches
+from auditor.errors import InputError
+from auditor.estimate import METHODS, FractionEstimator, fraction_text
+from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
-from auditor.readers import ReadReport, read_documents
+from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
 from auditor.report import REPORT_HTML, REPORT_MD, write_reports
-from auditor.report.data import fraction_text
 from auditor.tokencounts import TokenCounter
 
 SCHEMA = "auditor.summary/1"
@@ -144,77 +143,23 @@ class _Scorer:
         return columns
 
 
-def reference_scores(paths: Sequence[str], detector: Detector, options: FingerprintOptions, report: ReadReport) -> np.ndarray:
-    """``p_synthetic`` of every document under ``paths`` (a reference sample); bad records go to ``report``."""
-    parts = [
-        detector.score(batch.texts, batch.tokens, batch.features)
-        for batch in fingerprint_batches(read_documents(paths, options.reader, report), replace(options, near_duplicates=False))
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def build_estimator(detector: Detector, threshold: float, options: ScanOptions) -> FractionEstimator:
-    """The estimator for a scan: the user's references where given, else the model's validation scores."""
-    def reference(paths: tuple[str, ...], stored: np.ndarray, kind: str) -> Reference:
-        if not paths:
-            return Reference(stored, f"model validation ({detector.name}, held-out {kind} documents)")
-        report = ReadReport()
-        try:
-            scores = reference_scores(paths, detector, options.fingerprint, report)
-        except AuditorError as err:
-            raise InputError(f"--reference-{kind}: {err}") from None
-        if len(scores) < 2:
-            raise InputError(f"--reference-{kind} {', '.join(paths)}: {len(scores)} usable documents; a reference needs at least 2 (100 or more is better)")
-        return Reference(scores, ", ".join(paths), report.to_dict()["skipped"])
-
-    human = reference(options.reference_human, detector.human_scores, "human")
-    machine = reference(options.reference_machine, detector.machine_scores, "machine")
-    if options.reference_human and not options.reference_machine:
-        machine = shifted_machine_reference(machine, detector.human_scores, human.scores)
-    try:
-        return FractionEstimator(human, machine, threshold, options.method)
-    except ValueError as err:
-        raise InputError(f"--reference-human / --reference-machine: {err}") from None
-
-
-def _estimate(estimator: FractionEstimator, scores: np.ndarray, matched: np.ndarray, allowance: float = 0.0) -> dict[str, object]:
-    """Estimate over the documents not matched to known synthetic text, then count the matched ones as machine.
-
-    ``allowance`` widens the interval on both sides for what sampling cannot show: the
-    mismatch between the references and the corpus's domain.
-    """
-    rest = estimator.estimate(scores[~matched])
-    if allowance:
-        rest = replace(rest, low=max(0.0, rest.low - allowance), high=min(1.0, rest.high + allowance))
-    return {**with_known(rest, int(matched.sum()), len(scores)).to_dict(), "known_synthetic": int(matched.sum())}
-
-
-def mismatch_allowance(detector: Detector, options: ScanOptions) -> float:
-    """The model's measured cross-domain estimation error (90th percentile) when no in-domain human reference is given."""
-    if options.reference_human:
-        return 0.0
-    validation = detector.metadata.get("validation", {})
-    error = validation.get("estimation_error") if isinstance(validation, dict) else None
-    return float(error["p90_abs"]) if isinstance(error, dict) and "p90_abs" in error else 0.0
-
-
 def fraction_summary(
     estimator: FractionEstimator, scores: np.ndarray, sources: np.ndarray, matched: np.ndarray, allowance: float = 0.0
 ) -> dict[str, object]:
     """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source."""
     others = {
-        method: _estimate(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched, allowance)
+        method: estimate_fraction(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched, allowance)
         for method in METHODS if method != estimator.method
     }
     names, group = np.unique(sources.astype(str), return_inverse=True) if len(sources) else (np.zeros(0, dtype=str), np.zeros(0, dtype=int))
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
     by_source = {
-        str(name): _estimate(estimator, scores[order[lo:hi]], matched[order[lo:hi]], allowance)
+        str(name): estimate_fraction(estimator, scores[order[lo:hi]], matched[order[lo:hi]], allowance)
         for name, lo, hi in zip(names.tolist(), bounds[:-1], bounds[1:])
     }
     return {
-        **_estimate(estimator, scores, matched, allowance),
+        **estimate_fraction(estimator, scores, matched, allowance),
         "reference": estimator.references(),
         "domain_mismatch_allowance": allowance,
         "other_methods": others,
@@ -245,13 +190,14 @@ def scan(
     (out_dir / "summary.json").unlink(missing_ok=True)
     scorer = _Scorer(detector, threshold, known, options.known_threshold)
     start = time.perf_counter()
-    estimator = build_estimator(detector, threshold, options)  # references first: their errors come early
+    # References first: their errors come early.
+    estimator = build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
     result = fingerprint(paths, out=out_dir / "documents.parquet", options=options.fingerprint, progress=progress, annotator=scorer)
     fp = result.summary
     documents = int(fp["documents"])  # type: ignore[arg-type]
     scores = np.concatenate(scorer.scores) if scorer.scores else np.zeros(0)
     matched = np.concatenate(scorer.matched) if scorer.matched else np.zeros(0, dtype=bool)
-    fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object), matched, mismatch_allowance(detector, options))
+    fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object), matched, mismatch_allowance(detector, bool(options.reference_human)))
     token_counts = scorer.tokens.result()
     token_counts.write(out_dir / TOKENS_FILE)
     summary: dict[str, object] = {

@@ -197,9 +197,9 @@ def test_interval_carries_the_models_cross_domain_error_without_an_in_domain_ref
     calibrated = scan([MIXED], tmp_path / "b", ScanOptions(model=str(tiny_model_dir), reference_human=(HUMAN,))).summary["synthetic_fraction"]
     assert plain["domain_mismatch_allowance"] == p90 and calibrated["domain_mismatch_allowance"] == 0.0
     detector = load_detector(tiny_model_dir)
-    from auditor.scan import build_estimator
+    from auditor.references import build_estimator
 
-    bare = build_estimator(detector, detector.threshold, ScanOptions(model=str(tiny_model_dir)))
+    bare = build_estimator(detector, detector.threshold, "em")
     scores = np.array(pq.read_table(tmp_path / "a" / "documents.parquet").column("p_synthetic").to_pylist())
     inner = bare.estimate(scores)
     assert plain["low"] == pytest.approx(max(0.0, inner.low - p90)) and plain["high"] == pytest.approx(min(1.0, inner.high + p90))

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor.errors import InputError
+from auditor.estimate import fraction_text  # noqa: F401  (re-exported for the renderers)
 from auditor.projection_inputs import drift_verdict
 from auditor.projection import REGIMES
 
@@ -143,12 +144,6 @@ def source_rows(summary: dict[str, object], limit: int | None = None) -> tuple[l
     if limit is None or len(rows) <= limit:
         return rows, 0
     return rows[:limit], len(rows) - limit
-
-
-def fraction_text(block: dict[str, object]) -> str:
-    """``0.23 (95% CI 0.19-0.27)`` for an estimate block."""
-    confidence = round(float(block.get("confidence", 0.95)) * 100)  # type: ignore[arg-type]
-    return f"{block['estimate']:.2f} ({confidence}% CI {block['low']:.2f}-{block['high']:.2f})"
 
 
 def top_flagged(summary: dict[str, object]) -> list[dict[str, object]]:
