@@ -58,3 +58,34 @@ def tiny_model_dir(tmp_path_factory, labelled_path, tiny_table) -> Path:
     out = tmp_path_factory.mktemp("model") / "tiny"
     train([str(labelled_path)], out, TrainOptions(group_field="group", name="tiny"), table=tiny_table)
     return out
+
+
+# The hook's tests need a model that has not seen the documents they commit: it is trained on the
+# first 200 human and first 50 machine documents of sample_data; the rest are the held-out files.
+HELD_OUT_HUMAN, HELD_OUT_MACHINE = 200, 50
+
+
+def sample_lines(name: str) -> list[str]:
+    return (SAMPLE / name).read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture(scope="session")
+def hook_model_dir(tmp_path_factory, tiny_table) -> Path:
+    """A model trained on part of sample_data; :func:`held_out_lines` gives the documents it has not seen."""
+    rows = []
+    lines = sample_lines("human_stdlib_docstrings.jsonl")[:HELD_OUT_HUMAN] + sample_lines("machine_docstrings.jsonl")[:HELD_OUT_MACHINE]
+    for i, line in enumerate(lines):
+        record = json.loads(line)
+        rows.append({"id": record["id"], "text": record["text"], "label": record["label"], "group": f"g{i % 3}"})
+    directory = tmp_path_factory.mktemp("hook-model")
+    (directory / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = directory / "model"
+    train([str(directory / "train.jsonl")], out, TrainOptions(group_field="group", name="hook-test"), table=tiny_table)
+    return out
+
+
+def held_out_lines(kind: str) -> list[str]:
+    """JSONL lines of sample_data the hook's model was not trained on (``human``: 100, ``machine``: 30)."""
+    if kind == "human":
+        return sample_lines("human_stdlib_docstrings.jsonl")[HELD_OUT_HUMAN:]
+    return sample_lines("machine_docstrings.jsonl")[HELD_OUT_MACHINE:]

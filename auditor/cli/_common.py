@@ -139,3 +139,8 @@ def echo_throughput(verb: str, documents: int, text_bytes: int, seconds: float, 
         f"({text_bytes / 1e6 / elapsed:.1f} MB/s, {documents / elapsed:,.0f} docs/s){suffix}",
         err=True,
     )
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``, ``1,000 documents``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,142 @@
+"""``auditor baseline create|update|audit``: the findings a data repository accepts."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+import click
+
+from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
+from auditor.cli._common import handle_errors, plural
+from auditor.cli.hook import settings_from, settings_options
+from auditor.config import HookSettings, load_settings
+from auditor.errors import ConfigError
+from auditor.hook import Located, UpdateResult, locate, relative_to_cwd, update_baseline
+
+EXCERPT_CHARS = 600
+_CHOICES = {"a": ACCEPTED, "r": REJECTED}
+
+
+@click.group("baseline")
+def baseline_group() -> None:
+    """Record, update and review the findings a data repository accepts.
+
+    The baseline (.auditor-baseline.json) lists findings by file and content
+    hash with their scores, the model's SHA-256 and the settings; 'auditor
+    hook' blocks only findings it does not hold.
+    """
+
+
+def _report(verb: str, settings: HookSettings, result: UpdateResult) -> None:
+    baseline = result.baseline
+    documents = sum(scan.documents for scan in result.scanned)
+    counts = baseline.counts()
+    click.echo(
+        f"{verb} {os.path.relpath(settings.baseline_path)}: scanned {plural(len(result.scanned), 'file')} ({plural(documents, 'document')}) with model "
+        f"{baseline.model['name']} at p_synthetic >= {baseline.settings['threshold']}: {result.added} findings added, "
+        f"{result.removed} removed, {result.kept} kept; {sum(counts.values())} in total "
+        f"({counts[UNREVIEWED]} unreviewed, {counts[ACCEPTED]} accepted, {counts[REJECTED]} rejected)",
+        err=True,
+    )
+    if result.rescored_all:
+        click.echo("  the previous baseline was made with another model or other settings: every file it named was rescanned", err=True)
+    if result.ignored:
+        click.echo(f"  ignored {len(result.ignored)} files that are not data files (first: {result.ignored[0]})", err=True)
+    if counts[UNREVIEWED]:
+        click.echo("  review the unreviewed findings with 'auditor baseline audit'", err=True)
+
+
+@baseline_group.command("create")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--force", is_flag=True, help="Replace an existing baseline (its reviews are lost).")
+@settings_options
+@handle_errors
+def create_command(paths: tuple[str, ...], force: bool, config: str | None, baseline: str | None, model: str | None,
+                   threshold: float | None, fail_above: float | None, debug: bool) -> None:
+    """Record every current finding of PATHS as accepted-until-reviewed.
+
+    PATHS default to the repository's data files (git ls-files: tracked and
+    untracked, not ignored). Refuses to replace an existing baseline without --force.
+    """
+    settings = settings_from(config, baseline, model, threshold, fail_above)
+    if settings.baseline_path.exists() and not force:
+        raise ConfigError(f"{os.path.relpath(settings.baseline_path)} exists: 'auditor baseline update' keeps its reviews; "
+                          "--force replaces it")
+    _report("created", settings, update_baseline(list(paths), settings, create=True))
+
+
+@baseline_group.command("update")
+@click.argument("paths", nargs=-1, type=click.Path())
+@settings_options
+@handle_errors
+def update_command(paths: tuple[str, ...], config: str | None, baseline: str | None, model: str | None,
+                   threshold: float | None, fail_above: float | None, debug: bool) -> None:
+    """Accept the current findings of PATHS, keeping the reviews of those already recorded.
+
+    New findings are recorded as unreviewed (accepted until 'auditor baseline
+    audit' says otherwise); findings that are gone are dropped. PATHS default
+    to the repository's data files. Creates the baseline when there is none.
+    """
+    settings = settings_from(config, baseline, model, threshold, fail_above)
+    _report("updated", settings, update_baseline(list(paths), settings))
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control and format characters (escape sequences, bidi overrides) shown as ``\\uXXXX``."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else f"\\u{ord(c):04x}" for c in text)
+
+
+@baseline_group.command("audit")
+@click.option("--accept-all", is_flag=True, help="Mark every finding under review accepted, without asking (for CI).")
+@click.option("--all", "review_all", is_flag=True, help="Review every finding, not only the unreviewed ones.")
+@click.option("--config", type=click.Path(dir_okay=False), default=None, help="Settings file  [default: looked up].")
+@click.option("--baseline", default=None, type=click.Path(dir_okay=False), help="Baseline file  [default: from the settings].")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@handle_errors
+def audit_command(accept_all: bool, review_all: bool, config: str | None, baseline: str | None, debug: bool) -> None:
+    """Walk the findings and mark each accepted or rejected.
+
+    Shows each finding's file, line, id, score and text, and asks: [a]ccept,
+    [r]eject (the hook then blocks the file until the document is removed),
+    [s]kip, [q]uit. Every answer is saved at once.
+    """
+    settings = load_settings(config, {"baseline": baseline})
+    path = settings.baseline_path
+    if not path.exists():
+        raise ConfigError(f"{os.path.relpath(path)} does not exist: create it with 'auditor baseline create'")
+    recorded = Baseline.load(path)
+    queue = [(key, digest, finding) for key, digest, finding in recorded.findings() if review_all or finding.status == UNREVIEWED]
+    if accept_all:
+        for key, digest, _ in queue:
+            recorded.with_status(key, digest, ACCEPTED)
+        recorded.save(path)
+        click.echo(f"accepted {plural(len(queue), 'finding')} in {os.path.relpath(path)}", err=True)
+        return
+    decided = 0
+    texts: dict[str, dict[str, Located]] = {}
+    for number, (key, digest, finding) in enumerate(queue, 1):
+        if key not in texts:
+            texts[key] = locate(settings, key, [d for k, d, _ in queue if k == key])
+        found = texts[key].get(digest)
+        where = f"{relative_to_cwd(settings, key)}:{found.record}" if found else relative_to_cwd(settings, key)
+        click.echo(f"[{number}/{len(queue)}] {where} id={finding.id} p_synthetic={finding.p_synthetic:.4f} ({finding.status})")
+        if found is None:
+            click.echo("    no longer in the file ('auditor baseline update' drops it)")
+        else:
+            excerpt = found.text[:EXCERPT_CHARS] + (" [...]" if len(found.text) > EXCERPT_CHARS else "")
+            click.echo("\n".join("    " + line for line in printable(excerpt).splitlines()))
+        try:
+            answer = click.prompt("[a]ccept, [r]eject, [s]kip, [q]uit", type=click.Choice(["a", "r", "s", "q"]), show_choices=False)
+        except click.exceptions.Abort:  # end of input: keep what was decided
+            click.echo("", err=True)
+            break
+        if answer == "q":
+            break
+        if answer in _CHOICES:
+            recorded.with_status(key, digest, _CHOICES[answer])
+            recorded.save(path)
+            decided += 1
+    counts = recorded.counts()
+    click.echo(f"reviewed {plural(decided, 'finding')}: {counts[ACCEPTED]} accepted, {counts[REJECTED]} rejected, "
+               f"{counts[UNREVIEWED]} unreviewed in {os.path.relpath(path)}", err=True)

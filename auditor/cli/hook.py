@@ -1,0 +1,126 @@
+"""``auditor hook``: the pre-commit entry point."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from auditor.cli._common import EXIT_FINDING, FiniteFloat, format_counts, handle_errors, plural
+from auditor.config import HookSettings, load_settings
+from auditor.estimate import fraction_text
+from auditor.hook import FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
+
+EXIT_BASELINE_REWRITTEN = 3
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that override ``[tool.auditor]`` (and ``AUDITOR_*`` variables), shared with ``auditor baseline``."""
+    for decorator in reversed(
+        [
+            click.option("--config", type=click.Path(dir_okay=False), default=None,
+                         help="Settings file: .auditor.toml, or a pyproject.toml with [tool.auditor]  "
+                              "[default: looked up from the current directory to the repository root]."),
+            click.option("--baseline", default=None, type=click.Path(dir_okay=False),
+                         help="Baseline file  [default: .auditor-baseline.json at the repository root]."),
+            click.option("--model", default=None, type=click.Path(), help="Model directory  [default: the shipped model]."),
+            click.option("--threshold", type=FiniteFloat(0, 1), default=None,
+                         help="Per document: p_synthetic at or above which a document is a finding  [default: the model's]."),
+            click.option("--fail-above", type=FiniteFloat(0, 1), default=None,
+                         help="Per file: estimated synthetic fraction above which new findings block  [default: 0.10]."),
+            click.option("--debug", is_flag=True, help="Show a traceback on errors."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def settings_from(config: str | None, baseline: str | None, model: str | None, threshold: float | None, fail_above: float | None) -> HookSettings:
+    return load_settings(config, {"baseline": baseline, "model": model, "threshold": threshold, "fail_above": fail_above})
+
+
+def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
+    return f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}"
+
+
+def _echo_verdict(settings: HookSettings, verdict: FileVerdict, max_shown: int) -> None:
+    scan = verdict.scan
+    name = relative_to_cwd(settings, scan.key)
+    comparison = ">" if scan.estimate > scan.fail_above else "<="
+    click.echo(f"{name}: {plural(len(verdict.new), 'new finding')} in {plural(scan.documents, 'document')} (p_synthetic >= {scan.threshold:.4f}); "
+               f"estimated synthetic fraction {fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}")
+    listed = [(doc, "  rejected in the baseline audit: remove it") for doc in verdict.rejected]
+    if scan.estimate > scan.fail_above:
+        listed += [(doc, "") for doc in verdict.new]
+    shown = listed if max_shown == 0 else listed[:max_shown]
+    for doc, note in shown:
+        click.echo(f"  {location(settings, scan.key, doc)}{note}")
+    if len(shown) < len(listed):
+        click.echo(f"  ... and {len(listed) - len(shown)} more (--max-shown 0 lists them all)")
+
+
+def _echo_fix(settings: HookSettings, blocked: Sequence[FileVerdict]) -> None:
+    baseline = os.path.relpath(settings.baseline_path)
+    files = " ".join(shlex.quote(relative_to_cwd(settings, v.scan.key)) for v in blocked if v.new)
+    click.echo(f"auditor: {plural(len(blocked), 'file')} with machine-written text beyond what {baseline} accepts.")
+    if files:
+        click.echo(f"Fix: remove the listed documents, or accept them with\n  auditor baseline update {files}\n"
+                   f"and commit {baseline} (review accepted findings with 'auditor baseline audit').")
+    if any(v.rejected for v in blocked):
+        click.echo("Documents rejected in the baseline audit must be removed (or re-reviewed with 'auditor baseline audit --all').")
+
+
+def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: bool) -> int:
+    """Print the hook's result on stdout and return its exit code."""
+    if verbose:
+        for path in result.ignored:
+            click.echo(f"{path}: not a data file (unsupported extension), ignored")
+    for verdict in result.files:
+        if verdict.blocked:
+            _echo_verdict(settings, verdict, max_shown)
+        elif verbose:
+            scan = verdict.scan
+            skipped = f"; skipped {format_counts(scan.skipped)}" if scan.skipped else ""
+            click.echo(f"{relative_to_cwd(settings, scan.key)}: ok: {plural(scan.documents, 'document')}, {plural(len(scan.flagged), 'finding')} "
+                       f"({verdict.accepted} in the baseline), estimated synthetic fraction {fraction_text(scan.fraction)}, "
+                       f"fail-above {scan.fail_above:g}{skipped}")
+    blocked = result.blocked
+    if blocked:
+        _echo_fix(settings, blocked)
+    if result.rewritten:
+        baseline = os.path.relpath(settings.baseline_path)
+        click.echo(f"auditor: the baseline {baseline} was out of date: {'; '.join(result.stale)}.\n"
+                   f"It has been rewritten with the current model and settings (statuses kept; nothing new accepted): "
+                   f"review it and 'git add {baseline}'.")
+        return EXIT_BASELINE_REWRITTEN
+    return EXIT_FINDING if blocked else 0
+
+
+@click.command("hook")
+@click.argument("files", nargs=-1, type=click.Path())
+@settings_options
+@click.option("--max-shown", type=click.IntRange(min=0), default=10, show_default=True, help="Findings listed per file (0: all).")
+@click.option("--verbose", is_flag=True, help="Also report files that pass, and files ignored.")
+@handle_errors
+def hook_command(files: tuple[str, ...], config: str | None, baseline: str | None, model: str | None, threshold: float | None,
+                 fail_above: float | None, debug: bool, max_shown: int, verbose: bool) -> None:
+    """Block a commit that adds machine-written text the baseline does not accept.
+
+    The pre-commit entry point: FILES are the staged data files. Settings come
+    from [tool.auditor] in pyproject.toml or from .auditor.toml. Exit codes:
+    0 nothing new; 1 new findings (listed with file:line, id and score);
+    2 error; 3 the baseline was out of date and has been rewritten (git add it).
+
+    \b
+    Example (.pre-commit-config.yaml):
+      - repo: https://github.com/<org>/auditor
+        rev: <tag>
+        hooks: [{id: auditor}]
+    """
+    settings = settings_from(config, baseline, model, threshold, fail_above)
+    result = run_hook(list(files), settings)
+    sys.exit(render(settings, result, max_shown, verbose))

@@ -1,0 +1,269 @@
+"""``auditor hook`` and ``auditor baseline``, driven through the CLI in a temporary data repository.
+
+The model is trained on part of sample_data (conftest ``hook_model_dir``); the files committed
+here hold the documents it has not seen.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
+from auditor.cli import cli
+from auditor.config import load_settings
+from auditor.hook import FileScorer, run_hook
+from conftest import held_out_lines
+
+BASELINE = ".auditor-baseline.json"
+
+
+@pytest.fixture()
+def repo(tmp_path, monkeypatch, hook_model_dir) -> Path:
+    for variable in ("AUDITOR_MODEL", "AUDITOR_THRESHOLD", "AUDITOR_FAIL_ABOVE", "AUDITOR_BASELINE"):
+        monkeypatch.delenv(variable, raising=False)
+    root = tmp_path / "repo"
+    (root / "data").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    shutil.copytree(hook_model_dir, root / "models" / "detector")
+    (root / "pyproject.toml").write_text('[tool.auditor]\nmodel = "models/detector"\nfail-above = 0.1\n', encoding="utf-8")
+    (root / "data" / "human.jsonl").write_text("\n".join(held_out_lines("human")) + "\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def add_machine(root: Path, lines: list[str] | None = None, name: str = "data/generated.jsonl") -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(held_out_lines("machine") if lines is None else lines) + "\n", encoding="utf-8")
+    return path
+
+
+def hook(*args: str):
+    return CliRunner().invoke(cli, ["hook", *args], catch_exceptions=False)
+
+
+def baseline_command(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, ["baseline", *args], input=input, catch_exceptions=False)
+
+
+def scores_of(root: Path, name: str) -> dict[str, float]:
+    """Every finding's score in the baseline for one file, by id."""
+    return {f.id: f.p_synthetic for key, _, f in Baseline.load(root / BASELINE).findings() if key == name}
+
+
+def test_human_text_passes_silently(repo):
+    result = hook("data/human.jsonl")
+    assert (result.exit_code, result.output) == (0, "")
+
+
+def test_machine_heavy_file_is_blocked_with_a_useful_message(repo):
+    add_machine(repo)
+    result = hook("data/human.jsonl", "data/generated.jsonl")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("data/generated.jsonl: ")
+    assert " new findings in 30 documents (p_synthetic >= " in lines[0]
+    assert "estimated synthetic fraction 1.00 (95% CI " in lines[0] and lines[0].endswith(" > fail-above 0.1")
+    new = int(lines[0].split(": ")[1].split(" new findings")[0])
+    assert new >= 20  # the held-out machine documents are found, not only a few
+    first_id = json.loads(held_out_lines("machine")[0])["id"]
+    assert lines[1].startswith(f"  data/generated.jsonl:1 id={first_id} p_synthetic=0.")
+    assert lines[11] == f"  ... and {new - 10} more (--max-shown 0 lists them all)"
+    assert lines[12:] == [
+        f"auditor: 1 file with machine-written text beyond what {BASELINE} accepts.",
+        "Fix: remove the listed documents, or accept them with",
+        "  auditor baseline update data/generated.jsonl",
+        f"and commit {BASELINE} (review accepted findings with 'auditor baseline audit').",
+    ]
+    assert "data/human.jsonl" not in result.output
+    every = hook("--max-shown", "0", "data/generated.jsonl")
+    assert len([line for line in every.output.splitlines() if line.startswith("  data/generated.jsonl:")]) == new
+
+
+def test_update_accepts_and_line_moves_or_new_ids_do_not_create_findings(repo):
+    path = add_machine(repo)
+    result = baseline_command("update", "data/generated.jsonl")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"updated {BASELINE}: scanned 1 file (30 documents) with model hook-test at p_synthetic >= ")
+    assert hook("data/generated.jsonl").exit_code == 0
+    recorded = Baseline.load(repo / BASELINE)
+    assert set(recorded.files) == {"data/generated.jsonl"}
+    assert all(f.status == UNREVIEWED for _, _, f in recorded.findings())
+    # Reorder the documents, give them new ids and reformat their whitespace: still the same findings.
+    moved = []
+    for i, line in enumerate(reversed(held_out_lines("machine"))):
+        record = json.loads(line)
+        moved.append(json.dumps({"id": f"renamed-{i}", "text": record["text"].replace(" ", "  ")}))
+    path.write_text("\n".join(moved) + "\n", encoding="utf-8")
+    assert (hook("data/generated.jsonl").exit_code, hook("data/generated.jsonl").output) == (0, "")
+
+
+def test_a_document_added_after_the_baseline_is_a_new_finding(repo):
+    lines = held_out_lines("machine")
+    add_machine(repo)
+    flagged = FileScorer(load_settings()).scan("data/generated.jsonl").flagged
+    late = lines[flagged[0].record - 1]  # a document the model flags, to be added after the baseline
+    add_machine(repo, [line for line in lines if line != late])
+    assert baseline_command("update").exit_code == 0  # default paths: the repository's data files
+    assert "data/generated.jsonl" in Baseline.load(repo / BASELINE).files
+    add_machine(repo, [line for line in lines if line != late] + [late])
+    result = hook("data/generated.jsonl")
+    assert result.exit_code == 1
+    output = result.output.splitlines()
+    assert output[0].startswith("data/generated.jsonl: 1 new finding in 30 documents")
+    assert output[1] == f"  data/generated.jsonl:30 id={flagged[0].id} p_synthetic={flagged[0].p_synthetic:.4f}"
+
+
+def test_model_change_marks_the_baseline_stale_and_rewrites_it(repo, tiny_model_dir):
+    add_machine(repo)
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    before = Baseline.load(repo / BASELINE)
+    shutil.rmtree(repo / "models" / "detector")
+    shutil.copytree(tiny_model_dir, repo / "models" / "detector")
+    result = hook("data/generated.jsonl")
+    assert result.exit_code == 3
+    assert f"auditor: the baseline {BASELINE} was out of date: the model changed (hook-test " in result.output
+    assert f"review it and 'git add {BASELINE}'." in result.output
+    after = Baseline.load(repo / BASELINE)
+    assert after.model["name"] == "tiny" and after.model["sha256"] != before.model["sha256"]
+    assert after.settings["model-sha256"] == after.model["sha256"]
+    assert set(after.files["data/generated.jsonl"]) == set(before.files["data/generated.jsonl"])  # nothing new accepted
+    # Once rewritten the baseline is current: the hook no longer says so (it may list new findings: exit 0 or 1).
+    assert hook("data/generated.jsonl").exit_code in (0, 1)
+    assert "out of date" not in hook("data/generated.jsonl").output
+
+
+def test_settings_change_marks_the_baseline_stale(repo):
+    add_machine(repo)
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    (repo / "pyproject.toml").write_text('[tool.auditor]\nmodel = "models/detector"\nfail-above = 0.2\n', encoding="utf-8")
+    result = hook("data/generated.jsonl")
+    assert result.exit_code == 3
+    assert "fail-above changed (0.1 -> 0.2)" in result.output
+    assert hook("data/generated.jsonl").exit_code == 0
+
+
+def test_fail_above_and_per_file_rules(repo):
+    add_machine(repo)
+    assert hook("--fail-above", "1", "data/generated.jsonl").exit_code == 0  # a fraction of 1.0 is not above 1
+    (repo / "pyproject.toml").write_text(
+        '[tool.auditor]\nmodel = "models/detector"\n[tool.auditor.files."data/gen*"]\nfail-above = 1.0\n', encoding="utf-8")
+    assert hook("data/generated.jsonl").exit_code == 0
+    add_machine(repo, name="other/generated.jsonl")
+    assert hook("other/generated.jsonl").exit_code == 1
+
+
+def test_rejected_in_the_audit_blocks_until_removed(repo):
+    lines = held_out_lines("machine")
+    add_machine(repo)
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    recorded = Baseline.load(repo / BASELINE)
+    key, digest, finding = next(recorded.findings())
+    result = baseline_command("audit", input="r\nq\n")
+    assert result.exit_code == 0
+    assert f"[1/{len(recorded.files[key])}] data/generated.jsonl:" in result.output
+    assert f"id={finding.id} p_synthetic={finding.p_synthetic:.4f} (unreviewed)" in result.output
+    assert Baseline.load(repo / BASELINE).files[key][digest].status == REJECTED
+    blocked = hook("data/generated.jsonl")
+    assert blocked.exit_code == 1
+    assert f"id={finding.id} p_synthetic=" in blocked.output and "rejected in the baseline audit: remove it" in blocked.output
+    kept = [line for line in lines if json.loads(line)["id"] != finding.id]
+    assert len(kept) == len(lines) - 1
+    add_machine(repo, kept)
+    assert hook("data/generated.jsonl").exit_code == 0
+
+
+def test_audit_walks_unreviewed_findings_and_saves_each_answer(repo):
+    add_machine(repo)
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    total = sum(Baseline.load(repo / BASELINE).counts().values())
+    result = baseline_command("audit", input="a\nr\ns\nx\nq\n")
+    assert result.exit_code == 0
+    assert "Error: 'x' is not one of 'a', 'r', 's', 'q'." in result.output
+    counts = Baseline.load(repo / BASELINE).counts()
+    assert counts == {UNREVIEWED: total - 2, ACCEPTED: 1, REJECTED: 1}
+    assert result.output.endswith(f"reviewed 2 findings: 1 accepted, 1 rejected, {total - 2} unreviewed in {BASELINE}\n")
+    # End of input stops the walk and keeps what was decided.
+    assert baseline_command("audit", input="a\n").exit_code == 0
+    assert Baseline.load(repo / BASELINE).counts()[ACCEPTED] == 2
+    accepted = baseline_command("audit", "--accept-all")
+    assert (accepted.exit_code, accepted.output) == (0, f"accepted {total - 3} findings in {BASELINE}\n")
+    assert Baseline.load(repo / BASELINE).counts() == {UNREVIEWED: 0, ACCEPTED: total - 1, REJECTED: 1}
+    nothing = baseline_command("audit")
+    assert nothing.output == f"reviewed 0 findings: {total - 1} accepted, 1 rejected, 0 unreviewed in {BASELINE}\n"
+
+
+def test_audit_shows_terminal_control_characters_escaped(repo):
+    record = json.loads(held_out_lines("machine")[0])
+    record["text"] = "\x1b[31mred\x1b[0m \u202e" + record["text"]
+    add_machine(repo, [json.dumps(record)] + held_out_lines("machine")[1:])
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    output = baseline_command("audit", input="q\n").output
+    assert "\x1b" not in output and "\u202e" not in output
+
+
+def test_create_refuses_to_replace_and_update_drops_deleted_files(repo):
+    add_machine(repo)
+    created = baseline_command("create")
+    assert created.exit_code == 0, created.output
+    assert "data/generated.jsonl" in Baseline.load(repo / BASELINE).files
+    again = baseline_command("create")
+    assert again.exit_code == 2
+    assert again.output == f"error: {BASELINE} exists: 'auditor baseline update' keeps its reviews; --force replaces it\n"
+    assert baseline_command("create", "--force").exit_code == 0
+    (repo / "data" / "generated.jsonl").unlink()
+    updated = baseline_command("update", "data/human.jsonl")
+    assert updated.exit_code == 0
+    assert "data/generated.jsonl" not in Baseline.load(repo / BASELINE).files
+
+
+def test_audit_without_a_baseline_is_an_error(repo):
+    result = baseline_command("audit")
+    assert (result.exit_code, result.output) == (2, f"error: {BASELINE} does not exist: create it with 'auditor baseline create'\n")
+
+
+def test_broken_inputs_exit_2_naming_the_file(repo):
+    missing = hook("data/missing.jsonl")
+    assert (missing.exit_code, missing.output) == (2, "error: data/missing.jsonl: no such file or directory; check the path\n")
+    (repo / BASELINE).write_text("{not json", encoding="utf-8")
+    broken = hook("data/human.jsonl")
+    assert broken.exit_code == 2
+    assert broken.output.startswith(f"error: {repo.resolve() / BASELINE}:1: not valid JSON")
+
+
+def test_bad_records_are_skipped_and_counted_not_fatal(repo):
+    path = repo / "data" / "mixed.jsonl"
+    path.write_text(held_out_lines("human")[0] + "\n{broken\n\n", encoding="utf-8")
+    result = hook("--verbose", "data/mixed.jsonl")
+    assert result.exit_code == 0
+    assert "data/mixed.jsonl: ok: 1 document" in result.output and "skipped invalid_json 1" in result.output
+    (repo / "data" / "empty.jsonl").write_text("", encoding="utf-8")
+    empty = hook("--verbose", "data/empty.jsonl")
+    assert empty.exit_code == 0 and "data/empty.jsonl: ok: 0 documents, 0 findings" in empty.output
+
+
+def test_non_data_files_are_ignored(repo):
+    (repo / "notes.md").write_text("# notes\n", encoding="utf-8")
+    result = hook("--verbose", "notes.md")
+    assert (result.exit_code, result.output) == (0, "notes.md: not a data file (unsupported extension), ignored\n")
+
+
+def test_model_is_loaded_lazily_and_once(repo, monkeypatch):
+    settings = load_settings()
+    scorer = FileScorer(settings)
+    assert run_hook(["pyproject.toml"], settings, scorer).files == []
+    assert "detector" not in scorer.__dict__  # nothing to score: no model loaded
+    loads = []
+    import auditor.hook
+
+    original = auditor.hook.load_detector
+    monkeypatch.setattr(auditor.hook, "load_detector", lambda path: loads.append(path) or original(path))
+    add_machine(repo)
+    result = run_hook(["data/human.jsonl", "data/generated.jsonl"], settings, FileScorer(settings))
+    assert len(result.files) == 2 and len(loads) == 1
