@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -130,6 +131,9 @@ class Baseline:
         except json.JSONDecodeError as err:
             raise ConfigError(f"{path}:{err.lineno}: not valid JSON ({err.msg}); restore it from git or recreate it with "
                               "'auditor baseline create --force'") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: nested too deeply to be a baseline; restore it from git or recreate it with "
+                              "'auditor baseline create --force'") from None
         except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"{path}: cannot read the baseline: {getattr(err, 'strerror', None) or err}") from None
         if not isinstance(document, dict) or document.get("schema") != SCHEMA:
@@ -146,6 +150,8 @@ class Baseline:
                 for key, entries in files.items()
             }
             version = str(document.get("tool", {}).get("version", "unknown"))
+            if not all(math.isfinite(f.p_synthetic) for entries in parsed.values() for f in entries.values()):
+                raise ValueError("a p_synthetic is not a finite number")
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ConfigError(f"{path}: malformed baseline ({type(err).__name__}: {err}); restore it from git or recreate it "
                               "with 'auditor baseline create --force'") from None

@@ -123,15 +123,18 @@ class HookSettings:
 
     def key_for(self, path: str | os.PathLike[str]) -> str:
         """The baseline key of ``path``: POSIX, relative to ``root``; raises ConfigError outside it."""
-        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))
-        if relative == ".." or relative.startswith(".." + os.sep):
+        relative = _relative(Path(path), self.root)
+        if relative is None:
             raise ConfigError(f"{path} is outside the repository root {self.root}: run the auditor from inside the repository")
         return PurePosixPath(*Path(relative).parts).as_posix()
 
-    def recorded(self, model_sha256: str, model_threshold: float) -> dict[str, object]:
+    def recorded(self, model_sha256: str, model_threshold: float, reference_sha256: Mapping[str, str] | None = None) -> dict[str, object]:
         """What a baseline records of these settings; a difference makes the baseline stale.
 
         Paths (baseline, root) are left out: moving the repository changes nothing.
+        ``reference_sha256`` (reference path -> SHA-256 of its content) is recorded
+        instead of the reference paths alone, so editing a reference is a change too.
+        Per-file rules are a list: their order decides which one applies.
         """
         return {
             "fail-above": self.fail_above,
@@ -139,10 +142,22 @@ class HookSettings:
             "method": self.method,
             "text-field": self.text_field,
             "format": self.format,
-            "reference-human": list(self.reference_human),
-            "files": {rule.pattern: {"fail-above": rule.fail_above, "threshold": rule.threshold} for rule in self.files},
+            "reference-human": dict(reference_sha256) if reference_sha256 is not None else list(self.reference_human),
+            "files": [{"pattern": rule.pattern, "fail-above": rule.fail_above, "threshold": rule.threshold} for rule in self.files],
             "model-sha256": model_sha256,
         }
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root``, or None when outside it.
+
+    Directories are resolved on both sides (a repository reached through a symbolic link
+    is still the repository); the file name is not (a linked file stays where it is listed).
+    """
+    absolute = os.path.abspath(path)
+    located = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+    relative = os.path.relpath(located, os.path.realpath(root))
+    return None if relative == ".." or relative.startswith(".." + os.sep) else relative
 
 
 def _check_fraction(value: object, name: str) -> float:
@@ -198,7 +213,7 @@ def read_config(path: str | os.PathLike[str], required: bool = True) -> Mapping[
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: invalid TOML ({err}); fix the file") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the configuration: {err.strerror or err}") from None
@@ -287,6 +302,10 @@ def load_settings(
     else:
         root, config_file, table = find_config(start)
     values = _settings_from_table(table, config_file) if config_file is not None else {}
+    baseline = values.get("baseline")
+    if isinstance(baseline, str) and _relative(root / baseline, root) is None:
+        # A committed setting must not make 'baseline create --force' overwrite a file elsewhere.
+        raise ConfigError(f"{config_file}: baseline {baseline!r} is outside the repository {root}; keep it inside")
     values.update(_from_environment(os.environ if environ is None else environ))
     known = {f.name for f in fields(HookSettings)}
     for name, value in (overrides or {}).items():

@@ -13,21 +13,24 @@ loads it), and every file is scored with it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
+from auditor import __version__
 from auditor._formats import format_for
 from auditor.baseline import REJECTED, UNREVIEWED, Baseline, Finding, content_hash
 from auditor.config import HookSettings
+from auditor.errors import ConfigError
 from auditor.detector import Detector, load_detector
 from auditor.estimate import FractionEstimator
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
-from auditor.normalize import normalize
 from auditor.readers import ReaderOptions, ReadReport, expand_inputs, read_documents
 from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
 
@@ -82,7 +85,7 @@ class FileScorer:
         self.settings = settings
         if model is not None:
             self.__dict__["detector"] = model
-        self._estimators: dict[float, FractionEstimator] = {}
+        self._estimators: dict[tuple[float, bool], FractionEstimator] = {}
 
     @cached_property
     def detector(self) -> Detector:
@@ -92,18 +95,30 @@ class FileScorer:
         return {"name": self.detector.name, "sha256": self.detector.sha256}
 
     def recorded_settings(self) -> dict[str, object]:
-        return self.settings.recorded(self.detector.sha256, self.detector.threshold)
+        return self.settings.recorded(self.detector.sha256, self.detector.threshold, self._reference_hashes)
+
+    @cached_property
+    def _reference_hashes(self) -> dict[str, str]:
+        # What the references hold, not only where they are: editing one changes every estimate.
+        hashes = {}
+        for name, path in zip(self.settings.reference_human, self.settings.reference_paths()):
+            try:
+                hashes[name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError as err:
+                raise ConfigError(f"reference-human {path}: cannot read it: {err.strerror or err}") from None
+        return hashes
 
     def _options(self) -> FingerprintOptions:
         reader = ReaderOptions(format=self.settings.format, text_field=self.settings.text_field, id_field=self.settings.id_field)
         return FingerprintOptions(reader=reader, near_duplicates=False, signatures=False)
 
-    def _estimator(self, threshold: float) -> FractionEstimator:
-        if threshold not in self._estimators:
-            self._estimators[threshold] = build_estimator(
-                self.detector, threshold, self.settings.method, self.settings.reference_paths(), (), self._options()
+    def _estimator(self, threshold: float, calibrated: bool) -> FractionEstimator:
+        if (threshold, calibrated) not in self._estimators:
+            references = self.settings.reference_paths() if calibrated else []
+            self._estimators[(threshold, calibrated)] = build_estimator(
+                self.detector, threshold, self.settings.method, references, (), self._options()
             )
-        return self._estimators[threshold]
+        return self._estimators[(threshold, calibrated)]
 
     def scan(self, path: str, watch: Iterable[str] = ()) -> FileScan:
         """Score every document of the file ``path``; raises InputError for an unreadable file."""
@@ -127,35 +142,48 @@ class FileScorer:
                 if scored.digest in watch:
                     watched.setdefault(scored.digest, scored)
         all_scores = np.concatenate(scores) if scores else np.zeros(0)
-        has_reference = bool(self.settings.reference_human)
-        fraction = estimate_fraction(self._estimator(threshold), all_scores, None, mismatch_allowance(self.detector, has_reference))
+        # A reference file is not estimated against itself (it would always look human).
+        calibrated = bool(self.settings.reference_human) and key not in {self.settings.key_for(p) for p in self.settings.reference_paths()}
+        fraction = estimate_fraction(self._estimator(threshold, calibrated), all_scores, None, mismatch_allowance(self.detector, calibrated))
         return FileScan(key, path, report.documents, dict(report.skipped_by_reason), fraction, threshold, fail_above,
                         list(flagged.values()), list(watched.values()))
 
 
 def data_files(paths: Sequence[str], settings: HookSettings, ignored: list[str]) -> list[str]:
-    """The data files among ``paths`` (directories walked); other files are appended to ``ignored``."""
-    files: list[str] = []
+    """The data files among ``paths`` (directories walked), one path per file; other files go to ``ignored``."""
+    files: dict[str, str] = {}
     for path in paths:
         if os.path.isfile(path) and settings.format == "auto" and format_for(path) is None:
-            ignored.append(path)  # pre-commit may pass a file its pattern matched loosely
+            ignored.append(path)  # the hook also receives the settings, the baseline and model files
             continue
-        files.extend(found for found, _ in expand_inputs([path], settings.format, ignored=ignored))
-    return list(dict.fromkeys(files))
+        for found, _ in expand_inputs([path], settings.format, ignored=ignored):
+            files.setdefault(settings.key_for(found), found)  # "data/a.jsonl" and "./data/a.jsonl" are one file
+    return list(files.values())
 
 
 def repository_files(settings: HookSettings) -> list[str]:
-    """The data files of the repository: tracked and untracked-but-not-ignored (``git ls-files``), else a walk of the root."""
+    """The repository's data files: tracked and untracked-not-ignored (``git ls-files``), else a walk of the root.
+
+    Only files with a data extension count, whatever ``format`` says, and never the
+    settings, the baseline or the model's files.
+    """
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             cwd=settings.root, capture_output=True, check=True,
         ).stdout.decode("utf-8", "surrogateescape")
+        paths = [str(settings.root / name) for name in listed.split("\0") if name]
     except (OSError, subprocess.CalledProcessError):
-        ignored: list[str] = []
-        return [path for path, _ in expand_inputs([str(settings.root)], settings.format, ignored=ignored)]
-    paths = [str(settings.root / name) for name in listed.split("\0") if name]
-    return sorted(p for p in paths if os.path.isfile(p) and (settings.format != "auto" or format_for(p) is not None))
+        paths = [path for path, _ in expand_inputs([str(settings.root)], "auto", ignored=[])]
+    return sorted(p for p in paths if os.path.isfile(p) and is_data_file(p, settings))
+
+
+def is_data_file(path: str | os.PathLike[str], settings: HookSettings) -> bool:
+    """A file the hook scores: a data extension, and not the settings, the baseline or part of the model."""
+    resolved = Path(path).resolve()
+    own = {settings.baseline_path.resolve(), *(p.resolve() for p in [settings.config_file] if p is not None)}
+    model = settings.model_path.resolve() if settings.model_path is not None else None
+    return format_for(str(path)) is not None and resolved not in own and (model is None or model not in resolved.parents)
 
 
 @dataclass
@@ -163,13 +191,17 @@ class FileVerdict:
     """The hook's decision on one file."""
 
     scan: FileScan
-    new: list[ScoredDocument]  # findings the baseline does not hold
-    rejected: list[ScoredDocument]  # documents a person rejected in the audit, still present
+    new: list[ScoredDocument]  # findings the baseline does not hold for this file
+    rejected: list[ScoredDocument]  # documents rejected in the audit (in any file), present here
     accepted: int  # findings the baseline holds (unreviewed or accepted)
 
     @property
+    def over_tolerance(self) -> bool:
+        return self.scan.estimate > self.scan.fail_above
+
+    @property
     def blocked(self) -> bool:
-        return bool(self.rejected) or (bool(self.new) and self.scan.estimate > self.scan.fail_above)
+        return bool(self.rejected) or (bool(self.new) and self.over_tolerance)
 
 
 @dataclass
@@ -178,158 +210,93 @@ class HookResult:
 
     Attributes:
         files: one verdict per data file scored, in the order given.
-        ignored: paths that are not data files (unsupported extensions).
+        ignored: paths that are not data files (unsupported extensions, settings, model files).
         stale: why the baseline was out of date (empty when current or absent).
-        rewritten: the baseline was rewritten (it was stale): exit 3, ``git add`` it.
+        rescored: files whose baseline entries were rescored because the baseline was stale.
         baseline_exists: whether there was a baseline at all.
     """
 
     files: list[FileVerdict]
     ignored: list[str]
     stale: list[str]
-    rewritten: bool
+    rescored: list[str]
     baseline_exists: bool
+
+    @property
+    def rewritten(self) -> bool:
+        """The baseline was stale and has been rewritten: exit 3, ``git add`` it."""
+        return bool(self.stale)
 
     @property
     def blocked(self) -> list[FileVerdict]:
         return [verdict for verdict in self.files if verdict.blocked]
 
 
-def _verdict(scan: FileScan, entries: dict[str, Finding]) -> FileVerdict:
-    new = [doc for doc in scan.flagged if doc.digest not in entries]
-    rejected = [doc for doc in scan.watched if entries[doc.digest].status == REJECTED]
-    accepted = sum(1 for doc in scan.flagged if doc.digest in entries and entries[doc.digest].status != REJECTED)
-    return FileVerdict(scan, new, rejected, accepted)
+def rejected_digests(baseline: Baseline | None) -> frozenset[str]:
+    """Content hashes rejected in the audit, in any file: moving a rejected document does not clear it."""
+    if baseline is None:
+        return frozenset()
+    return frozenset(digest for _, digest, finding in baseline.findings() if finding.status == REJECTED)
 
 
-def _rejected(entries: dict[str, Finding]) -> set[str]:
-    return {digest for digest, finding in entries.items() if finding.status == REJECTED}
+def _verdict(scan: FileScan, entries: dict[str, Finding], rejected: frozenset[str]) -> FileVerdict:
+    new = [doc for doc in scan.flagged if doc.digest not in entries and doc.digest not in rejected]
+    present_rejected = [doc for doc in scan.watched if doc.digest in rejected]
+    accepted = sum(1 for doc in scan.flagged if doc.digest in entries and doc.digest not in rejected)
+    return FileVerdict(scan, new, present_rejected, accepted)
+
+
+def rescored(baseline: Baseline, scan: FileScan) -> dict[str, Finding]:
+    """The baseline's entries for a scanned file, with the new scores; documents gone are dropped, statuses kept.
+
+    ``scan`` must have watched every digest of the entries.
+    """
+    entries = baseline.files.get(scan.key, {})
+    return {doc.digest: Finding(doc.id, doc.p_synthetic, entries[doc.digest].status) for doc in scan.watched if doc.digest in entries}
+
+
+def rescan_recorded(baseline: Baseline, settings: HookSettings, scorer: FileScorer, skip: set[str]) -> dict[str, FileScan]:
+    """Scan every file the baseline names that still exists, except the keys in ``skip``, watching its entries."""
+    scans = {}
+    for key in sorted(baseline.files):
+        path = settings.root / key
+        if key not in skip and path.is_file() and is_data_file(path, settings):
+            scans[key] = scorer.scan(str(path), set(baseline.files[key]))
+    return scans
 
 
 def run_hook(paths: Sequence[str], settings: HookSettings, scorer: FileScorer | None = None) -> HookResult:
     """Score the data files among ``paths`` and decide, against the baseline, what blocks the commit.
 
-    A stale baseline (another model or other settings) is rewritten with the
-    current model's scores for the files scored, keeping every status;
-    findings it did not hold stay new (a model change never accepts anything).
+    A stale baseline (another model or other settings, seen whenever the hook runs
+    with a baseline, also on a commit that only changes the settings or the model)
+    is rewritten: every recorded finding is rescored with the current model,
+    statuses kept, documents gone dropped, nothing new accepted.
     """
     scorer = scorer or FileScorer(settings)
     ignored: list[str] = []
     files = data_files(paths, settings, ignored)
     baseline_path = settings.baseline_path
     baseline = Baseline.load(baseline_path) if baseline_path.exists() else None
-    if not files:
-        return HookResult([], ignored, [], False, baseline is not None)
-    verdicts = []
+    if not paths or (not files and baseline is None):
+        return HookResult([], ignored, [], [], baseline is not None)
+    rejected = rejected_digests(baseline)
+    verdicts, scans = [], {}
     for path in files:
-        entries = baseline.files.get(settings.key_for(path), {}) if baseline else {}
-        verdicts.append(_verdict(scorer.scan(path, _rejected(entries)), entries))
-    stale: list[str] = []
-    if baseline is not None:
-        stale = baseline.stale_reasons(scorer.model_identity(), scorer.recorded_settings())
-        if stale:
-            _rescore(baseline, verdicts)
-            baseline.model, baseline.settings = scorer.model_identity(), scorer.recorded_settings()
-            baseline.save(baseline_path)
-    return HookResult(verdicts, ignored, stale, bool(stale), baseline is not None)
-
-
-def _rescore(baseline: Baseline, verdicts: Sequence[FileVerdict]) -> None:
-    """Carry the scores of the documents just scored into the baseline's entries for them, statuses kept."""
-    for verdict in verdicts:
-        entries = baseline.files.get(verdict.scan.key)
-        if not entries:
-            continue
-        for doc in (*verdict.scan.flagged, *verdict.scan.watched):
-            if doc.digest in entries:
-                entries[doc.digest] = Finding(doc.id, doc.p_synthetic, entries[doc.digest].status)
-
-
-@dataclass
-class UpdateResult:
-    """What ``auditor baseline create|update`` did."""
-
-    baseline: Baseline
-    scanned: list[FileScan]
-    added: int
-    removed: int
-    kept: int
-    ignored: list[str]
-    rescored_all: bool  # the old baseline was stale, so every file it named was rescanned
-
-
-def update_baseline(paths: Sequence[str], settings: HookSettings, create: bool = False, scorer: FileScorer | None = None) -> UpdateResult:
-    """Record the current findings of ``paths`` (default: the repository's data files) in the baseline.
-
-    Statuses of findings already recorded are kept; new findings are recorded
-    as unreviewed (accepted until audited); findings that are gone are dropped,
-    as are files that no longer exist. ``create`` starts from an empty baseline.
-    When the existing baseline is stale, every file it names is rescanned too,
-    so no entry keeps a score from another model. Written atomically.
-    """
-    scorer = scorer or FileScorer(settings)
-    ignored: list[str] = []
-    files = data_files(paths, settings, ignored) if paths else repository_files(settings)
-    path = settings.baseline_path
-    old = None if create or not path.exists() else Baseline.load(path)
-    identity, recorded = scorer.model_identity(), scorer.recorded_settings()
-    rescored_all = bool(old and old.stale_reasons(identity, recorded))
-    if old is not None and rescored_all:
-        known = {settings.key_for(f) for f in files}
-        files += [str(settings.root / key) for key in sorted(old.files) if key not in known and (settings.root / key).is_file()]
-    new = Baseline(identity, recorded)
-    previous = dict(old.files) if old else {}
-    added = removed = kept = 0
-    scans = []
-    for file in files:
-        key = settings.key_for(file)
-        before = previous.pop(key, {})
-        scan = scorer.scan(file, _rejected(before))
-        scans.append(scan)
-        entries = scan.findings()
-        for doc in scan.watched:  # a rejected document stays rejected while it is in the file
-            entries[doc.digest] = Finding(doc.id, doc.p_synthetic, REJECTED)
-        for digest, finding in entries.items():
-            if digest in before:
-                entries[digest] = Finding(finding.id, finding.p_synthetic, before[digest].status)
-        added += len(entries.keys() - before.keys())
-        removed += len(before.keys() - entries.keys())
-        kept += len(entries.keys() & before.keys())
-        new.files[key] = entries
-    for key, entries in previous.items():  # files not scanned this time: kept while they exist
-        if (settings.root / key).is_file():
-            new.files[key] = entries
-            kept += len(entries)
-        else:
-            removed += len(entries)
-    new.save(path)
-    return UpdateResult(new, scans, added, removed, kept, ignored, rescored_all)
-
-
-@dataclass(frozen=True)
-class Located:
-    """A baseline finding found in its file again (for the audit): where it is and its text."""
-
-    record: int
-    id: str
-    text: str
-
-
-def locate(settings: HookSettings, key: str, digests: Iterable[str]) -> dict[str, Located]:
-    """Find the documents with these content hashes in the file ``key`` (missing ones are absent)."""
-    wanted = set(digests)
-    path = settings.root / key
-    found: dict[str, Located] = {}
-    if not path.is_file() or not wanted:
-        return found
-    reader = ReaderOptions(format=settings.format, text_field=settings.text_field, id_field=settings.id_field)
-    for doc in read_documents([str(path)], reader, ReadReport(), allow_empty=True):
-        digest = content_hash(normalize(doc.text))
-        if digest in wanted and digest not in found:
-            found[digest] = Located(doc.record, doc.id, doc.text)
-            if len(found) == len(wanted):
-                break
-    return found
+        key = settings.key_for(path)
+        entries = baseline.files.get(key, {}) if baseline else {}
+        scans[key] = scorer.scan(path, set(entries) | rejected)
+        verdicts.append(_verdict(scans[key], entries, rejected))
+    stale = baseline.stale_reasons(scorer.model_identity(), scorer.recorded_settings()) if baseline else []
+    rescanned: list[str] = []
+    if baseline is not None and stale:
+        scans.update(rescan_recorded(baseline, settings, scorer, set(scans)))
+        rescanned = sorted(key for key in baseline.files if key in scans)
+        files_now = {key: rescored(baseline, scans[key]) for key in rescanned}
+        baseline.files = {key: entries for key, entries in files_now.items() if entries}
+        baseline.model, baseline.settings, baseline.tool_version = scorer.model_identity(), scorer.recorded_settings(), __version__
+        baseline.save(baseline_path)
+    return HookResult(verdicts, ignored, stale, rescanned, baseline is not None)
 
 
 def relative_to_cwd(settings: HookSettings, key: str) -> str:

@@ -466,7 +466,7 @@ def _generate(
             report.documents += 1
             yield Document(doc_id, text, path, row, event.record, event.fields)
             row += 1
-    if row == 0 and not allow_empty:
+    if row == 0 and not (allow_empty and report.skipped_total == 0):
         raise _nothing_read(paths, report)
 
 
@@ -483,7 +483,8 @@ def read_documents(
     fast. Problems are recorded in ``report`` (pass one in to see them).
     Raises :class:`InputError` for unusable inputs, on the first problem when
     ``options.strict``, and when the inputs yield no document at all (unless
-    ``allow_empty``: an empty file in a data repository is not an error).
+    ``allow_empty`` and they hold no record at all: an empty file in a data
+    repository is not an error, a file whose every record is skipped still is).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]

@@ -158,5 +158,8 @@ def test_recorded_settings_resolve_the_model_threshold(tmp_path):
     settings = HookSettings(root=tmp_path, files=(FileRule("g/*", fail_above=1.0),))
     recorded = settings.recorded("abc", 0.9)
     assert recorded["threshold"] == 0.9 and recorded["model-sha256"] == "abc"
-    assert recorded["files"] == {"g/*": {"fail-above": 1.0, "threshold": None}}
+    assert recorded["files"] == [{"pattern": "g/*", "fail-above": 1.0, "threshold": None}]  # a list: order decides
+    swapped = HookSettings(root=tmp_path, files=(FileRule("h/*", threshold=0.2), FileRule("g/*", fail_above=1.0)))
+    assert swapped.recorded("abc", 0.9) != HookSettings(root=tmp_path, files=swapped.files[::-1]).recorded("abc", 0.9)
+    assert settings.recorded("abc", 0.9, {"refs/h.jsonl": "d" * 64})["reference-human"] == {"refs/h.jsonl": "d" * 64}
     assert HookSettings(root=tmp_path / "elsewhere", files=(FileRule("g/*", fail_above=1.0),)).recorded("abc", 0.9) == recorded

@@ -57,9 +57,14 @@ def scores_of(root: Path, name: str) -> dict[str, float]:
     return {f.id: f.p_synthetic for key, _, f in Baseline.load(root / BASELINE).findings() if key == name}
 
 
-def test_human_text_passes_silently(repo):
+def test_human_text_passes_and_a_stray_finding_is_reported_not_blocking(repo):
     result = hook("data/human.jsonl")
-    assert (result.exit_code, result.output) == (0, "")
+    assert result.exit_code == 0
+    # One of the 100 held-out human documents reaches the threshold: a false positive the estimate absorbs.
+    assert result.output.startswith("data/human.jsonl: 1 new finding in 100 documents (p_synthetic >= 0.")
+    assert result.output.endswith("; estimated synthetic fraction 0.00 (95% CI 0.00-0.07) <= fail-above 0.1: "
+                                  "within the file's tolerance, not blocking\n")
+    assert result.output.count("\n") == 1
 
 
 def test_machine_heavy_file_is_blocked_with_a_useful_message(repo):
@@ -67,6 +72,7 @@ def test_machine_heavy_file_is_blocked_with_a_useful_message(repo):
     result = hook("data/human.jsonl", "data/generated.jsonl")
     assert result.exit_code == 1
     lines = result.output.splitlines()
+    assert lines.pop(0).startswith("data/human.jsonl: 1 new finding in 100 documents")  # not blocking (see above)
     assert lines[0].startswith("data/generated.jsonl: ")
     assert " new findings in 30 documents (p_synthetic >= " in lines[0]
     assert "estimated synthetic fraction 1.00 (95% CI " in lines[0] and lines[0].endswith(" > fail-above 0.1")
@@ -81,7 +87,6 @@ def test_machine_heavy_file_is_blocked_with_a_useful_message(repo):
         "  auditor baseline update data/generated.jsonl",
         f"and commit {BASELINE} (review accepted findings with 'auditor baseline audit').",
     ]
-    assert "data/human.jsonl" not in result.output
     every = hook("--max-shown", "0", "data/generated.jsonl")
     assert len([line for line in every.output.splitlines() if line.startswith("  data/generated.jsonl:")]) == new
 
@@ -251,7 +256,7 @@ def test_bad_records_are_skipped_and_counted_not_fatal(repo):
 def test_non_data_files_are_ignored(repo):
     (repo / "notes.md").write_text("# notes\n", encoding="utf-8")
     result = hook("--verbose", "notes.md")
-    assert (result.exit_code, result.output) == (0, "notes.md: not a data file (unsupported extension), ignored\n")
+    assert (result.exit_code, result.output) == (0, "notes.md: not a data file, ignored\n")
 
 
 def test_model_is_loaded_lazily_and_once(repo, monkeypatch):
@@ -267,3 +272,150 @@ def test_model_is_loaded_lazily_and_once(repo, monkeypatch):
     add_machine(repo)
     result = run_hook(["data/human.jsonl", "data/generated.jsonl"], settings, FileScorer(settings))
     assert len(result.files) == 2 and len(loads) == 1
+
+
+def test_a_file_whose_records_are_all_skipped_is_an_error_not_a_pass(repo):
+    lines = [json.dumps({"content": json.loads(line)["text"]}) for line in held_out_lines("machine")]
+    add_machine(repo, lines)
+    result = hook("data/generated.jsonl")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: no documents read from data/generated.jsonl: 30 records skipped (30 missing_text)")
+    assert result.output.rstrip().endswith("check --text-field / --format")
+
+
+def test_the_printed_fix_carries_the_hooks_flags_and_converges(repo):
+    add_machine(repo)
+    first = hook("--threshold", "0.2", "data/generated.jsonl")
+    assert first.exit_code == 1
+    command = next(line.strip() for line in first.output.splitlines() if line.startswith("  auditor baseline update"))
+    assert command == "auditor baseline update --threshold 0.2 data/generated.jsonl"
+    assert baseline_command(*command.split()[2:]).exit_code == 0
+    assert hook("--threshold", "0.2", "data/generated.jsonl").exit_code == 0
+
+
+def test_update_keeps_reviews_whatever_the_spelling_of_the_path(repo):
+    add_machine(repo)
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    assert baseline_command("audit", input="r\na\nq\n").exit_code == 0
+    statuses = lambda: {d: f.status for d, f in Baseline.load(repo / BASELINE).files["data/generated.jsonl"].items()}  # noqa: E731
+    before = statuses()
+    assert sorted(before.values()).count(REJECTED) == 1 and sorted(before.values()).count(ACCEPTED) == 1
+    assert baseline_command("update", ".", "./data/generated.jsonl", "data/generated.jsonl").exit_code == 0
+    assert statuses() == before
+    assert hook("data/generated.jsonl").exit_code == 1  # the rejected document still blocks
+
+
+def test_a_rejected_document_moved_to_another_file_still_blocks(repo):
+    lines = held_out_lines("machine")
+    add_machine(repo)
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    key, digest, finding = next(Baseline.load(repo / BASELINE).findings())
+    assert baseline_command("audit", input="r\nq\n").exit_code == 0
+    moved = next(line for line in lines if json.loads(line)["id"] == finding.id)
+    add_machine(repo, [line for line in lines if line != moved])
+    add_machine(repo, held_out_lines("human")[:20] + [moved], name="data/other.jsonl")
+    result = hook("data/generated.jsonl", "data/other.jsonl")
+    assert result.exit_code == 1
+    assert f"  data/other.jsonl:21 id={finding.id} " in result.output and "rejected in the baseline audit" in result.output
+
+
+def test_stale_update_of_one_file_accepts_nothing_in_the_others(repo, tiny_model_dir):
+    lines = held_out_lines("machine")
+    add_machine(repo, lines[:15], name="data/a.jsonl")
+    add_machine(repo, lines[15:], name="data/b.jsonl")
+    assert baseline_command("update", "data/a.jsonl", "data/b.jsonl").exit_code == 0
+    before = Baseline.load(repo / BASELINE)
+    shutil.rmtree(repo / "models" / "detector")
+    shutil.copytree(tiny_model_dir, repo / "models" / "detector")
+    updated = baseline_command("update", "data/a.jsonl")
+    assert updated.exit_code == 0
+    assert "1 other file it named rescored (statuses kept, nothing added)" in updated.output
+    after = Baseline.load(repo / BASELINE)
+    assert set(after.files["data/b.jsonl"]) <= set(before.files["data/b.jsonl"])  # nothing added to b
+    assert scores_of(repo, "data/b.jsonl") != {f.id: f.p_synthetic for f in before.files["data/b.jsonl"].values()}  # rescored
+
+
+def test_stale_hook_rescores_every_recorded_file(repo, tiny_model_dir):
+    lines = held_out_lines("machine")
+    add_machine(repo, lines[:15], name="data/a.jsonl")
+    add_machine(repo, lines[15:], name="data/b.jsonl")
+    assert baseline_command("update").exit_code == 0
+    old_b = scores_of(repo, "data/b.jsonl")
+    shutil.rmtree(repo / "models" / "detector")
+    shutil.copytree(tiny_model_dir, repo / "models" / "detector")
+    result = hook("data/a.jsonl")
+    # a.jsonl, b.jsonl and human.jsonl (its one false positive was recorded by the update of every file)
+    assert result.exit_code == 3 and "(3 files rescored, statuses kept, nothing new accepted)" in result.output
+    assert scores_of(repo, "data/b.jsonl") != old_b and set(scores_of(repo, "data/b.jsonl")) <= set(old_b)
+
+
+def test_a_commit_changing_only_the_settings_finds_the_baseline_stale(repo):
+    add_machine(repo)
+    assert baseline_command("update").exit_code == 0
+    (repo / "pyproject.toml").write_text('[tool.auditor]\nmodel = "models/detector"\nthreshold = 0.3\n', encoding="utf-8")
+    result = hook("pyproject.toml")
+    assert result.exit_code == 3 and "threshold changed (" in result.output
+    assert hook("pyproject.toml").exit_code == 0
+
+
+def test_reference_files_are_recorded_by_content_and_not_estimated_against_themselves(repo):
+    (repo / "refs").mkdir()
+    reference = repo / "refs" / "human.jsonl"
+    reference.write_text("\n".join(held_out_lines("human")[:60]) + "\n", encoding="utf-8")
+    (repo / "pyproject.toml").write_text(
+        '[tool.auditor]\nmodel = "models/detector"\nreference-human = "refs/human.jsonl"\n', encoding="utf-8")
+    assert baseline_command("update", "data/human.jsonl").exit_code == 0
+    assert hook("data/human.jsonl").exit_code == 0
+    # Machine text slipped into the reference: the baseline is stale, and the reference file itself is blocked.
+    reference.write_text("\n".join(held_out_lines("human")[:60] + held_out_lines("machine")) + "\n", encoding="utf-8")
+    result = hook("refs/human.jsonl")
+    assert result.exit_code == 3 and "reference-human changed (" in result.output
+    again = hook("refs/human.jsonl")
+    assert again.exit_code == 1 and again.output.startswith("refs/human.jsonl: ")
+
+
+def test_terminal_escapes_in_ids_and_text_never_reach_the_output(repo):
+    records = [json.loads(line) for line in held_out_lines("machine")]
+    for record in records:
+        record["id"] = "\x1b]0;pwned\x07" + record["id"] + "\x1b[2J"
+    records[0]["text"] = "\x1b]52;c;Y2xpcA==\x07\u202e" + records[0]["text"]
+    add_machine(repo, [json.dumps(r) for r in records])
+    blocked = hook("--max-shown", "0", "data/generated.jsonl")
+    assert blocked.exit_code == 1 and "\\u001b]0;pwned\\u0007" in blocked.output
+    assert baseline_command("update", "data/generated.jsonl").exit_code == 0
+    audit = baseline_command("audit", input="s\n" * 40)
+    for output in (blocked.output, audit.output):
+        assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+
+
+def test_per_file_threshold_rule_changes_what_is_a_finding(repo):
+    add_machine(repo)
+    (repo / "pyproject.toml").write_text(
+        '[tool.auditor]\nmodel = "models/detector"\n[tool.auditor.files."data/gen*"]\nthreshold = 1.0\n', encoding="utf-8")
+    result = hook("--verbose", "data/generated.jsonl")
+    assert result.exit_code == 0 and "data/generated.jsonl: ok: 30 documents, 0 findings" in result.output
+
+
+def test_repository_files_are_data_files_only_whatever_the_format(repo):
+    add_machine(repo)
+    (repo / "pyproject.toml").write_text('[tool.auditor]\nmodel = "models/detector"\nformat = "jsonl"\n', encoding="utf-8")
+    (repo / "notes.md").write_text("# notes\n", encoding="utf-8")
+    assert baseline_command("create").exit_code == 0
+    assert set(Baseline.load(repo / BASELINE).files) <= {"data/generated.jsonl", "data/human.jsonl"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (".auditor.toml", b"fail-above = \xff\n", ".auditor.toml: invalid TOML"),
+        (BASELINE, json.dumps({"schema": "auditor.baseline/1", "model": {}, "settings": {},
+                               "files": {"a": {"h": {"id": "x", "p_synthetic": float("nan"), "status": "accepted"}}}}).encode(),
+         "malformed baseline (ValueError: a p_synthetic is not a finite number)"),
+        (BASELINE, b"[" * 100_000 + b"]" * 100_000, "nested too deeply to be a baseline"),
+    ],
+    ids=["config-not-utf8", "baseline-nan-score", "baseline-deep-nesting"],
+)
+def test_broken_settings_and_baselines_name_the_file(repo, name, content, message):
+    (repo / name).write_bytes(content)
+    result = hook("data/human.jsonl")
+    assert result.exit_code == 2 and message in result.output and result.output.startswith("error: ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from auditor._formats import format_for
 from conftest import ROOT, held_out_lines
 
 def manifest() -> dict[str, object]:
@@ -32,12 +34,19 @@ def test_the_published_hook_matches_the_contract():
     assert hook["entry"] == "auditor hook"
     assert hook["language"] == "python"
     assert hook["require_serial"] is True
-    import re
-
     pattern = re.compile(hook["files"])
     for name in ("a.jsonl", "d/a.jsonl.gz", "a.jsonl.zst", "a.parquet", "a.csv", "a.tsv", "notes.txt"):
         assert pattern.search(name), name
-    for name in ("a.json", "a.py", "a.jsonl.bak", "README.md", "pyproject.toml"):
+    # Every file the reader takes reaches the hook, and no other data file does.
+    stems = ("a", "d/A", "x.y")
+    for extension in ("jsonl", "ndjson", "csv", "tsv", "parquet", "txt", "json", "md", "py", "bak", "gz", "zst", "xlsx"):
+        for suffix in ("", ".gz", ".zst", ".bak"):
+            for name in (f"{stem}.{ext}{suffix}" for stem in stems for ext in (extension, extension.upper())):
+                assert bool(pattern.search(name)) == (format_for(name) is not None), name
+    # The settings, the baseline and the model's files reach it too (a stale baseline is found on that commit).
+    for name in ("pyproject.toml", ".auditor.toml", ".auditor-baseline.json", "models/detector/model.json", "models/detector/model.npz"):
+        assert pattern.search(name), name
+    for name in ("README.md", "setup.cfg", "sub/other.toml", "data.json"):
         assert not pattern.search(name), name
 
 

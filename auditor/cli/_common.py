@@ -6,6 +6,7 @@ import functools
 import math
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -144,3 +145,12 @@ def echo_throughput(verb: str, documents: int, text_bytes: int, seconds: float, 
 def plural(count: int, noun: str) -> str:
     """``1 file``, ``2 files``, ``1,000 documents``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` safe for a terminal: control and format characters (escape sequences, bidi overrides) shown as ``\\uXXXX``.
+
+    For anything a data file supplies (ids, paths, text) before it reaches a terminal.
+    """
+    kept = "\n\t" if keep_newlines else ""
+    return "".join(c if c in kept or unicodedata.category(c)[0] != "C" else f"\\u{ord(c):04x}" for c in text)

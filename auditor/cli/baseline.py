@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import unicodedata
 
 import click
 
 from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
-from auditor.cli._common import handle_errors, plural
+from auditor.cli._common import handle_errors, plural, printable
 from auditor.cli.hook import settings_from, settings_options
 from auditor.config import HookSettings, load_settings
 from auditor.errors import ConfigError
-from auditor.hook import Located, UpdateResult, locate, relative_to_cwd, update_baseline
+from auditor.baseline_update import Located, UpdateResult, locate, update_baseline
+from auditor.hook import relative_to_cwd
 
 EXCERPT_CHARS = 600
 _CHOICES = {"a": ACCEPTED, "r": REJECTED}
@@ -34,13 +34,14 @@ def _report(verb: str, settings: HookSettings, result: UpdateResult) -> None:
     counts = baseline.counts()
     click.echo(
         f"{verb} {os.path.relpath(settings.baseline_path)}: scanned {plural(len(result.scanned), 'file')} ({plural(documents, 'document')}) with model "
-        f"{baseline.model['name']} at p_synthetic >= {baseline.settings['threshold']}: {result.added} findings added, "
+        f"{printable(baseline.model['name'])} at p_synthetic >= {baseline.settings['threshold']}: {result.added} findings added, "
         f"{result.removed} removed, {result.kept} kept; {sum(counts.values())} in total "
         f"({counts[UNREVIEWED]} unreviewed, {counts[ACCEPTED]} accepted, {counts[REJECTED]} rejected)",
         err=True,
     )
-    if result.rescored_all:
-        click.echo("  the previous baseline was made with another model or other settings: every file it named was rescanned", err=True)
+    if result.rescored:
+        click.echo(f"  the previous baseline was made with another model or other settings: {plural(len(result.rescored), 'other file')} "
+                   "it named rescored (statuses kept, nothing added)", err=True)
     if result.ignored:
         click.echo(f"  ignored {len(result.ignored)} files that are not data files (first: {result.ignored[0]})", err=True)
     if counts[UNREVIEWED]:
@@ -82,11 +83,6 @@ def update_command(paths: tuple[str, ...], config: str | None, baseline: str | N
     _report("updated", settings, update_baseline(list(paths), settings))
 
 
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control and format characters (escape sequences, bidi overrides) shown as ``\\uXXXX``."""
-    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else f"\\u{ord(c):04x}" for c in text)
-
-
 @baseline_group.command("audit")
 @click.option("--accept-all", is_flag=True, help="Mark every finding under review accepted, without asking (for CI).")
 @click.option("--all", "review_all", is_flag=True, help="Review every finding, not only the unreviewed ones.")
@@ -120,12 +116,12 @@ def audit_command(accept_all: bool, review_all: bool, config: str | None, baseli
             texts[key] = locate(settings, key, [d for k, d, _ in queue if k == key])
         found = texts[key].get(digest)
         where = f"{relative_to_cwd(settings, key)}:{found.record}" if found else relative_to_cwd(settings, key)
-        click.echo(f"[{number}/{len(queue)}] {where} id={finding.id} p_synthetic={finding.p_synthetic:.4f} ({finding.status})")
+        click.echo(printable(f"[{number}/{len(queue)}] {where} id={finding.id} p_synthetic={finding.p_synthetic:.4f} ({finding.status})"))
         if found is None:
             click.echo("    no longer in the file ('auditor baseline update' drops it)")
         else:
             excerpt = found.text[:EXCERPT_CHARS] + (" [...]" if len(found.text) > EXCERPT_CHARS else "")
-            click.echo("\n".join("    " + line for line in printable(excerpt).splitlines()))
+            click.echo("\n".join("    " + line for line in printable(excerpt, keep_newlines=True).splitlines()))
         try:
             answer = click.prompt("[a]ccept, [r]eject, [s]kip, [q]uit", type=click.Choice(["a", "r", "s", "q"]), show_choices=False)
         except click.exceptions.Abort:  # end of input: keep what was decided

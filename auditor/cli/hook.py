@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from auditor.cli._common import EXIT_FINDING, FiniteFloat, format_counts, handle_errors, plural
+from auditor.cli._common import EXIT_FINDING, FiniteFloat, format_counts, handle_errors, plural, printable
 from auditor.config import HookSettings, load_settings
 from auditor.estimate import fraction_text
 from auditor.hook import FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
@@ -44,17 +44,23 @@ def settings_from(config: str | None, baseline: str | None, model: str | None, t
 
 
 def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
-    return f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}"
+    return printable(f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}")
+
+
+def _headline(settings: HookSettings, verdict: FileVerdict) -> str:
+    scan = verdict.scan
+    comparison = ">" if verdict.over_tolerance else "<="
+    skipped = f"; skipped {format_counts(scan.skipped)}" if scan.skipped else ""
+    return (f"{printable(relative_to_cwd(settings, scan.key))}: {plural(len(verdict.new), 'new finding')} in "
+            f"{plural(scan.documents, 'document')} (p_synthetic >= {scan.threshold:.4f}); estimated synthetic fraction "
+            f"{fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}{skipped}")
 
 
 def _echo_verdict(settings: HookSettings, verdict: FileVerdict, max_shown: int) -> None:
     scan = verdict.scan
-    name = relative_to_cwd(settings, scan.key)
-    comparison = ">" if scan.estimate > scan.fail_above else "<="
-    click.echo(f"{name}: {plural(len(verdict.new), 'new finding')} in {plural(scan.documents, 'document')} (p_synthetic >= {scan.threshold:.4f}); "
-               f"estimated synthetic fraction {fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}")
+    click.echo(_headline(settings, verdict))
     listed = [(doc, "  rejected in the baseline audit: remove it") for doc in verdict.rejected]
-    if scan.estimate > scan.fail_above:
+    if verdict.over_tolerance:
         listed += [(doc, "") for doc in verdict.new]
     shown = listed if max_shown == 0 else listed[:max_shown]
     for doc, note in shown:
@@ -63,39 +69,48 @@ def _echo_verdict(settings: HookSettings, verdict: FileVerdict, max_shown: int) 
         click.echo(f"  ... and {len(listed) - len(shown)} more (--max-shown 0 lists them all)")
 
 
-def _echo_fix(settings: HookSettings, blocked: Sequence[FileVerdict]) -> None:
-    baseline = os.path.relpath(settings.baseline_path)
+def _echo_fix(settings: HookSettings, blocked: Sequence[FileVerdict], fix_options: Sequence[str]) -> None:
+    baseline = printable(os.path.relpath(settings.baseline_path))
     files = " ".join(shlex.quote(relative_to_cwd(settings, v.scan.key)) for v in blocked if v.new)
     click.echo(f"auditor: {plural(len(blocked), 'file')} with machine-written text beyond what {baseline} accepts.")
     if files:
-        click.echo(f"Fix: remove the listed documents, or accept them with\n  auditor baseline update {files}\n"
+        # The same settings as this run, or the update would record other findings than the hook checks.
+        command = printable(" ".join(["auditor", "baseline", "update", *map(shlex.quote, fix_options), files]))
+        click.echo(f"Fix: remove the listed documents, or accept them with\n  {command}\n"
                    f"and commit {baseline} (review accepted findings with 'auditor baseline audit').")
     if any(v.rejected for v in blocked):
         click.echo("Documents rejected in the baseline audit must be removed (or re-reviewed with 'auditor baseline audit --all').")
 
 
-def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: bool) -> int:
-    """Print the hook's result on stdout and return its exit code."""
+def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: bool, fix_options: Sequence[str] = ()) -> int:
+    """Print the hook's result on stdout and return its exit code.
+
+    Files that pass are reported when they have new findings under their tolerance
+    or skipped records (pre-commit shows a passing hook's output with --verbose),
+    and always with ``verbose``.
+    """
     if verbose:
         for path in result.ignored:
-            click.echo(f"{path}: not a data file (unsupported extension), ignored")
+            click.echo(f"{printable(path)}: not a data file, ignored")
     for verdict in result.files:
         if verdict.blocked:
             _echo_verdict(settings, verdict, max_shown)
-        elif verbose:
+        elif verdict.new:
+            click.echo(f"{_headline(settings, verdict)}: within the file's tolerance, not blocking")
+        elif verbose or verdict.scan.skipped:
             scan = verdict.scan
             skipped = f"; skipped {format_counts(scan.skipped)}" if scan.skipped else ""
-            click.echo(f"{relative_to_cwd(settings, scan.key)}: ok: {plural(scan.documents, 'document')}, {plural(len(scan.flagged), 'finding')} "
-                       f"({verdict.accepted} in the baseline), estimated synthetic fraction {fraction_text(scan.fraction)}, "
-                       f"fail-above {scan.fail_above:g}{skipped}")
+            click.echo(f"{printable(relative_to_cwd(settings, scan.key))}: ok: {plural(scan.documents, 'document')}, "
+                       f"{plural(len(scan.flagged), 'finding')} ({verdict.accepted} in the baseline), estimated synthetic fraction "
+                       f"{fraction_text(scan.fraction)}, fail-above {scan.fail_above:g}{skipped}")
     blocked = result.blocked
     if blocked:
-        _echo_fix(settings, blocked)
+        _echo_fix(settings, blocked, fix_options)
     if result.rewritten:
-        baseline = os.path.relpath(settings.baseline_path)
-        click.echo(f"auditor: the baseline {baseline} was out of date: {'; '.join(result.stale)}.\n"
-                   f"It has been rewritten with the current model and settings (statuses kept; nothing new accepted): "
-                   f"review it and 'git add {baseline}'.")
+        baseline = printable(os.path.relpath(settings.baseline_path))
+        click.echo(f"auditor: the baseline {baseline} was out of date: {printable('; '.join(result.stale))}.\n"
+                   f"It has been rewritten with the current model and settings ({plural(len(result.rescored), 'file')} rescored, "
+                   f"statuses kept, nothing new accepted): review it and 'git add {baseline}'.")
         return EXIT_BASELINE_REWRITTEN
     return EXIT_FINDING if blocked else 0
 
@@ -123,4 +138,6 @@ def hook_command(files: tuple[str, ...], config: str | None, baseline: str | Non
     """
     settings = settings_from(config, baseline, model, threshold, fail_above)
     result = run_hook(list(files), settings)
-    sys.exit(render(settings, result, max_shown, verbose))
+    given = {"--config": config, "--baseline": baseline, "--model": model, "--threshold": threshold, "--fail-above": fail_above}
+    fix_options = [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
+    sys.exit(render(settings, result, max_shown, verbose, fix_options))
