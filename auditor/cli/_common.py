@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import math
 import sys
-import traceback
 import unicodedata
 from collections.abc import Callable
 from typing import Any

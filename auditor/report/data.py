@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor.errors import InputError
-from auditor.estimate import fraction_text  # noqa: F401  (re-exported for the renderers)
 from auditor.projection_inputs import drift_verdict
 from auditor.projection import REGIMES
 

@@ -15,7 +15,8 @@ from dataclasses import replace
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from auditor.report.data import DocumentColumns, fraction_text, projection_of, regime_order, source_rows, top_flagged, verdict
+from auditor.estimate import fraction_text
+from auditor.report.data import DocumentColumns, projection_of, regime_order, source_rows, top_flagged, verdict
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
 
 MAX_SOURCES = 500  # the page stays usable for folders of many files; summary.json has them all

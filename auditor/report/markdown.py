@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import re
 
-from auditor.report.data import fraction_text, source_rows, top_flagged, verdict
+from auditor.estimate import fraction_text
+from auditor.report.data import source_rows, top_flagged, verdict
 
 MAX_SOURCES = 20  # a pull-request comment stays readable; summary.json has them all
 MAX_DOCUMENTS = 5
