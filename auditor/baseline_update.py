@@ -80,8 +80,9 @@ def update_baseline(paths: Sequence[str], settings: HookSettings, create: bool =
             others = list(rescan_recorded(old, settings, scorer, set(new.files)).values())
             for scan in others:
                 new.files[scan.key] = rescored(old, scan)
+        asked = {scan.key for scan in scans}
         for key, entries in old.files.items():
-            if key in new.files and key not in {scan.key for scan in scans}:
+            if key in new.files and key not in asked:
                 kept += len(new.files[key])
                 removed += len(entries) - len(new.files[key])
             elif key not in new.files:

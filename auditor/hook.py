@@ -51,7 +51,6 @@ class FileScan:
 
     Attributes:
         key: the file's path relative to the repository root (its baseline key).
-        path: the path as given.
         documents: documents read; ``skipped``: records skipped, by reason.
         fraction: the file's estimated synthetic fraction (``estimate``, ``low``, ``high``, ...).
         threshold / fail_above: the settings that applied to this file.
@@ -60,7 +59,6 @@ class FileScan:
     """
 
     key: str
-    path: str
     documents: int
     skipped: dict[str, int]
     fraction: dict[str, object]
@@ -108,6 +106,10 @@ class FileScorer:
                 raise ConfigError(f"reference-human {path}: cannot read it: {err.strerror or err}") from None
         return hashes
 
+    @cached_property
+    def _reference_keys(self) -> frozenset[str]:
+        return frozenset(self.settings.key_for(path) for path in self.settings.reference_paths())
+
     def _options(self) -> FingerprintOptions:
         reader = ReaderOptions(format=self.settings.format, text_field=self.settings.text_field, id_field=self.settings.id_field)
         return FingerprintOptions(reader=reader, near_duplicates=False, signatures=False)
@@ -143,9 +145,9 @@ class FileScorer:
                     watched.setdefault(scored.digest, scored)
         all_scores = np.concatenate(scores) if scores else np.zeros(0)
         # A reference file is not estimated against itself (it would always look human).
-        calibrated = bool(self.settings.reference_human) and key not in {self.settings.key_for(p) for p in self.settings.reference_paths()}
+        calibrated = bool(self.settings.reference_human) and key not in self._reference_keys
         fraction = estimate_fraction(self._estimator(threshold, calibrated), all_scores, None, mismatch_allowance(self.detector, calibrated))
-        return FileScan(key, path, report.documents, dict(report.skipped_by_reason), fraction, threshold, fail_above,
+        return FileScan(key, report.documents, dict(report.skipped_by_reason), fraction, threshold, fail_above,
                         list(flagged.values()), list(watched.values()))
 
 
@@ -213,14 +215,12 @@ class HookResult:
         ignored: paths that are not data files (unsupported extensions, settings, model files).
         stale: why the baseline was out of date (empty when current or absent).
         rescored: files whose baseline entries were rescored because the baseline was stale.
-        baseline_exists: whether there was a baseline at all.
     """
 
     files: list[FileVerdict]
     ignored: list[str]
     stale: list[str]
     rescored: list[str]
-    baseline_exists: bool
 
     @property
     def rewritten(self) -> bool:
@@ -279,7 +279,7 @@ def run_hook(paths: Sequence[str], settings: HookSettings, scorer: FileScorer | 
     baseline_path = settings.baseline_path
     baseline = Baseline.load(baseline_path) if baseline_path.exists() else None
     if not paths or (not files and baseline is None):
-        return HookResult([], ignored, [], [], baseline is not None)
+        return HookResult([], ignored, [], [])
     rejected = rejected_digests(baseline)
     verdicts, scans = [], {}
     for path in files:
@@ -296,7 +296,7 @@ def run_hook(paths: Sequence[str], settings: HookSettings, scorer: FileScorer | 
         baseline.files = {key: entries for key, entries in files_now.items() if entries}
         baseline.model, baseline.settings, baseline.tool_version = scorer.model_identity(), scorer.recorded_settings(), __version__
         baseline.save(baseline_path)
-    return HookResult(verdicts, ignored, stale, rescanned, baseline is not None)
+    return HookResult(verdicts, ignored, stale, rescanned)
 
 
 def relative_to_cwd(settings: HookSettings, key: str) -> str:

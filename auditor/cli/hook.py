@@ -13,7 +13,7 @@ import click
 from auditor.cli._common import EXIT_FINDING, FiniteFloat, format_counts, handle_errors, plural, printable
 from auditor.config import HookSettings, load_settings
 from auditor.estimate import fraction_text
-from auditor.hook import FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
+from auditor.hook import FileScan, FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
 
 EXIT_BASELINE_REWRITTEN = 3
 
@@ -47,13 +47,16 @@ def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
     return printable(f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}")
 
 
+def _skipped(scan: FileScan) -> str:
+    return f"; skipped {format_counts(scan.skipped)}" if scan.skipped else ""
+
+
 def _headline(settings: HookSettings, verdict: FileVerdict) -> str:
     scan = verdict.scan
     comparison = ">" if verdict.over_tolerance else "<="
-    skipped = f"; skipped {format_counts(scan.skipped)}" if scan.skipped else ""
     return (f"{printable(relative_to_cwd(settings, scan.key))}: {plural(len(verdict.new), 'new finding')} in "
             f"{plural(scan.documents, 'document')} (p_synthetic >= {scan.threshold:.4f}); estimated synthetic fraction "
-            f"{fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}{skipped}")
+            f"{fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}{_skipped(scan)}")
 
 
 def _echo_verdict(settings: HookSettings, verdict: FileVerdict, max_shown: int) -> None:
@@ -99,10 +102,9 @@ def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: 
             click.echo(f"{_headline(settings, verdict)}: within the file's tolerance, not blocking")
         elif verbose or verdict.scan.skipped:
             scan = verdict.scan
-            skipped = f"; skipped {format_counts(scan.skipped)}" if scan.skipped else ""
             click.echo(f"{printable(relative_to_cwd(settings, scan.key))}: ok: {plural(scan.documents, 'document')}, "
                        f"{plural(len(scan.flagged), 'finding')} ({verdict.accepted} in the baseline), estimated synthetic fraction "
-                       f"{fraction_text(scan.fraction)}, fail-above {scan.fail_above:g}{skipped}")
+                       f"{fraction_text(scan.fraction)}, fail-above {scan.fail_above:g}{_skipped(scan)}")
     blocked = result.blocked
     if blocked:
         _echo_fix(settings, blocked, fix_options)
