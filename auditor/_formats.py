@@ -182,9 +182,10 @@ class _RawCounter(io.RawIOBase):
     read of stdin may return fewer than the 4 bytes needed to recognise zstd.
     """
 
-    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> None:
+    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None = None, limit: int | None = None) -> None:
         self._raw = raw
         self._on_read = on_read
+        self._remaining = limit  # bytes left to read when reading a byte range, else None
         # readinto1 returns after one underlying read, so a pipe is not drained eagerly.
         self._readinto = getattr(raw, "readinto1", None) or raw.readinto
         self._pending = b""
@@ -202,7 +203,14 @@ class _RawCounter(io.RawIOBase):
             buffer[:n] = self._pending[:n]
             self._pending = self._pending[n:]
             return n
+        if self._remaining is not None:
+            if self._remaining <= 0:
+                return 0
+            if len(buffer) > self._remaining:
+                buffer = memoryview(buffer)[: self._remaining]
         n = self._readinto(buffer) or 0
+        if self._remaining is not None:
+            self._remaining -= n
         self.count += n
         if self._on_read is not None and n:
             self._on_read(n)
@@ -286,16 +294,36 @@ def _open_raw(path: str) -> BinaryIO:
         raise InputError(f"{path}: cannot open: {exc.strerror or exc}; check the path") from None
 
 
+def compression_of(path: str) -> str | None:
+    """``gzip`` / ``zstd`` when the file starts with their magic bytes, else None (also when unreadable)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4)
+    except OSError:
+        return None
+    return "gzip" if head.startswith(GZIP_MAGIC) else "zstd" if head == ZSTD_MAGIC else None
+
+
 @contextmanager
-def open_source(path: str, on_read: Callable[[int], None] | None = None) -> Iterator[Source]:
+def open_source(
+    path: str, on_read: Callable[[int], None] | None = None, byte_range: tuple[int, int | None] | None = None
+) -> Iterator[Source]:
     """Open ``path`` (``-`` = stdin) for streaming, decompressing gzip/zstd by magic bytes.
 
     Magic bytes win over the extension: files renamed or served by tools that
     drop/add suffixes are common, and the content cannot lie. ``on_read``
     receives the size of every raw read, so progress is visible mid-file.
+    ``byte_range`` ``(start, stop)`` (stop None: to the end) reads part of an
+    uncompressed file as is: a shard of a large JSONL file (:mod:`auditor.shards`).
     """
     raw = _open_raw(path)
     try:
+        if byte_range is not None:
+            start, stop = byte_range
+            raw.seek(start)
+            counter = _RawCounter(raw, on_read, None if stop is None else stop - start)
+            yield Source(io.BufferedReader(counter, buffer_size=_CHUNK), None, counter)
+            return
         counter = _RawCounter(raw, on_read)
         head = b""
         while len(head) < 4:
@@ -372,15 +400,21 @@ def _json_event(
 
 
 def iter_jsonl(
-    source: Source, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = (), all_fields: bool = False
+    source: Source,
+    text_field: str,
+    id_field: str | None,
+    extra_fields: tuple[str, ...] = (),
+    all_fields: bool = False,
+    first_line: int = 1,
 ) -> Iterator[Event]:
     """One record per line; each line decoded on its own so repairs name the exact line.
 
     Extra field values are the parsed JSON values (a null or absent key gives None);
     with ``all_fields`` the fields are the whole JSON object, in its key order.
+    ``first_line``: the file's line number of the stream's first line (a shard's).
     """
     lines = iter(source.stream)
-    lineno = 0
+    lineno = first_line - 1
     while True:
         try:
             line = next(lines)
@@ -549,14 +583,18 @@ def iter_parquet(
     batch_size: int = 1024,
     extra_fields: tuple[str, ...] = (),
     all_fields: bool = False,
+    row_groups: tuple[int, int] | None = None,
+    first_row: int = 1,
 ) -> Iterator[Event]:
     """Rows in batches, reading only the text (and id, and extra) columns; ``record`` is the 1-based row.
 
     Extra field values are the column values as Python objects (``to_pylist``);
     None for a column the file lacks. With ``all_fields`` every column is read
     and the fields are all of them, in schema order (a repeated column name
-    gets ``.1``, ``.2``, ...).
+    gets ``.1``, ``.2``, ...). ``row_groups`` ``(start, stop)`` reads only those
+    row groups (a shard), whose first row is ``first_row``.
     """
+    groups = list(range(*row_groups)) if row_groups is not None else None
     try:
         parquet = pq.ParquetFile(path)
     except PermissionError:
@@ -575,15 +613,15 @@ def iter_parquet(
             )
         with_id = id_field is not None and id_field != text_field and id_field in schema.names
         if all_fields:
-            yield from _parquet_all_fields(parquet, path, text_field, id_field, batch_size)
+            yield from _parquet_all_fields(parquet, path, text_field, id_field, batch_size, groups, first_row)
             return
         columns = [text_field, id_field] if with_id else [text_field]
         for name in extra_fields:
             if name in schema.names and name not in columns:
                 columns.append(name)
         extra_positions = [columns.index(name) if name in columns else None for name in extra_fields]
-        row = 0
-        for batch in _parquet_batches(parquet, path, batch_size, columns):
+        row = first_row - 1
+        for batch in _parquet_batches(parquet, path, batch_size, columns, groups, row):
             # Each needed column converted once, in the order of ``columns`` (looked up
             # by name: the batch's column order is the reader's, not necessarily ours).
             names = batch.schema.names
@@ -613,10 +651,12 @@ def iter_parquet(
                     yield Record(row, text, id_value, (), Fields(dict(zip(extra_fields, values))))
 
 
-def _parquet_batches(parquet: pq.ParquetFile, path: str, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(
+    parquet: pq.ParquetFile, path: str, batch_size: int, columns: list[str] | None, groups: list[int] | None, row: int
+) -> Iterator[pa.RecordBatch]:
     """Record batches; a decoding failure becomes an InputError naming the file and the last good row."""
-    batches = parquet.iter_batches(batch_size=batch_size, columns=columns)
-    row = 0
+    shard = {} if groups is None else {"row_groups": groups}
+    batches = parquet.iter_batches(batch_size=batch_size, columns=columns, **shard)
     while True:
         try:
             batch = next(batches)
@@ -628,15 +668,17 @@ def _parquet_batches(parquet: pq.ParquetFile, path: str, batch_size: int, column
         yield batch
 
 
-def _parquet_all_fields(parquet: pq.ParquetFile, path: str, text_field: str, id_field: str | None, batch_size: int) -> Iterator[Event]:
+def _parquet_all_fields(
+    parquet: pq.ParquetFile, path: str, text_field: str, id_field: str | None, batch_size: int, groups: list[int] | None, first_row: int
+) -> Iterator[Event]:
     """Every column of every row (the ``all_fields`` case of :func:`iter_parquet`)."""
     names = parquet.schema_arrow.names
     keys = unique_names(list(names))
     text_index = names.index(text_field)
     # As in iter_parquet: the text column doubles as the id when named so; an absent id column is no id.
     id_index = names.index(id_field) if id_field is not None and id_field in names else None
-    row = 0
-    for batch in _parquet_batches(parquet, path, batch_size):
+    row = first_row - 1
+    for batch in _parquet_batches(parquet, path, batch_size, None, groups, row):
         lists = [column.to_pylist() for column in batch.columns]
         for values in zip(*lists):
             row += 1

@@ -69,7 +69,14 @@ class LinearScorer:
         return np.clip((np.asarray(X, dtype=np.float64) - self.mean) / self.scale, -self.clip, self.clip)
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        return self.standardize(X) @ self.coef + self.intercept
+        # Not ``Z @ coef``: BLAS blocks a matrix-vector product by the matrix's shape, so a
+        # document's last bits would depend on the batch it was scored in (and outputs on
+        # --jobs). Summing the columns in a fixed order gives every row the same operations.
+        Z = self.standardize(X)
+        total = np.full(Z.shape[0], self.intercept, dtype=np.float64)
+        for j in range(Z.shape[1]):
+            total += Z[:, j] * self.coef[j]
+        return total
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(n, 2)``: probabilities of human (column 0) and machine (column 1)."""

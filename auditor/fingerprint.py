@@ -4,9 +4,18 @@
 (batches of documents with their features and signatures);
 :func:`fingerprint` runs it over input paths and writes or returns the table.
 
-Memory stays bounded in corpus size: documents are processed in batches and
-written to a temporary Parquet file as they go; only the near-duplicate index
-(signatures and band keys, 585 bytes per document; ``benchmarks/bench_fingerprint.py``
+The corpus is cut into shards (:mod:`auditor.shards`: files, byte ranges, row
+groups) that :func:`fingerprint_shard` reads and fingerprints on its own, in this
+process or in workers (:mod:`auditor.parallel`: ``--jobs``, ``--backend dask``).
+This process takes the shard results back in input order: it numbers the rows,
+merges the read reports and the annotator's state, gathers every signature into
+one near-duplicate index (so clusters across shards are exact, LSH built once) and
+writes the table. The output is byte-identical whatever the shards or workers:
+Parquet row groups have a fixed number of rows, not one per shard.
+
+Memory stays bounded in corpus size: shard results are written to a temporary
+Parquet file as they arrive (at most ``2 x jobs`` in flight); only the near-duplicate
+index (signatures and band keys, 585 bytes per document; ``benchmarks/bench_fingerprint.py``
 measures it) grows with the corpus. Cluster ids are known only at the end, so a second pass
 copies the temporary file into the output adding the ``dup_cluster`` column.
 """
@@ -17,12 +26,14 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor import __version__
@@ -30,16 +41,19 @@ from auditor.atomic import atomic_path, scratch_path
 from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
-from auditor.errors import InputError
+from auditor.errors import AuditorError, InputError
 from auditor.features.tokens import TokenBatch, tokenize_batch
 from auditor.normalize import count_invisible, normalize
-from auditor.readers import Document, ReaderOptions, ReadReport, expand_inputs, read_documents
+from auditor.parallel import ExecutionOptions, run_ordered
+from auditor.readers import Document, ReaderOptions, ReadReport, expand_inputs, nothing_read, read_pieces, resolve_inputs
+from auditor.shards import Shard, plan_shards, shard_target
 
 if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
     import pandas as pd
 
 SCHEMA = "auditor.fingerprint/1"
 METADATA_KEY = b"auditor"
+ROW_GROUP_ROWS = 8192  # fixed, so the file's bytes do not depend on how the corpus was sharded
 
 
 @dataclass(frozen=True)
@@ -103,14 +117,23 @@ class Batch:
 
 
 class Annotator(Protocol):
-    """Adds columns to the fingerprint table (e.g. scores), computed batch by batch.
+    """Adds columns to the fingerprint table (e.g. scores), computed batch by batch, shard by shard.
 
-    ``fields`` are inserted after ``id``; ``columns(batch)`` returns one array per field.
+    ``fields`` are inserted after ``id``. For each shard the run calls ``spawn()``
+    for an empty copy (it is pickled to a worker when there are workers), which
+    gets ``columns(batch)`` for the shard's batches (one array per field) and may
+    keep per-shard state; back in this process, ``absorb(copy, row_offset)`` merges
+    that state, shard by shard in input order (``row_offset``: documents in the
+    shards before, to turn the copy's 0-based rows into corpus rows).
     """
 
     fields: Sequence[pa.Field]
 
+    def spawn(self) -> Annotator: ...
+
     def columns(self, batch: Batch) -> list[pa.Array]: ...
+
+    def absorb(self, shard: Annotator, row_offset: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -172,6 +195,72 @@ def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptio
             texts=texts,
             tokens=tokens,
         )
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """What a worker gets: where to read (no text), how, and an empty annotator copy."""
+
+    shard: Shard
+    options: FingerprintOptions
+    schema: pa.Schema
+    annotator: Annotator | None
+
+
+@dataclass
+class ShardResult:
+    """What a worker sends back: the shard's table (rows from 0), read report, annotator copy.
+
+    ``error`` carries an :class:`~auditor.errors.AuditorError` instead of raising it
+    in the worker, so the run raises the error of the *first* failing shard in input
+    order (what a sequential read would have met first), not of whichever failed first.
+    """
+
+    table: pa.Table
+    report: ReadReport
+    annotator: Annotator | None
+    text_bytes: int
+    error: AuditorError | None = None
+
+
+def fingerprint_shard(task: ShardTask) -> ShardResult:
+    """Read and fingerprint one shard (runs in a worker, or here with one job)."""
+    report = ReadReport()
+    batches: list[pa.RecordBatch] = []
+    text_bytes = 0
+    try:
+        for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
+            batches.append(_record_batch(batch, task.schema, task.annotator))
+            text_bytes += batch.text_bytes
+    except AuditorError as err:
+        return ShardResult(task.schema.empty_table(), report, None, 0, err)
+    return ShardResult(pa.Table.from_batches(batches, schema=task.schema), report, task.annotator, text_bytes)
+
+
+def _offset_rows(table: pa.Table, offset: int) -> pa.Table:
+    index = table.schema.get_field_index("row")
+    return table.set_column(index, table.schema.field(index), pc.add(table.column(index), pa.scalar(offset, pa.int64())))
+
+
+def _signature_matrix(table: pa.Table, num_perm: int) -> np.ndarray:
+    column = table.column("minhash").combine_chunks()
+    return np.asarray(column.flatten()).reshape(-1, num_perm)
+
+
+def _fixed_size(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) -> Iterator[pa.Table]:
+    """``batches`` re-cut into single-chunk tables of exactly ``rows`` rows (the last one shorter)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= rows:
+            table = pa.Table.from_batches(pending, schema=schema)
+            yield table.slice(0, rows).combine_chunks()
+            rest = table.slice(rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending, schema=schema).combine_chunks()
 
 
 def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.Field] = ()) -> pa.Schema:
@@ -238,6 +327,7 @@ def fingerprint(
     options: FingerprintOptions | None = None,
     progress: Callable[[Progress], None] | None = None,
     annotator: Annotator | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> FingerprintResult:
     """Fingerprint every document under ``paths``.
 
@@ -245,7 +335,9 @@ def fingerprint(
     (atomically: a crash leaves no partial file) and returns no frame;
     without it, returns the table as a DataFrame. An ``annotator`` adds its
     columns (``auditor scan`` adds the scores this way). ``options`` None:
-    the defaults. Raises :class:`~auditor.errors.InputError` for unusable inputs.
+    the defaults. ``execution``: workers and backend (None: this process only);
+    results do not depend on it. Standard input (``-``) is always read in this
+    process. Raises :class:`~auditor.errors.InputError` for unusable inputs.
 
     Example::
 
@@ -262,6 +354,11 @@ def fingerprint(
         _refuse_output_among_inputs(Path(out), paths, options.reader.format)
     report = ReadReport()
     start = time.perf_counter()
+    inputs = resolve_inputs(paths, options.reader, report)
+    execution = execution if execution is not None else ExecutionOptions()
+    if any(path == "-" for path, _ in inputs):
+        execution = ExecutionOptions()  # a worker cannot read this process's standard input
+    target = execution.shard_bytes or shard_target(inputs, execution.workers)
     index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
     extra = tuple(annotator.fields) if annotator is not None else ()
     schema = arrow_schema(options.num_perm, with_clusters=False, extra=extra)
@@ -270,14 +367,27 @@ def fingerprint(
 
     def run(sink: Callable[[pa.RecordBatch], None]) -> None:
         nonlocal documents, text_bytes
-        for batch in fingerprint_batches(read_documents(paths, options.reader, report), options):
-            if index is not None:
-                index.add(batch.signatures)
-            sink(_record_batch(batch, schema, annotator))
-            documents += len(batch.documents)
-            text_bytes += batch.text_bytes
-            if progress is not None:
-                progress(Progress(documents, text_bytes, time.perf_counter() - start))
+        tasks = (ShardTask(shard, options, schema, annotator.spawn() if annotator is not None else None) for shard in plan_shards(inputs, target))
+        with closing(run_ordered(fingerprint_shard, tasks, execution)) as results:
+            for result in results:
+                if result.error is not None:
+                    raise result.error
+                report.merge(result.report)
+                if result.table.num_rows == 0:
+                    continue
+                table = _offset_rows(result.table, documents)
+                if index is not None:
+                    index.add(_signature_matrix(table, options.num_perm))
+                if annotator is not None and result.annotator is not None:
+                    annotator.absorb(result.annotator, documents)
+                for record_batch in table.to_batches():
+                    sink(record_batch)
+                documents += table.num_rows
+                text_bytes += result.text_bytes
+                if progress is not None:
+                    progress(Progress(documents, text_bytes, time.perf_counter() - start))
+        if documents == 0:
+            raise nothing_read(paths, report)
 
     def finish() -> tuple[np.ndarray, dict[str, object]]:
         if index is None:
@@ -303,15 +413,13 @@ def fingerprint(
         labels, near_dup = finish()
         summary = _summary(paths, report, options, near_dup)
         final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
-        # Pass 2: copy into the output, adding the cluster ids.
+        # Pass 2: copy into the output, adding the cluster ids, in row groups of a fixed size.
         with atomic_path(out_path) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
             done = 0
-            for record_batch in pq.ParquetFile(pass1).iter_batches(batch_size=8192):
-                column = _cluster_column(labels[done : done + record_batch.num_rows])
-                writer.write_batch(
-                    pa.RecordBatch.from_arrays([*record_batch.columns, column], schema=final_schema)
-                )
-                done += record_batch.num_rows
+            for chunk in _fixed_size(pq.ParquetFile(pass1).iter_batches(batch_size=ROW_GROUP_ROWS), schema, ROW_GROUP_ROWS):
+                column = _cluster_column(labels[done : done + chunk.num_rows])
+                writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
+                done += chunk.num_rows
     return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes)
 
 

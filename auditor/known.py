@@ -205,6 +205,23 @@ class KnownIndex:
             raise IndexFormatError(f"{directory / ARRAYS_NAME}: no 'signatures' array; {_REMEDY}")
         return cls(arrays["signatures"], summary, directory)
 
+    @classmethod
+    def load_shared(cls, path: str | os.PathLike[str]) -> KnownIndex:
+        """:meth:`load`, memoized per process while the files are unchanged.
+
+        A scan's workers match every shard against the index: each loads (and
+        verifies) it once, not once per shard. The instance is shared: treat it as
+        read-only (its signatures are).
+        """
+        directory = Path(path)
+        if directory.name == JSON_NAME:
+            directory = directory.parent
+        try:
+            stamp = tuple((st.st_mtime_ns, st.st_size) for st in (os.stat(directory / JSON_NAME), os.stat(directory / ARRAYS_NAME)))
+        except OSError:
+            return cls.load(path)  # it raises the error naming the missing file
+        return _load_memoized(str(directory.resolve()), stamp)
+
     def check_compatible(self, num_perm: int, seed: int) -> None:
         """Refuse (:class:`IndexFormatError`) a scan whose signatures cannot be compared with the index's.
 
@@ -298,3 +315,8 @@ class KnownIndex:
             starts = np.flatnonzero(np.concatenate(([True], query[1:] != query[:-1])))
             best[query[starts]] = np.maximum.reduceat(agree, starts)
         return best
+
+
+@lru_cache(maxsize=4)
+def _load_memoized(directory: str, stamp: tuple[tuple[int, int], ...]) -> KnownIndex:
+    return KnownIndex.load(directory)

@@ -38,6 +38,8 @@ from auditor import _formats
 from auditor.normalize import is_blank
 from auditor._formats import MISSING, NO_FIELDS, SUPPORTED_EXTENSIONS, Bad, Event, Record
 from auditor.errors import InputError
+from auditor.read_report import Problem, ReadReport
+from auditor.shards import Piece
 
 FORMATS = ("auto", "jsonl", "parquet", "csv", "txt")
 
@@ -139,76 +141,6 @@ def _check_extra_fields(value: object) -> tuple[str, ...]:
         repeated = sorted({name for name in names if names.count(name) > 1})
         raise ValueError(f"extra_fields: duplicate name(s) {', '.join(repr(n) for n in repeated)}; give each field once")
     return names
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A record (or a file, when ``record`` is None) that was not read cleanly."""
-
-    path: str
-    record: int | None
-    reason: str
-    detail: str
-
-    def location(self) -> str:
-        return self.path if self.record is None else f"{self.path}:{self.record}"
-
-
-class ReadReport:
-    """Everything that was not read cleanly, plus throughput counters.
-
-    Skipped records and repaired records are counted by reason (a yielded
-    document may carry several repairs, so ``repaired_total`` counts repairs,
-    not documents). The first ``max_examples`` problems of either kind are kept
-    for messages. ``bytes_read`` counts raw on-disk (compressed) bytes.
-    """
-
-    def __init__(self, max_examples: int = 20) -> None:
-        self.max_examples = max_examples
-        self.skipped_by_reason: dict[str, int] = {}
-        self.repaired_by_reason: dict[str, int] = {}
-        self.ignored_files: list[str] = []
-        self.examples: list[Problem] = []
-        self.files_read = 0
-        self.bytes_read = 0
-        self.documents = 0
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped_by_reason.values())
-
-    @property
-    def repaired_total(self) -> int:
-        return sum(self.repaired_by_reason.values())
-
-    def add_skipped(self, problem: Problem) -> None:
-        self.skipped_by_reason[problem.reason] = self.skipped_by_reason.get(problem.reason, 0) + 1
-        self._example(problem)
-
-    def add_repaired(self, problem: Problem) -> None:
-        self.repaired_by_reason[problem.reason] = self.repaired_by_reason.get(problem.reason, 0) + 1
-        self._example(problem)
-
-    def _example(self, problem: Problem) -> None:
-        if len(self.examples) < self.max_examples:
-            self.examples.append(problem)
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready summary (``by_reason`` sorted by key, for byte-identical output)."""
-        return {
-            "documents": self.documents,
-            "files": self.files_read,
-            "skipped": {"total": self.skipped_total, "by_reason": dict(sorted(self.skipped_by_reason.items()))},
-            "repaired": {"total": self.repaired_total, "by_reason": dict(sorted(self.repaired_by_reason.items()))},
-            "ignored_files": list(self.ignored_files),
-            "examples": [{"location": p.location(), "reason": p.reason, "detail": p.detail} for p in self.examples],
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"ReadReport(documents={self.documents}, files_read={self.files_read}, "
-            f"skipped={self.skipped_by_reason}, repaired={self.repaired_by_reason}, ignored_files={len(self.ignored_files)})"
-        )
 
 
 # --------------------------------------------------------------------------- discovery
@@ -355,16 +287,20 @@ def expand_inputs(paths: Sequence[str], fmt: str = "auto", *, ignored: list[str]
 # --------------------------------------------------------------------------- reading
 
 
-def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> Iterator[Event]:
+def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterator[Event]:
+    path, fmt = piece.path, piece.fmt
+    id_field = options.id_field or DEFAULT_ID_FIELD
     if fmt == "parquet":
         if path == "-":
             raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
+        groups = None if piece.whole else (piece.start, piece.stop if piece.stop is not None else _parquet_groups(piece))
         events = _formats.iter_parquet(
-            path, options.text_field, options.id_field or DEFAULT_ID_FIELD, PARQUET_BATCH_SIZE, options.extra_fields, options.all_fields
+            piece.open_path, options.text_field, id_field, PARQUET_BATCH_SIZE, options.extra_fields, options.all_fields,
+            groups, piece.first_record,
         )
         first = next(events, None)  # opens and validates the file
-        report.files_read += 1
-        report.bytes_read += os.path.getsize(path) if os.path.isfile(path) else 0
+        report.files_read += piece.opens_file
+        report.bytes_read += os.path.getsize(piece.open_path) if piece.opens_file and os.path.isfile(piece.open_path) else 0
         if first is not None:
             yield first
             yield from events
@@ -373,19 +309,22 @@ def _events(path: str, fmt: str, options: ReaderOptions, report: ReadReport) -> 
     def count(n: int) -> None:
         report.bytes_read += n
 
-    with _formats.open_source(path, count) as source:
-        report.files_read += 1
+    byte_range = None if piece.whole else (piece.start, piece.stop)
+    with _formats.open_source(piece.open_path, count, byte_range) as source:
+        report.files_read += piece.opens_file
         if fmt == "jsonl":
-            yield from _formats.iter_jsonl(
-                source, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields, options.all_fields
-            )
+            yield from _formats.iter_jsonl(source, options.text_field, id_field, options.extra_fields, options.all_fields, piece.first_record)
         elif fmt == "csv":
             delimiter = "," if path == "-" else _formats.delimiter_for(path)
-            yield from _formats.iter_csv(
-                source, path, delimiter, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields, options.all_fields
-            )
+            yield from _formats.iter_csv(source, path, delimiter, options.text_field, id_field, options.extra_fields, options.all_fields)
         else:
             yield from _formats.iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None)
+
+
+def _parquet_groups(piece: Piece) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(piece.open_path).metadata.num_row_groups
 
 
 def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:
@@ -420,7 +359,8 @@ def _describe(values: Sequence[str]) -> str:
     return ", ".join(shown) if len(shown) <= 4 else ", ".join(shown[:3]) + f" and {len(shown) - 3} more"
 
 
-def _nothing_read(paths: Sequence[str], report: ReadReport) -> InputError:
+def nothing_read(paths: Sequence[str], report: ReadReport) -> InputError:
+    """The error for inputs that yielded no document, with what was skipped and why."""
     if report.skipped_total:
         counts = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped_by_reason.items()))
         found = f"{report.skipped_total} records skipped ({counts})"
@@ -432,12 +372,16 @@ def _nothing_read(paths: Sequence[str], report: ReadReport) -> InputError:
     return InputError(f"no documents read from {_describe(paths)}: {found}; check --text-field / --format")
 
 
-def _generate(
-    paths: Sequence[str], inputs: list[tuple[str, str]], options: ReaderOptions, report: ReadReport, allow_empty: bool = False
-) -> Iterator[Document]:
+def read_pieces(pieces: Iterable[Piece], options: ReaderOptions, report: ReadReport) -> Iterator[Document]:
+    """Stream the documents of ``pieces`` (a shard), ``row`` counted from 0 within them.
+
+    The caller checks that something was read (:func:`nothing_read`) once every
+    shard is done, and offsets rows by the documents of the shards before.
+    """
     row = 0
-    for path, fmt in inputs:
-        for event in _events(path, fmt, options, report):
+    for piece in pieces:
+        path, fmt = piece.path, piece.fmt
+        for event in _events(piece, options, report):
             if isinstance(event, Bad):
                 problem = Problem(path, event.record, event.reason, _formats.repair_surrogates(event.detail))
                 if options.strict:
@@ -466,8 +410,17 @@ def _generate(
             report.documents += 1
             yield Document(doc_id, text, path, row, event.record, event.fields)
             row += 1
-    if row == 0 and not (allow_empty and report.skipped_total == 0):
-        raise _nothing_read(paths, report)
+
+
+def _generate(
+    paths: Sequence[str], inputs: list[tuple[str, str]], options: ReaderOptions, report: ReadReport, allow_empty: bool = False
+) -> Iterator[Document]:
+    empty = True
+    for doc in read_pieces((Piece(path, fmt) for path, fmt in inputs), options, report):
+        empty = False
+        yield doc
+    if empty and not (allow_empty and report.skipped_total == 0):
+        raise nothing_read(paths, report)
 
 
 def read_documents(
@@ -488,8 +441,12 @@ def read_documents(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
+    report = report if report is not None else ReadReport()
+    return _generate(paths, resolve_inputs(paths, options, report), options, report, allow_empty)
+
+
+def resolve_inputs(paths: Sequence[str], options: ReaderOptions, report: ReadReport) -> list[tuple[str, str]]:
+    """``expand_inputs`` for a read: refuses an empty list; ignored files go to ``report``."""
     if not paths:
         raise InputError("no input paths given; pass at least one file, directory, glob or '-'")
-    report = report if report is not None else ReadReport()
-    inputs = expand_inputs(paths, options.format, ignored=report.ignored_files)
-    return _generate(paths, inputs, options, report, allow_empty)
+    return expand_inputs(paths, options.format, ignored=report.ignored_files)

@@ -34,6 +34,7 @@ from auditor.detector import Detector, load_detector
 from auditor.errors import InputError
 from auditor.estimate import METHODS, FractionEstimator, fraction_text
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
+from auditor.parallel import ExecutionOptions
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
@@ -60,6 +61,8 @@ class ScanOptions:
             documents near-duplicating it count as machine.
         known_threshold: estimated Jaccard at which a document matches the index.
         reports: write ``report.md`` and ``report.html`` (matplotlib plots: ~1-2 s per scan).
+        execution: workers and backend (``--jobs``, ``--backend``, ``--scheduler``); the
+            outputs are byte-identical whatever it is.
     """
 
     fingerprint: FingerprintOptions = field(default_factory=FingerprintOptions)
@@ -71,6 +74,7 @@ class ScanOptions:
     known_synthetic: str | None = None
     known_threshold: float = DEFAULT_KNOWN_THRESHOLD
     reports: bool = True  # write report.md / report.html (filter's internal scan does not need them)
+    execution: ExecutionOptions = field(default_factory=ExecutionOptions)
 
     def __post_init__(self) -> None:
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
@@ -94,53 +98,82 @@ class ScanResult:
 class _Scorer:
     """Annotator adding ``p_synthetic``, ``flagged`` (and ``known_synthetic_jaccard`` with an index).
 
-    Keeps every score (8 bytes a document), source and known-match flag for the estimate.
+    A copy per shard (:meth:`spawn`) scores in the worker and keeps the shard's scores,
+    sources, known-match flags, word counts and best documents; :meth:`absorb` merges
+    them here in input order. Per document this process keeps 9 bytes (score, flag);
+    sources are kept as runs.
     """
 
-    def __init__(self, detector: Detector, threshold: float, known: KnownIndex | None, known_threshold: float):
+    def __init__(self, detector: Detector, threshold: float, known_path: str | None, known_threshold: float):
         self.detector, self.threshold = detector, threshold
-        self.known, self.known_threshold = known, known_threshold
+        # By path: a worker loads the index itself, once (KnownIndex.load_shared), instead of
+        # receiving its signatures with every shard.
+        self.known_path, self.known_threshold = known_path, known_threshold
         self.fields = [pa.field("p_synthetic", pa.float64()), pa.field("flagged", pa.bool_())]
-        if known is not None:
+        if known_path is not None:
             self.fields.append(pa.field("known_synthetic_jaccard", pa.float64()))
         self.scores: list[np.ndarray] = []
         self.matched: list[np.ndarray] = []
-        self.sources: list[str] = []
+        self.source_runs: list[tuple[str, int]] = []
         self.tokens = TokenCounter()  # word counts of unflagged / flagged documents, for the projection
         self._top: list[tuple[float, int, dict[str, object]]] = []  # min-heap of the highest scores
+
+    def spawn(self) -> _Scorer:
+        return _Scorer(self.detector, self.threshold, self.known_path, self.known_threshold)
 
     def top_documents(self) -> list[dict[str, object]]:
         """The highest-scoring documents, highest first (ties: earlier row first), with excerpts."""
         return [entry for _, _, entry in sorted(self._top, key=lambda item: (-item[0], -item[1]))]
 
+    def sources(self) -> np.ndarray:
+        """Every document's source, in input order."""
+        names = np.array([name for name, _ in self.source_runs], dtype=object)
+        return np.repeat(names, [count for _, count in self.source_runs]) if len(names) else names
+
+    def _offer(self, score: float, entry: dict[str, object]) -> None:
+        item = (score, -int(entry["row"]), entry)  # type: ignore[call-overload]
+        if len(self._top) < TOP_DOCUMENTS:
+            heapq.heappush(self._top, item)
+        elif item[:2] > self._top[0][:2]:
+            heapq.heapreplace(self._top, item)
+
+    def _add_sources(self, runs: list[tuple[str, int]]) -> None:
+        for name, count in runs:
+            if self.source_runs and self.source_runs[-1][0] == name:
+                self.source_runs[-1] = (name, self.source_runs[-1][1] + count)
+            else:
+                self.source_runs.append((name, count))
+
     def columns(self, batch: Batch) -> list[pa.Array]:
         scores = self.detector.score(batch.texts, batch.tokens, batch.features)
         self.scores.append(scores)
-        self.sources.extend(doc.source for doc in batch.documents)
+        self._add_sources([(doc.source, 1) for doc in batch.documents])
         flagged = scores >= self.threshold
         # Only the batch's own best TOP_DOCUMENTS (highest score, then earliest row) can enter
         # the running top: numpy picks them, so the Python loop never runs per document.
         for i in np.lexsort((np.arange(len(scores)), -scores))[:TOP_DOCUMENTS].tolist():
-            doc, score = batch.documents[i], float(scores[i])
-            key = (score, -doc.row)
-            if len(self._top) < TOP_DOCUMENTS or key > self._top[0][:2]:
-                entry = {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": score,
-                         "excerpt": doc.text[:EXCERPT_CHARS]}
-                item = (score, -doc.row, entry)
-                if len(self._top) < TOP_DOCUMENTS:
-                    heapq.heappush(self._top, item)
-                else:
-                    heapq.heapreplace(self._top, item)
+            doc = batch.documents[i]
+            self._offer(float(scores[i]), {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": float(scores[i]),
+                                           "excerpt": doc.text[:EXCERPT_CHARS]})
         columns = [pa.array(scores), pa.array(flagged)]
         matched = np.zeros(len(scores), dtype=bool)
-        if self.known is not None:
-            jaccard = self.known.best_jaccard(batch.signatures, min(self.known_threshold, QUERY_BANDING))
+        if self.known_path is not None:
+            known = KnownIndex.load_shared(self.known_path)
+            jaccard = known.best_jaccard(batch.signatures, min(self.known_threshold, QUERY_BANDING))
             matched = jaccard >= self.known_threshold
             columns.append(pa.array(jaccard))
         self.matched.append(matched)
         # Known synthetic text is machine text: it must not count as the human distribution p0.
         self.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
         return columns
+
+    def absorb(self, shard: _Scorer, row_offset: int) -> None:  # type: ignore[override]
+        self.scores.extend(shard.scores)
+        self.matched.extend(shard.matched)
+        self._add_sources(shard.source_runs)
+        self.tokens.update(shard.tokens)
+        for score, _, entry in shard._top:
+            self._offer(score, {**entry, "row": int(entry["row"]) + row_offset})  # type: ignore[call-overload]
 
 
 def fraction_summary(
@@ -182,22 +215,23 @@ def scan(
         raise InputError(f"--out {out_dir} is a file: pass a directory for the scan's outputs")
     known = None
     if options.known_synthetic is not None:
-        known = KnownIndex.load(options.known_synthetic)
+        known = KnownIndex.load_shared(options.known_synthetic)
         known.check_compatible(options.fingerprint.num_perm, options.fingerprint.seed)
         lsh_banding(min(options.known_threshold, QUERY_BANDING), options.fingerprint.num_perm)
     out_dir.mkdir(parents=True, exist_ok=True)
     # A stale summary must never sit next to a new table (a run killed between the writes).
     (out_dir / "summary.json").unlink(missing_ok=True)
-    scorer = _Scorer(detector, threshold, known, options.known_threshold)
+    scorer = _Scorer(detector, threshold, options.known_synthetic, options.known_threshold)
     start = time.perf_counter()
     # References first: their errors come early.
     estimator = build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
-    result = fingerprint(paths, out=out_dir / "documents.parquet", options=options.fingerprint, progress=progress, annotator=scorer)
+    result = fingerprint(paths, out=out_dir / "documents.parquet", options=options.fingerprint, progress=progress, annotator=scorer,
+                         execution=options.execution)
     fp = result.summary
     documents = int(fp["documents"])  # type: ignore[arg-type]
     scores = np.concatenate(scorer.scores) if scorer.scores else np.zeros(0)
     matched = np.concatenate(scorer.matched) if scorer.matched else np.zeros(0, dtype=bool)
-    fraction = fraction_summary(estimator, scores, np.array(scorer.sources, dtype=object), matched, mismatch_allowance(detector, bool(options.reference_human)))
+    fraction = fraction_summary(estimator, scores, scorer.sources(), matched, mismatch_allowance(detector, bool(options.reference_human)))
     token_counts = scorer.tokens.result()
     token_counts.write(out_dir / TOKENS_FILE)
     summary: dict[str, object] = {

@@ -81,6 +81,17 @@ class TokenCounter:
         if self._size > _REDUCE_AT:
             self._reduce()
 
+    def __getstate__(self) -> dict[str, object]:
+        self._reduce()  # a worker's counter travels merged: one sorted array per column, not one per batch
+        return self.__dict__
+
+    def update(self, other: TokenCounter) -> None:
+        """Add ``other``'s counts (a shard's, counted in a worker); the result does not depend on the grouping."""
+        self._pending.extend(other._pending)
+        self._size += other._size
+        if self._size > _REDUCE_AT:
+            self._reduce()
+
     def _reduce(self) -> None:
         if len(self._pending) <= 1:
             return

@@ -13,6 +13,7 @@ import click
 
 from auditor.errors import AuditorError
 from auditor.fingerprint import Progress
+from auditor.parallel import BACKENDS, ExecutionOptions
 from auditor.readers import FORMATS, ReaderOptions
 
 EXIT_FINDING = 1  # a threshold was exceeded: a result, not an error
@@ -85,6 +86,32 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ):
         command = decorator(command)
     return command
+
+
+def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--jobs, --backend and --scheduler: where the shards of a corpus are processed (never what comes out)."""
+    for decorator in reversed(
+        [
+            click.option("--jobs", type=int, default=None, metavar="N",
+                         help="Worker processes; -1: one per core  [default: 1; with --backend dask: one per core, "
+                              "or every worker of the --scheduler's cluster]."),
+            click.option("--backend", type=click.Choice(BACKENDS), default="loky", show_default=True,
+                         help="loky: local processes; dask: a dask.distributed cluster (pip install 'auditor[dask]')."),
+            click.option("--scheduler", default=None, metavar="ADDR",
+                         help="Address of a running dask scheduler, e.g. tcp://host:8786 (with --backend dask; its workers "
+                              "must see the inputs at the same absolute paths)  [default: start a local cluster]."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def execution_from(jobs: int | None, backend: str, scheduler: str | None) -> ExecutionOptions:
+    """ExecutionOptions from the flags; contradictions are usage errors (exit 2)."""
+    try:
+        return ExecutionOptions(jobs=jobs, backend=backend, scheduler=scheduler)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
 
 
 def reader_from(fmt: str, text_field: str, id_field: str | None, strict: bool) -> ReaderOptions:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from auditor.cli._common import FiniteFloat, echo_read_summary, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, echo_read_summary, execution_from, execution_options, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from auditor.fingerprint import FingerprintOptions, fingerprint
@@ -62,10 +62,12 @@ def echo_near_duplicates(near: dict) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output Parquet file.")
 @reader_options
 @near_duplicate_options
+@execution_options
 @run_options
 @handle_errors
 def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool,
                         num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
+                        jobs: int | None, backend: str, scheduler: str | None,
                         as_json: bool, quiet: bool, debug: bool) -> None:
     """Per-document n-gram, entropy and MinHash features, and near-duplicate clusters.
 
@@ -78,7 +80,8 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
       auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
     options = corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold)
-    result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress), quiet)
+    execution = execution_from(jobs, backend, scheduler)
+    result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress, execution=execution), quiet)
     summary = result.summary
     if not quiet:
         echo_throughput("fingerprinted", summary["documents"], result.text_bytes, result.seconds)

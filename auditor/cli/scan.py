@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo_read_summary, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, EXIT_FINDING, execution_from, execution_options, echo_read_summary, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import corpus_options, echo_near_duplicates, near_duplicate_options
 from auditor.estimate import METHODS
 from auditor.projection_inputs import drift_verdict
@@ -36,6 +36,7 @@ from auditor.scan import ScanOptions, headline, scan
               help="Exit 1 when the estimated synthetic fraction exceeds this (outputs are still written).")
 @reader_options
 @near_duplicate_options
+@execution_options
 @run_options
 @handle_errors
 def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, threshold: float | None, method: str,
@@ -43,6 +44,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
                  known_threshold: float, fail_above: float | None,
                  fmt: str, text_field: str, id_field: str | None, strict: bool,
                  num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
+                 jobs: int | None, backend: str, scheduler: str | None,
                  as_json: bool, quiet: bool, debug: bool) -> None:
     """Score every document and estimate how much of the corpus is machine-written.
 
@@ -66,6 +68,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         reference_machine=reference_machine,
         known_synthetic=known_synthetic,
         known_threshold=known_threshold,
+        execution=execution_from(jobs, backend, scheduler),
     )
     result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress), quiet)
     summary = result.summary

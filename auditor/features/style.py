@@ -335,7 +335,10 @@ def function_word_features(tokens: TokenBatch) -> dict[str, np.ndarray]:
     counts = np.bincount(row * n_docs + tokens.doc, minlength=(n_words + 1) * n_docs).reshape(n_words + 1, n_docs)[1:]
     rates = counts * (1000.0 / np.maximum(tokens.counts, 1))
     features = dict(zip(_FW_NAMES, np.sqrt(rates)))
-    features["fw_total"] = np.sqrt(rates.sum(axis=0))
+    # From the integer counts: exact, whereas summing the float rates over axis 0 rounds
+    # differently for a batch of one document (numpy then sums pairwise), and a score must
+    # not depend on the batch it was computed in.
+    features["fw_total"] = np.sqrt(counts.sum(axis=0) * (1000.0 / np.maximum(tokens.counts, 1)))
     return features
 
 
