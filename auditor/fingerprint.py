@@ -122,9 +122,10 @@ class Annotator(Protocol):
     ``fields`` are inserted after ``id``. For each shard the run calls ``spawn()``
     for an empty copy (it is pickled to a worker when there are workers), which
     gets ``columns(batch)`` for the shard's batches (one array per field) and may
-    keep per-shard state; back in this process, ``absorb(copy, row_offset)`` merges
-    that state, shard by shard in input order (``row_offset``: documents in the
-    shards before, to turn the copy's 0-based rows into corpus rows).
+    keep per-shard state; ``harvest()`` returns that state (picklable; it travels
+    back), and here ``absorb(state, row_offset)`` merges it, shard by shard in input
+    order (``row_offset``: documents in the shards before, to turn the shard's
+    0-based rows into corpus rows).
     """
 
     fields: Sequence[pa.Field]
@@ -133,7 +134,9 @@ class Annotator(Protocol):
 
     def columns(self, batch: Batch) -> list[pa.Array]: ...
 
-    def absorb(self, shard: Annotator, row_offset: int) -> None: ...
+    def harvest(self) -> object: ...
+
+    def absorb(self, state: object, row_offset: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ class ShardTask:
 
 @dataclass
 class ShardResult:
-    """What a worker sends back: the shard's table (rows from 0), read report, annotator copy.
+    """What a worker sends back: the shard's table (rows from 0), read report, annotator state.
 
     ``error`` carries an :class:`~auditor.errors.AuditorError` instead of raising it
     in the worker, so the run raises the error of the *first* failing shard in input
@@ -218,7 +221,7 @@ class ShardResult:
 
     table: pa.Table
     report: ReadReport
-    annotator: Annotator | None
+    annotation: object  # the annotator's harvest, None without an annotator
     text_bytes: int
     error: AuditorError | None = None
 
@@ -234,7 +237,8 @@ def fingerprint_shard(task: ShardTask) -> ShardResult:
             text_bytes += batch.text_bytes
     except AuditorError as err:
         return ShardResult(task.schema.empty_table(), report, None, 0, err)
-    return ShardResult(pa.Table.from_batches(batches, schema=task.schema), report, task.annotator, text_bytes)
+    annotation = task.annotator.harvest() if task.annotator is not None else None
+    return ShardResult(pa.Table.from_batches(batches, schema=task.schema), report, annotation, text_bytes)
 
 
 def _offset_rows(table: pa.Table, offset: int) -> pa.Table:
@@ -378,8 +382,8 @@ def fingerprint(
                 table = _offset_rows(result.table, documents)
                 if index is not None:
                     index.add(_signature_matrix(table, options.num_perm))
-                if annotator is not None and result.annotator is not None:
-                    annotator.absorb(result.annotator, documents)
+                if annotator is not None:
+                    annotator.absorb(result.annotation, documents)
                 for record_batch in table.to_batches():
                     sink(record_batch)
                 documents += table.num_rows
@@ -408,7 +412,9 @@ def fingerprint(
     if not (out_path.parent if str(out_path.parent) else Path(".")).is_dir():
         raise InputError(f"output directory {out_path.parent} does not exist: create it or choose another --out")
     with scratch_path(out_path) as pass1:
-        with pq.ParquetWriter(pass1, schema) as writer:
+        # Arrow IPC, not Parquet: the scratch copy is read back once, and Parquet-encoding it
+        # cost this process CPU that, in a parallel run, the workers need.
+        with pa.OSFile(str(pass1), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
             run(writer.write_batch)
         labels, near_dup = finish()
         summary = _summary(paths, report, options, near_dup)
@@ -416,10 +422,13 @@ def fingerprint(
         # Pass 2: copy into the output, adding the cluster ids, in row groups of a fixed size.
         with atomic_path(out_path) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
             done = 0
-            for chunk in _fixed_size(pq.ParquetFile(pass1).iter_batches(batch_size=ROW_GROUP_ROWS), schema, ROW_GROUP_ROWS):
-                column = _cluster_column(labels[done : done + chunk.num_rows])
-                writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
-                done += chunk.num_rows
+            with pa.OSFile(str(pass1), "rb") as source:  # not memory-mapped: mapped pages would count as this process's RSS
+                scratch = pa.ipc.open_file(source)
+                batches = (scratch.get_batch(i) for i in range(scratch.num_record_batches))
+                for chunk in _fixed_size(batches, schema, ROW_GROUP_ROWS):
+                    column = _cluster_column(labels[done : done + chunk.num_rows])
+                    writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
+                    done += chunk.num_rows
     return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes)
 
 

@@ -98,7 +98,9 @@ def run_ordered(
 
     # parallel_config, not Parallel(backend=...): it is what registers joblib's dask backend.
     with _backend(options) as (backend, n_jobs), parallel_config(backend=backend, n_jobs=n_jobs):
-        parallel = Parallel(return_as="generator", pre_dispatch="2*n_jobs")
+        # batch_size=1: a task is a shard (~1-8 MiB of text), never worth grouping, and grouping
+        # leaves a worker idle at the end of a run.
+        parallel = Parallel(return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)
         yield from parallel(delayed(function)(task) for task in tasks)
 
 

@@ -95,13 +95,41 @@ class ScanResult:
     text_bytes: int
 
 
+@dataclass
+class _ScoreState:
+    """What scoring keeps for the estimate and the reports: per shard in a worker, then for the corpus here.
+
+    Per document 9 bytes (score, known-match flag); sources as runs; word counts by
+    vocabulary; the best documents. Picklable and free of the model, so a worker's
+    shard state travels back small.
+    """
+
+    scores: list[np.ndarray] = field(default_factory=list)
+    matched: list[np.ndarray] = field(default_factory=list)
+    source_runs: list[tuple[str, int]] = field(default_factory=list)
+    tokens: TokenCounter = field(default_factory=TokenCounter)  # unflagged / flagged word counts, for the projection
+    top: list[tuple[float, int, dict[str, object]]] = field(default_factory=list)  # min-heap of the highest scores
+
+    def offer(self, score: float, entry: dict[str, object]) -> None:
+        item = (score, -int(entry["row"]), entry)  # type: ignore[call-overload]
+        if len(self.top) < TOP_DOCUMENTS:
+            heapq.heappush(self.top, item)
+        elif item[:2] > self.top[0][:2]:
+            heapq.heapreplace(self.top, item)
+
+    def add_sources(self, runs: Sequence[tuple[str, int]]) -> None:
+        for name, count in runs:
+            if self.source_runs and self.source_runs[-1][0] == name:
+                self.source_runs[-1] = (name, self.source_runs[-1][1] + count)
+            else:
+                self.source_runs.append((name, count))
+
+
 class _Scorer:
     """Annotator adding ``p_synthetic``, ``flagged`` (and ``known_synthetic_jaccard`` with an index).
 
-    A copy per shard (:meth:`spawn`) scores in the worker and keeps the shard's scores,
-    sources, known-match flags, word counts and best documents; :meth:`absorb` merges
-    them here in input order. Per document this process keeps 9 bytes (score, flag);
-    sources are kept as runs.
+    A copy per shard (:meth:`spawn`) scores in the worker into its own :class:`_ScoreState`,
+    which :meth:`absorb` merges here, shard by shard in input order.
     """
 
     def __init__(self, detector: Detector, threshold: float, known_path: str | None, known_threshold: float):
@@ -112,48 +140,29 @@ class _Scorer:
         self.fields = [pa.field("p_synthetic", pa.float64()), pa.field("flagged", pa.bool_())]
         if known_path is not None:
             self.fields.append(pa.field("known_synthetic_jaccard", pa.float64()))
-        self.scores: list[np.ndarray] = []
-        self.matched: list[np.ndarray] = []
-        self.source_runs: list[tuple[str, int]] = []
-        self.tokens = TokenCounter()  # word counts of unflagged / flagged documents, for the projection
-        self._top: list[tuple[float, int, dict[str, object]]] = []  # min-heap of the highest scores
+        self.state = _ScoreState()
 
     def spawn(self) -> _Scorer:
         return _Scorer(self.detector, self.threshold, self.known_path, self.known_threshold)
 
+    def harvest(self) -> _ScoreState:
+        return self.state
+
     def top_documents(self) -> list[dict[str, object]]:
         """The highest-scoring documents, highest first (ties: earlier row first), with excerpts."""
-        return [entry for _, _, entry in sorted(self._top, key=lambda item: (-item[0], -item[1]))]
-
-    def sources(self) -> np.ndarray:
-        """Every document's source, in input order."""
-        names = np.array([name for name, _ in self.source_runs], dtype=object)
-        return np.repeat(names, [count for _, count in self.source_runs]) if len(names) else names
-
-    def _offer(self, score: float, entry: dict[str, object]) -> None:
-        item = (score, -int(entry["row"]), entry)  # type: ignore[call-overload]
-        if len(self._top) < TOP_DOCUMENTS:
-            heapq.heappush(self._top, item)
-        elif item[:2] > self._top[0][:2]:
-            heapq.heapreplace(self._top, item)
-
-    def _add_sources(self, runs: list[tuple[str, int]]) -> None:
-        for name, count in runs:
-            if self.source_runs and self.source_runs[-1][0] == name:
-                self.source_runs[-1] = (name, self.source_runs[-1][1] + count)
-            else:
-                self.source_runs.append((name, count))
+        return [entry for _, _, entry in sorted(self.state.top, key=lambda item: (-item[0], -item[1]))]
 
     def columns(self, batch: Batch) -> list[pa.Array]:
+        state = self.state
         scores = self.detector.score(batch.texts, batch.tokens, batch.features)
-        self.scores.append(scores)
-        self._add_sources([(doc.source, 1) for doc in batch.documents])
+        state.scores.append(scores)
+        state.add_sources([(doc.source, 1) for doc in batch.documents])
         flagged = scores >= self.threshold
         # Only the batch's own best TOP_DOCUMENTS (highest score, then earliest row) can enter
         # the running top: numpy picks them, so the Python loop never runs per document.
         for i in np.lexsort((np.arange(len(scores)), -scores))[:TOP_DOCUMENTS].tolist():
             doc = batch.documents[i]
-            self._offer(float(scores[i]), {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": float(scores[i]),
+            state.offer(float(scores[i]), {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": float(scores[i]),
                                            "excerpt": doc.text[:EXCERPT_CHARS]})
         columns = [pa.array(scores), pa.array(flagged)]
         matched = np.zeros(len(scores), dtype=bool)
@@ -162,34 +171,40 @@ class _Scorer:
             jaccard = known.best_jaccard(batch.signatures, min(self.known_threshold, QUERY_BANDING))
             matched = jaccard >= self.known_threshold
             columns.append(pa.array(jaccard))
-        self.matched.append(matched)
+        state.matched.append(matched)
         # Known synthetic text is machine text: it must not count as the human distribution p0.
-        self.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
+        state.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
         return columns
 
-    def absorb(self, shard: _Scorer, row_offset: int) -> None:  # type: ignore[override]
-        self.scores.extend(shard.scores)
-        self.matched.extend(shard.matched)
-        self._add_sources(shard.source_runs)
-        self.tokens.update(shard.tokens)
-        for score, _, entry in shard._top:
-            self._offer(score, {**entry, "row": int(entry["row"]) + row_offset})  # type: ignore[call-overload]
+    def absorb(self, shard: _ScoreState, row_offset: int) -> None:
+        state = self.state
+        state.scores.extend(shard.scores)
+        state.matched.extend(shard.matched)
+        state.add_sources(shard.source_runs)
+        state.tokens.update(shard.tokens)
+        for score, _, entry in shard.top:
+            state.offer(score, {**entry, "row": int(entry["row"]) + row_offset})  # type: ignore[call-overload]
 
 
 def fraction_summary(
-    estimator: FractionEstimator, scores: np.ndarray, sources: np.ndarray, matched: np.ndarray, allowance: float = 0.0
+    estimator: FractionEstimator, scores: np.ndarray, source_runs: Sequence[tuple[str, int]], matched: np.ndarray, allowance: float = 0.0
 ) -> dict[str, object]:
-    """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source."""
+    """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source.
+
+    ``source_runs``: ``(source, documents)`` in input order (a source may recur).
+    """
     others = {
         method: estimate_fraction(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched, allowance)
         for method in METHODS if method != estimator.method
     }
-    names, group = np.unique(sources.astype(str), return_inverse=True) if len(sources) else (np.zeros(0, dtype=str), np.zeros(0, dtype=int))
+    names = sorted({name for name, _ in source_runs})
+    code = {name: i for i, name in enumerate(names)}
+    group = np.repeat(np.array([code[name] for name, _ in source_runs], dtype=np.int32), [count for _, count in source_runs])
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
     by_source = {
-        str(name): estimate_fraction(estimator, scores[order[lo:hi]], matched[order[lo:hi]], allowance)
-        for name, lo, hi in zip(names.tolist(), bounds[:-1], bounds[1:])
+        name: estimate_fraction(estimator, scores[order[lo:hi]], matched[order[lo:hi]], allowance)
+        for name, lo, hi in zip(names, bounds[:-1], bounds[1:])
     }
     return {
         **estimate_fraction(estimator, scores, matched, allowance),
@@ -229,10 +244,11 @@ def scan(
                          execution=options.execution)
     fp = result.summary
     documents = int(fp["documents"])  # type: ignore[arg-type]
-    scores = np.concatenate(scorer.scores) if scorer.scores else np.zeros(0)
-    matched = np.concatenate(scorer.matched) if scorer.matched else np.zeros(0, dtype=bool)
-    fraction = fraction_summary(estimator, scores, scorer.sources(), matched, mismatch_allowance(detector, bool(options.reference_human)))
-    token_counts = scorer.tokens.result()
+    state = scorer.state
+    scores = np.concatenate(state.scores) if state.scores else np.zeros(0)
+    matched = np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool)
+    fraction = fraction_summary(estimator, scores, state.source_runs, matched, mismatch_allowance(detector, bool(options.reference_human)))
+    token_counts = state.tokens.result()
     token_counts.write(out_dir / TOKENS_FILE)
     summary: dict[str, object] = {
         "schema": SCHEMA,

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from auditor.atomic import atomic_path
 from auditor.errors import InputError
 
-_REDUCE_AT = 4_000_000  # pending (hash, count) pairs merged once they exceed this
+_REDUCE_AT = 1_000_000  # pending (hash, count) pairs merged once they exceed this (24 MB; memory then follows the vocabulary)
 
 
 @dataclass(frozen=True)
