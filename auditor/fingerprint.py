@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor import __version__
@@ -41,6 +40,7 @@ from auditor.atomic import atomic_path, scratch_path
 from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
+from auditor.fingerprint_table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
 from auditor.errors import AuditorError, InputError
 from auditor.features.tokens import TokenBatch, tokenize_batch
 from auditor.normalize import count_invisible, normalize
@@ -53,7 +53,6 @@ if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of finger
 
 SCHEMA = "auditor.fingerprint/1"
 METADATA_KEY = b"auditor"
-ROW_GROUP_ROWS = 8192  # fixed, so the file's bytes do not depend on how the corpus was sharded
 
 
 @dataclass(frozen=True)
@@ -233,75 +232,12 @@ def fingerprint_shard(task: ShardTask) -> ShardResult:
     text_bytes = 0
     try:
         for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
-            batches.append(_record_batch(batch, task.schema, task.annotator))
+            batches.append(record_batch(batch, task.schema, task.annotator))
             text_bytes += batch.text_bytes
     except AuditorError as err:
         return ShardResult(task.schema.empty_table(), report, None, 0, err)
     annotation = task.annotator.harvest() if task.annotator is not None else None
     return ShardResult(pa.Table.from_batches(batches, schema=task.schema), report, annotation, text_bytes)
-
-
-def _offset_rows(table: pa.Table, offset: int) -> pa.Table:
-    index = table.schema.get_field_index("row")
-    return table.set_column(index, table.schema.field(index), pc.add(table.column(index), pa.scalar(offset, pa.int64())))
-
-
-def _signature_matrix(table: pa.Table, num_perm: int) -> np.ndarray:
-    column = table.column("minhash").combine_chunks()
-    return np.asarray(column.flatten()).reshape(-1, num_perm)
-
-
-def _fixed_size(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) -> Iterator[pa.Table]:
-    """``batches`` re-cut into single-chunk tables of exactly ``rows`` rows (the last one shorter)."""
-    pending: list[pa.RecordBatch] = []
-    held = 0
-    for batch in batches:
-        pending.append(batch)
-        held += batch.num_rows
-        while held >= rows:
-            table = pa.Table.from_batches(pending, schema=schema)
-            yield table.slice(0, rows).combine_chunks()
-            rest = table.slice(rows)
-            pending, held = rest.to_batches(), rest.num_rows
-    if held:
-        yield pa.Table.from_batches(pending, schema=schema).combine_chunks()
-
-
-def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.Field] = ()) -> pa.Schema:
-    """Columns of the fingerprint table, in order (``extra`` right after ``id``)."""
-    fields = [
-        pa.field("source", pa.string()),
-        pa.field("row", pa.int64()),
-        pa.field("record", pa.int64()),
-        pa.field("id", pa.string()),
-        *extra,
-        *(pa.field(name, pa.float64()) for name in FEATURE_NAMES),
-        pa.field("evasion_chars", pa.int64()),
-        pa.field("minhash", pa.list_(pa.uint32(), num_perm)),
-    ]
-    if with_clusters:
-        fields.append(pa.field("dup_cluster", pa.int64()))
-    return pa.schema(fields)
-
-
-def _record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator | None = None) -> pa.RecordBatch:
-    docs = batch.documents
-    num_perm = batch.signatures.shape[1]
-    columns = [
-        pa.array([d.source for d in docs], pa.string()),
-        pa.array(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
-        pa.array(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
-        pa.array([d.id for d in docs], pa.string()),
-        *(annotator.columns(batch) if annotator is not None else ()),
-        *(pa.array(batch.features[name]) for name in FEATURE_NAMES),
-        pa.array(batch.evasion_chars),
-        pa.FixedSizeListArray.from_arrays(pa.array(batch.signatures.reshape(-1)), num_perm),
-    ]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
-
-
-def _cluster_column(labels: np.ndarray) -> pa.Array:
-    return pa.array(labels, mask=labels < 0, type=pa.int64())
 
 
 def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object]) -> dict[str, object]:
@@ -379,9 +315,9 @@ def fingerprint(
                 report.merge(result.report)
                 if result.table.num_rows == 0:
                     continue
-                table = _offset_rows(result.table, documents)
+                table = offset_rows(result.table, documents)
                 if index is not None:
-                    index.add(_signature_matrix(table, options.num_perm))
+                    index.add(signature_matrix(table, options.num_perm))
                 if annotator is not None:
                     annotator.absorb(result.annotation, documents)
                 for record_batch in table.to_batches():
@@ -403,7 +339,7 @@ def fingerprint(
         batches: list[pa.RecordBatch] = []
         run(batches.append)
         labels, near_dup = finish()
-        table = pa.Table.from_batches(batches, schema=schema).append_column("dup_cluster", _cluster_column(labels))
+        table = pa.Table.from_batches(batches, schema=schema).append_column("dup_cluster", cluster_column(labels))
         summary = _summary(paths, report, options, near_dup)
         return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
 
@@ -425,8 +361,8 @@ def fingerprint(
             with pa.OSFile(str(pass1), "rb") as source:  # not memory-mapped: mapped pages would count as this process's RSS
                 scratch = pa.ipc.open_file(source)
                 batches = (scratch.get_batch(i) for i in range(scratch.num_record_batches))
-                for chunk in _fixed_size(batches, schema, ROW_GROUP_ROWS):
-                    column = _cluster_column(labels[done : done + chunk.num_rows])
+                for chunk in fixed_size(batches, schema, ROW_GROUP_ROWS):
+                    column = cluster_column(labels[done : done + chunk.num_rows])
                     writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
                     done += chunk.num_rows
     return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes)
