@@ -278,7 +278,7 @@ class Source:
         return self._counter.count
 
 
-def _open_raw(path: str) -> BinaryIO:
+def _open_raw(path: str, name: str | None = None) -> BinaryIO:
     if path == "-":
         stdin = sys.stdin
         if stdin is None:
@@ -287,11 +287,11 @@ def _open_raw(path: str) -> BinaryIO:
     try:
         return open(path, "rb", buffering=0)
     except PermissionError:
-        raise InputError(f"{path}: permission denied; check the file's permissions") from None
+        raise InputError(f"{name or path}: permission denied; check the file's permissions") from None
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file (it disappeared while reading); check the path") from None
+        raise InputError(f"{name or path}: no such file (it disappeared while reading); check the path") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror or exc}; check the path") from None
+        raise InputError(f"{name or path}: cannot open: {exc.strerror or exc}; check the path") from None
 
 
 def compression_of(path: str) -> str | None:
@@ -306,7 +306,8 @@ def compression_of(path: str) -> str | None:
 
 @contextmanager
 def open_source(
-    path: str, on_read: Callable[[int], None] | None = None, byte_range: tuple[int, int | None] | None = None
+    path: str, on_read: Callable[[int], None] | None = None, byte_range: tuple[int, int | None] | None = None,
+    name: str | None = None,
 ) -> Iterator[Source]:
     """Open ``path`` (``-`` = stdin) for streaming, decompressing gzip/zstd by magic bytes.
 
@@ -315,8 +316,9 @@ def open_source(
     receives the size of every raw read, so progress is visible mid-file.
     ``byte_range`` ``(start, stop)`` (stop None: to the end) reads part of an
     uncompressed file as is: a shard of a large JSONL file (:mod:`auditor.shards`).
+    ``name``: the path as the user knows it, for messages (``path`` may be its absolute form).
     """
-    raw = _open_raw(path)
+    raw = _open_raw(path, name)
     try:
         if byte_range is not None:
             start, stop = byte_range
@@ -583,8 +585,9 @@ def iter_parquet(
     batch_size: int = 1024,
     extra_fields: tuple[str, ...] = (),
     all_fields: bool = False,
-    row_groups: tuple[int, int] | None = None,
+    row_groups: tuple[int, int | None] | None = None,
     first_row: int = 1,
+    name: str | None = None,
 ) -> Iterator[Event]:
     """Rows in batches, reading only the text (and id, and extra) columns; ``record`` is the 1-based row.
 
@@ -592,16 +595,20 @@ def iter_parquet(
     None for a column the file lacks. With ``all_fields`` every column is read
     and the fields are all of them, in schema order (a repeated column name
     gets ``.1``, ``.2``, ...). ``row_groups`` ``(start, stop)`` reads only those
-    row groups (a shard), whose first row is ``first_row``.
+    row groups (a shard), whose first row is ``first_row``; ``stop`` None: to the last.
+    ``name``: the path for messages (``path`` may be its absolute form).
     """
-    groups = list(range(*row_groups)) if row_groups is not None else None
+    location, path = path, name or path
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(location)
     except PermissionError:
         raise InputError(f"{path}: permission denied; check the file's permissions") from None
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a valid Parquet file ({exc}); check the file, or pass --format if it is another format") from None
     with parquet:
+        groups = None
+        if row_groups is not None:
+            groups = list(range(row_groups[0], row_groups[1] if row_groups[1] is not None else parquet.metadata.num_row_groups))
         schema = parquet.schema_arrow
         if text_field not in schema.names:
             columns = ", ".join(repr(name) for name in schema.names)

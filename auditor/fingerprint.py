@@ -41,7 +41,7 @@ from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
 from auditor.fingerprint_table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
-from auditor.errors import AuditorError, InputError
+from auditor.errors import InputError
 from auditor.features.tokens import TokenBatch, tokenize_batch
 from auditor.normalize import count_invisible, normalize
 from auditor.parallel import ExecutionOptions, run_ordered
@@ -201,7 +201,7 @@ def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptio
 
 @dataclass(frozen=True)
 class ShardTask:
-    """What a worker gets: where to read (no text), how, and an empty annotator copy."""
+    """What a shard's reader gets: where to read (no text), how, and an empty annotator copy."""
 
     shard: Shard
     options: FingerprintOptions
@@ -211,33 +211,44 @@ class ShardTask:
 
 @dataclass
 class ShardResult:
-    """What a worker sends back: the shard's table (rows from 0), read report, annotator state.
+    """A shard's output, or a part of it: its table (rows counted from the shard's start) and,
+    in the last part, the read report and the annotator's state.
 
-    ``error`` carries an :class:`~auditor.errors.AuditorError` instead of raising it
-    in the worker, so the run raises the error of the *first* failing shard in input
-    order (what a sequential read would have met first), not of whichever failed first.
+    ``error``: what the shard raised in a worker, re-raised here when the run reaches
+    that shard, so the run fails with the error of the *first* failing shard in input
+    order (what a sequential read would have met), not of whichever worker failed first.
     """
 
     table: pa.Table
-    report: ReadReport
-    annotation: object  # the annotator's harvest, None without an annotator
-    text_bytes: int
-    error: AuditorError | None = None
+    text_bytes: int = 0
+    report: ReadReport | None = None  # set on a shard's last part
+    annotation: object = None  # the annotator's harvest (last part)
+    error: BaseException | None = None
 
 
-def fingerprint_shard(task: ShardTask) -> ShardResult:
-    """Read and fingerprint one shard (runs in a worker, or here with one job)."""
+def shard_parts(task: ShardTask) -> Iterator[ShardResult]:
+    """Read and fingerprint one shard, a part per batch; in this process, so memory stays one batch."""
     report = ReadReport()
-    batches: list[pa.RecordBatch] = []
-    text_bytes = 0
+    for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
+        table = pa.Table.from_batches([record_batch(batch, task.schema, task.annotator)], schema=task.schema)
+        yield ShardResult(table, batch.text_bytes)
+    yield ShardResult(task.schema.empty_table(), 0, report, task.annotator.harvest() if task.annotator is not None else None)
+
+
+def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
+    """Read and fingerprint one shard in a worker: one part, the shard's whole table.
+
+    Any exception is returned, not raised (see :class:`ShardResult`). A worker holds its
+    shard's table (~0.8 KB a document): shards of 1-8 MiB, but a file that cannot be split
+    (compressed, CSV) is one shard.
+    """
     try:
-        for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
-            batches.append(record_batch(batch, task.schema, task.annotator))
-            text_bytes += batch.text_bytes
-    except AuditorError as err:
-        return ShardResult(task.schema.empty_table(), report, None, 0, err)
-    annotation = task.annotator.harvest() if task.annotator is not None else None
-    return ShardResult(pa.Table.from_batches(batches, schema=task.schema), report, annotation, text_bytes)
+        parts = list(shard_parts(task))
+    except Exception as err:  # noqa: BLE001 - re-raised in the main process, in input order
+        return [ShardResult(task.schema.empty_table(), error=err)]
+    last = parts[-1]
+    table = pa.concat_tables([part.table for part in parts])
+    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation)]
 
 
 def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object]) -> dict[str, object]:
@@ -308,24 +319,28 @@ def fingerprint(
     def run(sink: Callable[[pa.RecordBatch], None]) -> None:
         nonlocal documents, text_bytes
         tasks = (ShardTask(shard, options, schema, annotator.spawn() if annotator is not None else None) for shard in plan_shards(inputs, target))
-        with closing(run_ordered(fingerprint_shard, tasks, execution)) as results:
-            for result in results:
-                if result.error is not None:
-                    raise result.error
-                report.merge(result.report)
-                if result.table.num_rows == 0:
-                    continue
-                table = offset_rows(result.table, documents)
-                if index is not None:
-                    index.add(signature_matrix(table, options.num_perm))
-                if annotator is not None:
-                    annotator.absorb(result.annotation, documents)
-                for record_batch in table.to_batches():
-                    sink(record_batch)
-                documents += table.num_rows
-                text_bytes += result.text_bytes
-                if progress is not None:
-                    progress(Progress(documents, text_bytes, time.perf_counter() - start))
+        # In this process a shard streams batch by batch; a worker sends its shard in one part.
+        work = shard_parts if execution.in_process else fingerprint_shard
+        with closing(run_ordered(work, tasks, execution)) as results:
+            for parts in results:
+                shard_start = documents
+                for part in parts:
+                    if part.error is not None:
+                        raise part.error
+                    if part.table.num_rows:
+                        table = offset_rows(part.table, shard_start)
+                        if index is not None:
+                            index.add(signature_matrix(table, options.num_perm))
+                        for batch in table.to_batches():
+                            sink(batch)
+                        documents += table.num_rows
+                        text_bytes += part.text_bytes
+                        if progress is not None:
+                            progress(Progress(documents, text_bytes, time.perf_counter() - start))
+                    if part.report is not None:
+                        report.merge(part.report)
+                        if annotator is not None:
+                            annotator.absorb(part.annotation, shard_start)
         if documents == 0:
             raise nothing_read(paths, report)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -101,7 +102,10 @@ def run_ordered(
         # batch_size=1: a task is a shard (~1-8 MiB of text), never worth grouping, and grouping
         # leaves a worker idle at the end of a run.
         parallel = Parallel(return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)
-        yield from parallel(delayed(function)(task) for task in tasks)
+        with warnings.catch_warnings():
+            # Stopping at a failing shard cancels the rest by design; joblib's advice about it is noise.
+            warnings.filterwarnings("ignore", message=r"\d+ tasks have been successfully executed", category=UserWarning)
+            yield from parallel(delayed(function)(task) for task in tasks)
 
 
 @contextmanager

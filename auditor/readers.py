@@ -293,10 +293,9 @@ def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterato
     if fmt == "parquet":
         if path == "-":
             raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
-        groups = None if piece.whole else (piece.start, piece.stop if piece.stop is not None else _parquet_groups(piece))
         events = _formats.iter_parquet(
             piece.open_path, options.text_field, id_field, PARQUET_BATCH_SIZE, options.extra_fields, options.all_fields,
-            groups, piece.first_record,
+            None if piece.whole else (piece.start, piece.stop), piece.first_record, path,
         )
         first = next(events, None)  # opens and validates the file
         report.files_read += piece.opens_file
@@ -310,7 +309,7 @@ def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterato
         report.bytes_read += n
 
     byte_range = None if piece.whole else (piece.start, piece.stop)
-    with _formats.open_source(piece.open_path, count, byte_range) as source:
+    with _formats.open_source(piece.open_path, count, byte_range, path) as source:
         report.files_read += piece.opens_file
         if fmt == "jsonl":
             yield from _formats.iter_jsonl(source, options.text_field, id_field, options.extra_fields, options.all_fields, piece.first_record)
@@ -319,12 +318,6 @@ def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterato
             yield from _formats.iter_csv(source, path, delimiter, options.text_field, id_field, options.extra_fields, options.all_fields)
         else:
             yield from _formats.iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None)
-
-
-def _parquet_groups(piece: Piece) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(piece.open_path).metadata.num_row_groups
 
 
 def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:

@@ -236,7 +236,9 @@ def scan(
     out_dir.mkdir(parents=True, exist_ok=True)
     # A stale summary must never sit next to a new table (a run killed between the writes).
     (out_dir / "summary.json").unlink(missing_ok=True)
-    scorer = _Scorer(detector, threshold, options.known_synthetic, options.known_threshold)
+    # Absolute: workers elsewhere (a dask cluster) resolve paths against their own directory.
+    known_path = os.path.abspath(options.known_synthetic) if options.known_synthetic is not None else None
+    scorer = _Scorer(detector, threshold, known_path, options.known_threshold)
     start = time.perf_counter()
     # References first: their errors come early.
     estimator = build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)

@@ -6,6 +6,7 @@ import csv
 import gzip
 import hashlib
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -20,8 +21,8 @@ from hypothesis import strategies as st
 
 from auditor.cli import cli
 from auditor.detector import load_detector
-from auditor.errors import ConfigError
-from auditor.fingerprint import fingerprint
+from auditor.errors import ConfigError, InputError
+from auditor.fingerprint import FingerprintOptions, fingerprint
 from auditor.known import build_index
 from auditor.parallel import ExecutionOptions, run_ordered
 from auditor.read_report import ReadReport
@@ -61,6 +62,8 @@ def corpus(tmp_path_factory) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["id", "text"])
         writer.writerows([f"c{i}", record["text"]] for i, record in enumerate(records[:30]))
+    crlf = [json.dumps({"text": r["text"], "id": f"w{i}"}) for i, r in enumerate(records[45:75])]
+    (root / "g_windows.jsonl").write_bytes("\r\n".join(crlf).encode("utf-8"))  # CRLF, no final newline
     texts = root / "f_texts"
     texts.mkdir()
     for i, record in enumerate(records[30:45]):
@@ -144,7 +147,7 @@ def test_sharded_reads_equal_the_sequential_read(corpus, target):
     documents, report = sharded_read([str(corpus)], options, target)
     assert documents == expected
     assert report.to_dict() == expected_report.to_dict()
-    assert report.skipped_total == 3 and report.files_read == expected_report.files_read == 20
+    assert report.skipped_total == 3 and report.files_read == expected_report.files_read == 21
 
 
 def test_report_merge_keeps_the_first_examples_in_input_order():
@@ -243,17 +246,30 @@ def test_fingerprint_table_is_identical_with_workers(corpus, tmp_path):
 
 
 def test_strict_error_is_the_first_in_input_order_whatever_finishes_first(tmp_path):
-    records = sample_records()[:400]
+    records = sample_records()
     lines = [json.dumps(r) for r in records]
     lines[350] = "{broken late"
     lines[30] = "{broken early"
     path = tmp_path / "c.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    runner = CliRunner()
-    result = runner.invoke(cli, ["fingerprint", str(path), "--out", str(tmp_path / "f.parquet"), "--strict", "--jobs", "2"])
+    # The late error is in a small shard that finishes long before the first, large one.
+    shards = list(plan_shards([(str(path), "jsonl")], 5000))
+    assert len(shards) > 10 and shards[0].pieces[0].stop > 5000
+    options = FingerprintOptions(reader=ReaderOptions(strict=True))
+    for execution in (ExecutionOptions(shard_bytes=5000), ExecutionOptions(jobs=2, shard_bytes=5000)):
+        with pytest.raises(InputError, match=f"^{re.escape(str(path))}:31: invalid_json"):
+            fingerprint([str(path)], out=tmp_path / "f.parquet", options=options, execution=execution)
+        assert not (tmp_path / "f.parquet").exists()
+    result = CliRunner().invoke(cli, ["fingerprint", str(path), "--out", str(tmp_path / "f.parquet"), "--strict", "--jobs", "2"])
     assert result.exit_code == 2
-    assert f"{path}:31: invalid_json" in result.output
-    assert not (tmp_path / "f.parquet").exists()
+    assert result.output.startswith(f"error: {path}:31: invalid_json")
+
+
+def test_in_process_runs_stream_batch_by_batch(tmp_path):
+    path = SAMPLE / "human_stdlib_docstrings.jsonl"
+    seen = []
+    fingerprint([str(path)], out=tmp_path / "f.parquet", options=FingerprintOptions(batch_docs=50), progress=lambda p: seen.append(p.documents))
+    assert seen == [50, 100, 150, 200, 250, 300]  # one shard, progress after every batch
 
 
 def test_standard_input_is_read_here_even_with_jobs(tmp_path):
@@ -298,19 +314,22 @@ def dask_cluster():
         yield cluster
 
 
-def test_scan_on_a_dask_cluster_matches_the_local_scan(corpus, known_index, serial_scan, dask_cluster, tmp_path):
+def test_scan_on_a_dask_cluster_matches_the_local_scan(corpus, known_index, serial_scan, dask_cluster, tmp_path, monkeypatch):
     out = tmp_path / "dask"
-    result = CliRunner().invoke(cli, [
-        "scan", str(corpus), "--out", str(out), "--known-synthetic", str(known_index),
-        "--backend", "dask", "--scheduler", dask_cluster.scheduler_address, "--quiet",
-    ])
-    assert result.exit_code == 0, result.output
-    assert digests(out) == digests(serial_scan)
+    monkeypatch.chdir(known_index.parent)  # a relative index path must reach the workers resolved
+    execution = ExecutionOptions(backend="dask", scheduler=dask_cluster.scheduler_address, shard_bytes=20_000)
+    scan([str(corpus)], out, ScanOptions(known_synthetic=known_index.name, execution=execution))
+    assert len(list(plan_shards(expand_inputs([str(corpus)]), 20_000))) > 10
+    local = tmp_path / "local"  # the summary records the index path as given: compare like with like
+    scan([str(corpus)], local, ScanOptions(known_synthetic=known_index.name))
+    assert digests(out) == digests(local)
+    assert digests(out)["documents.parquet"] == digests(serial_scan)["documents.parquet"]
 
 
-def test_dask_backend_starts_its_own_local_cluster(corpus, known_index, serial_scan, tmp_path):
+def test_cli_dask_backend_starts_its_own_local_cluster(corpus, known_index, serial_scan, tmp_path):
     pytest.importorskip("distributed")
     out = tmp_path / "local-dask"
-    scan([str(corpus)], out, ScanOptions(known_synthetic=str(known_index),
-                                         execution=ExecutionOptions(jobs=2, backend="dask", shard_bytes=20_000)))
+    result = CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(out), "--known-synthetic", str(known_index),
+                                      "--backend", "dask", "--jobs", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
     assert digests(out) == digests(serial_scan)
