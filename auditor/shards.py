@@ -78,10 +78,6 @@ class Shard:
     index: int
     pieces: tuple[Piece, ...]
 
-    @property
-    def reads_stdin(self) -> bool:
-        return any(piece.path == "-" for piece in self.pieces)
-
 
 def shard_target(inputs: Sequence[tuple[str, str]], workers: int) -> int:
     """Bytes per shard: about :data:`SHARDS_PER_WORKER` per worker, within 1-8 MiB.
