@@ -14,7 +14,7 @@ writes the table. The output is byte-identical whatever the shards or workers:
 Parquet row groups have a fixed number of rows, not one per shard.
 
 Memory stays bounded in corpus size: shard results are written to a temporary
-Parquet file as they arrive (at most ``2 x jobs`` in flight); only the near-duplicate
+Arrow IPC file as they arrive (at most ``2 x jobs`` in flight); only the near-duplicate
 index (signatures and band keys, 585 bytes per document; ``benchmarks/bench_fingerprint.py``
 measures it) grows with the corpus. Cluster ids are known only at the end, so a second pass
 copies the temporary file into the output adding the ``dup_cluster`` column.

@@ -104,7 +104,7 @@ def run_ordered(
         parallel = Parallel(return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)
         with warnings.catch_warnings():
             # Stopping at a failing shard cancels the rest by design; joblib's advice about it is noise.
-            warnings.filterwarnings("ignore", message=r"\d+ tasks have been successfully executed", category=UserWarning)
+            warnings.filterwarnings("ignore", message=r"(?s).*adjusting the input task iterator", category=UserWarning)
             yield from parallel(delayed(function)(task) for task in tasks)
 
 

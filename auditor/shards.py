@@ -97,22 +97,29 @@ def plan_shards(inputs: Sequence[tuple[str, str]], target: int) -> Iterator[Shar
     """
     if target < 1:
         raise ValueError(f"shard target must be at least 1 byte, got {target}")
+    pieces = (item for path, fmt in inputs for item in _pieces(path, fmt, target))
+    for index, group in enumerate(_grouped(pieces, target)):
+        yield Shard(index, group)
+
+
+def _grouped(pieces: Iterator[tuple[Piece, int]], target: int) -> Iterator[tuple[Piece, ...]]:
+    """Consecutive whole files up to ``target`` bytes together; a split piece alone (it is a shard's worth)."""
     pending: list[Piece] = []
     pending_bytes = 0
-    index = 0
-    for path, fmt in inputs:
-        for piece, size in _pieces(path, fmt, target):
-            if pending and not piece.whole:
-                # A split piece is already a shard's worth: ship what came before it.
-                yield Shard(index, tuple(pending))
-                index, pending, pending_bytes = index + 1, [], 0
-            pending.append(piece)
-            pending_bytes += size
-            if pending_bytes >= target or not piece.whole:
-                yield Shard(index, tuple(pending))
-                index, pending, pending_bytes = index + 1, [], 0
+    for piece, size in pieces:
+        if not piece.whole:
+            if pending:
+                yield tuple(pending)
+                pending, pending_bytes = [], 0
+            yield (piece,)
+            continue
+        pending.append(piece)
+        pending_bytes += size
+        if pending_bytes >= target:
+            yield tuple(pending)
+            pending, pending_bytes = [], 0
     if pending:
-        yield Shard(index, tuple(pending))
+        yield tuple(pending)
 
 
 def _size(path: str) -> int:
@@ -167,7 +174,8 @@ def _parquet_pieces(path: str, location: str, size: int, target: int) -> Iterato
     import pyarrow.parquet as pq
 
     try:
-        metadata = pq.ParquetFile(path).metadata
+        with pq.ParquetFile(path) as parquet:
+            metadata = parquet.metadata
     except Exception:  # noqa: BLE001 - any failure: the reader reports it, naming the file
         yield Piece(path, "parquet", location=location), size
         return
