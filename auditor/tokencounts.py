@@ -19,7 +19,11 @@ import pyarrow.parquet as pq
 from auditor.atomic import atomic_path
 from auditor.errors import InputError
 
-_REDUCE_AT = 1_000_000  # pending (hash, count) pairs merged once they exceed this (24 MB; memory then follows the vocabulary)
+# Pending (hash, count) pairs are merged once they exceed twice the merged
+# vocabulary (at least _REDUCE_MIN): the buffer then follows the vocabulary,
+# not the corpus, and each merge still amortizes over as many new pairs as it
+# re-sorts.
+_REDUCE_MIN = 250_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class TokenCounter:
     def __init__(self) -> None:
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._size = 0
+        self._reduce_at = _REDUCE_MIN
 
     def add(self, word_hashes: np.ndarray, token_doc: np.ndarray, doc_flagged: np.ndarray) -> None:
         """Count one batch: every token's hash and document index, and which documents are flagged."""
@@ -78,7 +83,7 @@ class TokenCounter:
         unflagged = total.astype(np.int64) - flagged
         self._pending.append((unique, unflagged, flagged))
         self._size += len(unique)
-        if self._size > _REDUCE_AT:
+        if self._size > self._reduce_at:
             self._reduce()
 
     def __getstate__(self) -> dict[str, object]:
@@ -89,7 +94,7 @@ class TokenCounter:
         """Add ``other``'s counts (a shard's, counted in a worker); the result does not depend on the grouping."""
         self._pending.extend(other._pending)
         self._size += other._size
-        if self._size > _REDUCE_AT:
+        if self._size > self._reduce_at:
             self._reduce()
 
     def _reduce(self) -> None:
@@ -103,6 +108,7 @@ class TokenCounter:
         ]
         self._pending = [(unique, merged[0], merged[1])]
         self._size = len(unique)
+        self._reduce_at = max(_REDUCE_MIN, 2 * len(unique))
 
     def result(self) -> TokenCounts:
         self._reduce()

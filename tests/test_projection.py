@@ -274,7 +274,7 @@ def test_a_collapsed_model_stays_collapsed():
 def test_token_counter_merges_batches(monkeypatch):
     import auditor.tokencounts as tokencounts
 
-    monkeypatch.setattr(tokencounts, "_REDUCE_AT", 3)  # force the merge path
+    monkeypatch.setattr(tokencounts, "_REDUCE_MIN", 3)  # force the merge path
     counter = TokenCounter()
     counter.add(np.array([5, 7, 5, 9], dtype=np.uint64), np.array([0, 0, 1, 1]), np.array([False, True]))
     counter.add(np.array([7, 7, 11], dtype=np.uint64), np.array([0, 1, 1]), np.array([True, False]))
@@ -283,6 +283,20 @@ def test_token_counter_merges_batches(monkeypatch):
     assert counts.hashes.tolist() == [5, 7, 9, 11]
     assert counts.unflagged.tolist() == [1, 2, 0, 1]
     assert counts.flagged.tolist() == [1, 1, 1, 0]
+
+
+def test_token_counter_buffer_follows_the_vocabulary(monkeypatch):
+    import auditor.tokencounts as tokencounts
+
+    monkeypatch.setattr(tokencounts, "_REDUCE_MIN", 10)
+    counter = TokenCounter()
+    vocabulary = np.arange(50, dtype=np.uint64)
+    for _ in range(200):  # 10,000 tokens over 50 distinct words
+        counter.add(vocabulary, np.zeros(50, dtype=np.int64), np.array([False]))
+        assert sum(len(part[0]) for part in counter._pending) <= 2 * 50  # never more than twice the vocabulary pending
+    counts = counter.result()
+    assert counts.hashes.tolist() == vocabulary.tolist()
+    assert counts.unflagged.tolist() == [200] * 50 and counts.flagged.tolist() == [0] * 50
 
 
 def test_token_counts_round_trip_and_bad_file(tmp_path):
