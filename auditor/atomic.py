@@ -7,9 +7,9 @@ worst a hidden ``.<name>.tmp-*`` file remains next to where the output would be.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import secrets
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,18 +39,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-@contextlib.contextmanager
-def scratch_path(near: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a hidden temporary file path beside ``near``, always removed at exit.
-
-    For intermediate files that are too large for memory and must be on the
-    same file system as the output (e.g. a first pass over a corpus).
-    """
-    target = Path(near)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.scratch-", dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
-    try:
-        yield Path(tmp_name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+def remove_leftovers(path: str | os.PathLike[str]) -> None:
+    """Remove the temporary files a killed run left while writing ``path`` (:func:`atomic_path`'s)."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    for leftover in directory.glob(f".{glob.escape(target.name)}.tmp-*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()

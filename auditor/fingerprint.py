@@ -1,8 +1,8 @@
 """The fingerprint stage: documents in, per-document features + MinHash + near-duplicate clusters out.
 
-:func:`fingerprint_batches` is the streaming engine other stages build on
-(batches of documents with their features and signatures);
-:func:`fingerprint` runs it over input paths and writes or returns the table.
+:func:`fingerprint` runs the streaming engine (:mod:`auditor.engine`:
+:func:`fingerprint_batches`, :class:`FingerprintOptions`, re-exported here) over
+input paths and writes or returns the table.
 
 The corpus is cut into shards (:mod:`auditor.shards`: files, byte ranges, row
 groups) that :func:`fingerprint_shard` reads and fingerprints on its own, in this
@@ -13,22 +13,25 @@ one near-duplicate index (so clusters across shards are exact, LSH built once) a
 writes the table. The output is byte-identical whatever the shards or workers:
 Parquet row groups have a fixed number of rows, not one per shard.
 
-Memory stays bounded in corpus size: shard results are written to a temporary
-Arrow IPC file as they arrive (at most ``2 x jobs`` in flight); only the near-duplicate
-index (signatures and band keys, 585 bytes per document; ``benchmarks/bench_fingerprint.py``
-measures it) grows with the corpus. Cluster ids are known only at the end, so a second pass
-copies the temporary file into the output adding the ``dup_cluster`` column.
+Memory stays bounded in corpus size: shard results are written to a hidden checkpoint
+directory beside the output as they arrive (:mod:`auditor.checkpoint`, Arrow IPC; at most
+``2 x jobs`` in flight); only the near-duplicate index (signatures and band keys, 585 bytes
+per document; ``benchmarks/bench_fingerprint.py`` measures it) grows with the corpus. Cluster
+ids are known only at the end, so a second pass copies the shards into the output adding the
+``dup_cluster`` column, then removes the checkpoint. A killed run leaves it behind, and
+``resume=True`` continues from the shards it completed.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from contextlib import closing, nullcontext
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import numpy as np
@@ -36,115 +39,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor import __version__
-from auditor.atomic import atomic_path, scratch_path
+from auditor.atomic import atomic_path
+from auditor.checkpoint import Checkpoint, SavedShard, discard, input_identity
+from auditor.engine import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
 from auditor.features import minhash
-from auditor.features.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, cluster_summary
-from auditor.features.stats import FEATURE_NAMES, MAX_BATCH_DOCS, compute_stats
+from auditor.features.dedup import NearDuplicateIndex, cluster_summary
+from auditor.features.stats import FEATURE_NAMES
 from auditor.fingerprint_table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
-from auditor.errors import InputError
-from auditor.features.tokens import TokenBatch, tokenize_batch
-from auditor.normalize import count_invisible, normalize
+from auditor.errors import AuditorError, InputError
 from auditor.parallel import ExecutionOptions, run_ordered
-from auditor.readers import Document, ReaderOptions, ReadReport, expand_inputs, nothing_read, read_pieces, resolve_inputs
+from auditor.readers import ReadReport, expand_inputs, nothing_read, read_pieces, resolve_inputs
 from auditor.shards import Shard, plan_shards, shard_target
 
 if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
     import pandas as pd
 
+__all__ = ["Annotator", "Batch", "FingerprintOptions", "FingerprintResult", "Progress", "fingerprint", "fingerprint_batches", "read_metadata"]
+
 SCHEMA = "auditor.fingerprint/1"
 METADATA_KEY = b"auditor"
-
-
-@dataclass(frozen=True)
-class FingerprintOptions:
-    """Settings of the fingerprint stage (resolved once, passed explicitly).
-
-    Attributes:
-        reader: how inputs are read.
-        num_perm: MinHash signature length.
-        seed: MinHash permutation seed.
-        near_duplicates: cluster near-duplicates (costs memory per document).
-        dup_threshold: estimated Jaccard similarity of word 5-gram sets at
-            which two documents are near-duplicates.
-        batch_docs / batch_chars: a batch closes at whichever comes first.
-        signatures: compute MinHash signatures. Only :func:`fingerprint_batches` users
-            that neither write nor match them (the hook's scoring) turn this off;
-            batches then carry ``(n, 0)`` signatures.
-    """
-
-    reader: ReaderOptions = field(default_factory=ReaderOptions)
-    num_perm: int = minhash.DEFAULT_NUM_PERM
-    seed: int = minhash.DEFAULT_SEED
-    near_duplicates: bool = True
-    dup_threshold: float = DEFAULT_THRESHOLD
-    batch_docs: int = 512
-    batch_chars: int = 4_000_000
-    signatures: bool = True
-
-    def __post_init__(self) -> None:
-        if self.near_duplicates and not self.signatures:
-            raise ValueError("near-duplicate clustering needs MinHash signatures: keep signatures=True")
-        if not 1 <= self.num_perm <= 1024:
-            raise ValueError(f"num_perm must be between 1 and 1024, got {self.num_perm}")
-        if not 0.0 < self.dup_threshold <= 1.0:
-            raise ValueError(f"dup_threshold must be in (0, 1], got {self.dup_threshold}")
-        if self.near_duplicates:
-            from datasketch import MinHashLSH
-
-            try:  # datasketch refuses banding it cannot do with this many permutations
-                MinHashLSH(threshold=self.dup_threshold, num_perm=self.num_perm)
-            except ValueError as err:
-                raise ValueError(
-                    f"near-duplicate threshold {self.dup_threshold} cannot be indexed with {self.num_perm} MinHash "
-                    f"permutations ({err}): lower --dup-threshold or raise --num-perm"
-                ) from None
-        if not 1 <= self.batch_docs <= MAX_BATCH_DOCS or self.batch_chars < 1:
-            raise ValueError(f"batch_docs must be in 1..{MAX_BATCH_DOCS} and batch_chars positive")
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One batch of fingerprinted documents."""
-
-    documents: list[Document]
-    features: dict[str, np.ndarray]
-    evasion_chars: np.ndarray
-    signatures: np.ndarray
-    text_bytes: int
-    texts: list[str]  # normalized, what every feature was computed on
-    tokens: TokenBatch
-
-
-class Annotator(Protocol):
-    """Adds columns to the fingerprint table (e.g. scores), computed batch by batch, shard by shard.
-
-    ``fields`` are inserted after ``id``. For each shard the run calls ``spawn()``
-    for an empty copy (it is pickled to a worker when there are workers), which
-    gets ``columns(batch)`` for the shard's batches (one array per field) and may
-    keep per-shard state; ``harvest()`` returns that state (picklable; it travels
-    back), and here ``absorb(state, row_offset)`` merges it, shard by shard in input
-    order (``row_offset``: documents in the shards before, to turn the shard's
-    0-based rows into corpus rows).
-    """
-
-    fields: Sequence[pa.Field]
-
-    def spawn(self) -> Annotator: ...
-
-    def columns(self, batch: Batch) -> list[pa.Array]: ...
-
-    def harvest(self) -> object: ...
-
-    def absorb(self, state: object, row_offset: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Running totals passed to a progress callback after every batch."""
-
-    documents: int
-    text_bytes: int
-    seconds: float
 
 
 @dataclass
@@ -156,57 +69,32 @@ class FingerprintResult:
         frame: the per-document table when no output path was given, else None.
         seconds / text_bytes: wall time and UTF-8 bytes of text processed
             (kept out of ``summary`` so outputs stay byte-identical across runs).
+        shards / resumed_shards: with ``out``, the shards of the run and how many of them
+            an interrupted run had completed (``resume``).
     """
 
     summary: dict[str, object]
     frame: pd.DataFrame | None
     seconds: float
     text_bytes: int
+    shards: int = 0  # written through a checkpoint (with ``out``)
+    resumed_shards: int = 0  # of those, read back from an interrupted run's checkpoint
 
-
-def _batches_of(documents: Iterable[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:
-    batch: list[Document] = []
-    chars = 0
-    for doc in documents:
-        batch.append(doc)
-        chars += len(doc.text)
-        if len(batch) >= max_docs or chars >= max_chars:
-            yield batch
-            batch, chars = [], 0
-    if batch:
-        yield batch
-
-
-def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptions | None = None) -> Iterator[Batch]:
-    """Fingerprint documents batch by batch (features, evasion counts, MinHash signatures; default options when None)."""
-    options = options if options is not None else FingerprintOptions()
-    for docs in _batches_of(documents, options.batch_docs, options.batch_chars):
-        texts = [normalize(d.text) for d in docs]
-        tokens = tokenize_batch(texts)
-        if options.signatures:
-            shingles, shingle_offsets = minhash.shingle_hashes(tokens.word_hashes, tokens.offsets)
-            signatures = minhash.signatures(shingles, shingle_offsets, options.num_perm, options.seed)
-        else:
-            signatures = np.zeros((len(docs), 0), dtype=np.uint32)
-        yield Batch(
-            documents=docs,
-            features=compute_stats(texts, tokens),
-            evasion_chars=np.fromiter((count_invisible(d.text) for d in docs), dtype=np.int64, count=len(docs)),
-            signatures=signatures,
-            text_bytes=sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
-            texts=texts,
-            tokens=tokens,
-        )
 
 
 @dataclass(frozen=True)
 class ShardTask:
-    """What a shard's reader gets: where to read (no text), how, and an empty annotator copy."""
+    """What a shard's reader gets: where to read (no text), how, and an empty annotator copy.
+
+    ``resumed``: the shard was completed by an interrupted run (its checkpoint is read
+    back in this process); the task only keeps the results in input order.
+    """
 
     shard: Shard
     options: FingerprintOptions
     schema: pa.Schema
     annotator: Annotator | None
+    resumed: bool = False
 
 
 @dataclass
@@ -217,6 +105,7 @@ class ShardResult:
     ``error``: what the shard raised in a worker, re-raised here when the run reaches
     that shard, so the run fails with the error of the *first* failing shard in input
     order (what a sequential read would have met), not of whichever worker failed first.
+    ``resumed``: the shard is in the checkpoint (nothing else is set).
     """
 
     table: pa.Table
@@ -224,10 +113,14 @@ class ShardResult:
     report: ReadReport | None = None  # set on a shard's last part
     annotation: object = None  # the annotator's harvest (last part)
     error: BaseException | None = None
+    resumed: bool = False
 
 
 def shard_parts(task: ShardTask) -> Iterator[ShardResult]:
     """Read and fingerprint one shard, a part per batch; in this process, so memory stays one batch."""
+    if task.resumed:
+        yield ShardResult(task.schema.empty_table(), resumed=True)
+        return
     report = ReadReport()
     for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
         table = pa.Table.from_batches([record_batch(batch, task.schema, task.annotator)], schema=task.schema)
@@ -248,7 +141,7 @@ def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
         return [ShardResult(task.schema.empty_table(), error=err)]
     last = parts[-1]
     table = pa.concat_tables([part.table for part in parts])
-    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation)]
+    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation, resumed=last.resumed)]
 
 
 def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object]) -> dict[str, object]:
@@ -271,6 +164,13 @@ def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptio
     }
 
 
+def _identity(inputs: Sequence[tuple[str, str]], options: FingerprintOptions, annotator: Annotator | None) -> dict[str, object]:
+    """What a resumed run must share with the interrupted one (JSON-normalized: tuples become lists)."""
+    identity = {"tool version": __version__, "inputs": input_identity(inputs), "settings": asdict(options),
+                "scoring": annotator.identity() if annotator is not None else None}
+    return json.loads(json.dumps(identity, sort_keys=True))
+
+
 def fingerprint(
     paths: Sequence[str],
     *,
@@ -279,6 +179,7 @@ def fingerprint(
     progress: Callable[[Progress], None] | None = None,
     annotator: Annotator | None = None,
     execution: ExecutionOptions | None = None,
+    resume: bool = False,
 ) -> FingerprintResult:
     """Fingerprint every document under ``paths``.
 
@@ -288,7 +189,9 @@ def fingerprint(
     columns (``auditor scan`` adds the scores this way). ``options`` None:
     the defaults. ``execution``: workers and backend (None: this process only);
     results do not depend on it. Standard input (``-``) is always read in this
-    process. Raises :class:`~auditor.errors.InputError` for unusable inputs.
+    process. ``resume`` (needs ``out``): reuse the shards an interrupted run with
+    the same inputs and settings completed (:mod:`auditor.checkpoint`); the output
+    is the same. Raises :class:`~auditor.errors.InputError` for unusable inputs.
 
     Example::
 
@@ -298,89 +201,123 @@ def fingerprint(
     options = options if options is not None else FingerprintOptions()
     if not options.signatures:
         raise ValueError("the fingerprint table carries MinHash signatures: keep signatures=True")
+    if resume and out is None:
+        raise ValueError("resume needs an output path: completed shards are kept beside it")
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]
     if out is not None:
         _refuse_output_among_inputs(Path(out), paths, options.reader.format)
+        if not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
+            raise InputError(f"output directory {Path(out).parent} does not exist: create it or choose another --out")
     report = ReadReport()
     start = time.perf_counter()
     inputs = resolve_inputs(paths, options.reader, report)
     execution = execution if execution is not None else ExecutionOptions()
     if any(path == "-" for path, _ in inputs):
+        if resume:
+            raise InputError("standard input (-) cannot be read again: --resume needs files")
         execution = ExecutionOptions()  # a worker cannot read this process's standard input
     target = execution.shard_bytes or shard_target(inputs, execution.workers)
     index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
     extra = tuple(annotator.fields) if annotator is not None else ()
     schema = arrow_schema(options.num_perm, with_clusters=False, extra=extra)
-    documents = 0
-    text_bytes = 0
+    checkpoint = None
+    if out is not None:
+        checkpoint = Checkpoint.open(out, _identity(inputs, options, annotator), schema, target, resume)
+        target = checkpoint.shard_bytes
+    kept: list[pa.Table] = []  # the rows, when there is no checkpoint to keep them
+    documents = text_bytes = shards = resumed = 0
 
-    def run(sink: Callable[[pa.RecordBatch], None]) -> None:
+    def take(table: pa.Table, table_text_bytes: int) -> None:
         nonlocal documents, text_bytes
-        tasks = (ShardTask(shard, options, schema, annotator.spawn() if annotator is not None else None) for shard in plan_shards(inputs, target))
+        if index is not None:
+            index.add(signature_matrix(table, options.num_perm))
+        documents += table.num_rows
+        text_bytes += table_text_bytes
+        if progress is not None:
+            progress(Progress(documents, text_bytes, time.perf_counter() - start))
+
+    def complete(saved: SavedShard, state: object, shard_start: int) -> None:
+        report.merge(saved.report)
+        if annotator is not None:
+            annotator.absorb(state, shard_start)
+
+    def resume_shard(shard: int) -> None:
+        assert checkpoint is not None
+        saved, shard_start, shard_text = checkpoint.load(shard), documents, None
+        for batch in checkpoint.batches(shard):
+            take(pa.Table.from_batches([batch]), shard_text if shard_text is not None else saved.text_bytes)
+            shard_text = 0
+        if documents - shard_start != saved.rows:
+            raise InputError(f"{checkpoint.directory}: damaged checkpoint (shard {shard} has {documents - shard_start} rows, "
+                             f"not {saved.rows}); run again without --resume")
+        complete(saved, annotator.load(saved.annotation) if annotator is not None and saved.annotation is not None else None, shard_start)
+
+    def run_shard(shard: int, parts: Iterable[ShardResult]) -> None:
+        shard_start, shard_text = documents, 0
+        with checkpoint.writer(shard) if checkpoint is not None else nullcontext() as writer:
+            for part in parts:
+                if part.error is not None:
+                    raise part.error
+                if part.table.num_rows:
+                    table = offset_rows(part.table, shard_start)
+                    take(table, part.text_bytes)
+                    shard_text += part.text_bytes
+                    writer.write(table) if writer is not None else kept.append(table)
+                if part.report is not None:
+                    dumped = annotator.dump(part.annotation) if annotator is not None and writer is not None else None
+                    saved = SavedShard(documents - shard_start, shard_text, part.report, dumped)
+                    if writer is not None:
+                        writer.complete(saved)
+                    complete(saved, part.annotation, shard_start)
+
+    try:
+        tasks = (ShardTask(shard, options, schema, annotator.spawn() if annotator is not None else None,
+                           resumed=checkpoint is not None and i in checkpoint.completed)
+                 for i, shard in enumerate(plan_shards(inputs, target)))
         # In this process a shard streams batch by batch; a worker sends its shard in one part.
         work = shard_parts if execution.in_process else fingerprint_shard
         with closing(run_ordered(work, tasks, execution)) as results:
             for parts in results:
-                shard_start = documents
-                for part in parts:
-                    if part.error is not None:
-                        raise part.error
-                    if part.table.num_rows:
-                        table = offset_rows(part.table, shard_start)
-                        if index is not None:
-                            index.add(signature_matrix(table, options.num_perm))
-                        for batch in table.to_batches():
-                            sink(batch)
-                        documents += table.num_rows
-                        text_bytes += part.text_bytes
-                        if progress is not None:
-                            progress(Progress(documents, text_bytes, time.perf_counter() - start))
-                    if part.report is not None:
-                        report.merge(part.report)
-                        if annotator is not None:
-                            annotator.absorb(part.annotation, shard_start)
+                parts = iter(parts)
+                first = next(parts)
+                if first.resumed:
+                    resume_shard(shards)
+                    resumed += 1
+                else:
+                    run_shard(shards, itertools.chain([first], parts))
+                shards += 1
         if documents == 0:
             raise nothing_read(paths, report)
-
-    def finish() -> tuple[np.ndarray, dict[str, object]]:
-        if index is None:
-            return np.full(documents, -1, dtype=np.int64), {"enabled": False}
+    except BaseException as err:
+        # Keep completed shards for --resume after an interruption (Ctrl-C, a killed worker, a full
+        # disk); not after an input error, which the input must change to fix (resuming refuses then).
+        if checkpoint is not None and (isinstance(err, AuditorError) or not (checkpoint.completed or shards > resumed)):
+            discard(out)
+        raise
+    if index is None:
+        labels, near_dup = np.full(documents, -1, dtype=np.int64), {"enabled": False}
+    else:
         labels = index.clusters()
-        return labels, {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
-
-    if out is None:
-        batches: list[pa.RecordBatch] = []
-        run(batches.append)
-        labels, near_dup = finish()
-        table = pa.Table.from_batches(batches, schema=schema).append_column("dup_cluster", cluster_column(labels))
-        summary = _summary(paths, report, options, near_dup)
+        near_dup = {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
+    summary = _summary(paths, report, options, near_dup)
+    if checkpoint is None:
+        table = pa.concat_tables(kept) if kept else schema.empty_table()
+        table = table.append_column("dup_cluster", cluster_column(labels))
         return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
 
-    out_path = Path(out)
-    # Pass 1: features and signatures to a hidden temporary file next to the output.
-    if not (out_path.parent if str(out_path.parent) else Path(".")).is_dir():
-        raise InputError(f"output directory {out_path.parent} does not exist: create it or choose another --out")
-    with scratch_path(out_path) as pass1:
-        # Arrow IPC, not Parquet: the scratch copy is read back once, and Parquet-encoding it
-        # cost this process CPU that, in a parallel run, the workers need.
-        with pa.OSFile(str(pass1), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            run(writer.write_batch)
-        labels, near_dup = finish()
-        summary = _summary(paths, report, options, near_dup)
-        final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
-        # Pass 2: copy into the output, adding the cluster ids, in row groups of a fixed size.
-        with atomic_path(out_path) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
-            done = 0
-            with pa.OSFile(str(pass1), "rb") as source:  # not memory-mapped: mapped pages would count as this process's RSS
-                scratch = pa.ipc.open_file(source)
-                batches = (scratch.get_batch(i) for i in range(scratch.num_record_batches))
-                for chunk in fixed_size(batches, schema, ROW_GROUP_ROWS):
-                    column = cluster_column(labels[done : done + chunk.num_rows])
-                    writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
-                    done += chunk.num_rows
-    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes)
+    final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
+    # Second pass: copy the shards into the output, adding the cluster ids, in row groups of a fixed size.
+    with atomic_path(out) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
+        done = 0
+        batches = (batch for shard in range(shards) for batch in checkpoint.batches(shard))
+        for chunk in fixed_size(batches, schema, ROW_GROUP_ROWS):
+            column = cluster_column(labels[done : done + chunk.num_rows])
+            writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
+            done += chunk.num_rows
+    discard(out)
+    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed)
 
 
 def _refuse_output_among_inputs(out: Path, paths: Sequence[str], fmt: str) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from auditor.errors import InputError
-from auditor.fingerprint import _batches_of
+from auditor.engine import _batches_of
 from auditor.features.tokens import tokenize_batch
 from auditor.normalize import normalize
 from auditor.projection import (

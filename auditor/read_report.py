@@ -86,6 +86,31 @@ class ReadReport:
             "examples": [{"location": p.location(), "reason": p.reason, "detail": p.detail} for p in self.examples],
         }
 
+    def to_state(self) -> dict[str, object]:
+        """Everything, JSON-ready, for :meth:`from_state` (a checkpointed shard's report)."""
+        return {
+            "max_examples": self.max_examples,
+            "skipped_by_reason": dict(self.skipped_by_reason),
+            "repaired_by_reason": dict(self.repaired_by_reason),
+            "ignored_files": list(self.ignored_files),
+            "examples": [[p.path, p.record, p.reason, p.detail] for p in self.examples],
+            "files_read": self.files_read,
+            "bytes_read": self.bytes_read,
+            "documents": self.documents,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> ReadReport:
+        """The report :meth:`to_state` described (raises KeyError / TypeError / ValueError on anything else)."""
+        report = cls(int(state["max_examples"]))  # type: ignore[call-overload]
+        report.skipped_by_reason = {str(k): int(v) for k, v in state["skipped_by_reason"].items()}  # type: ignore[union-attr]
+        report.repaired_by_reason = {str(k): int(v) for k, v in state["repaired_by_reason"].items()}  # type: ignore[union-attr]
+        report.ignored_files = [str(path) for path in state["ignored_files"]]  # type: ignore[union-attr]
+        report.examples = [Problem(str(path), None if record is None else int(record), str(reason), str(detail))
+                           for path, record, reason, detail in state["examples"]]  # type: ignore[union-attr]
+        report.files_read, report.bytes_read, report.documents = (int(state[k]) for k in ("files_read", "bytes_read", "documents"))  # type: ignore[call-overload]
+        return report
+
     def __repr__(self) -> str:
         return (
             f"ReadReport(documents={self.documents}, files_read={self.files_read}, "

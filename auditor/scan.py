@@ -29,17 +29,18 @@ import numpy as np
 import pyarrow as pa
 
 from auditor import __version__
-from auditor.atomic import atomic_path
+from auditor.atomic import atomic_path, remove_leftovers
 from auditor.detector import Detector, load_detector
 from auditor.errors import InputError
 from auditor.estimate import METHODS, FractionEstimator, fraction_text
+from auditor.checkpoint import AnnotatorState
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
 from auditor.parallel import ExecutionOptions
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
 from auditor.report import REPORT_HTML, REPORT_MD, write_reports
-from auditor.tokencounts import TokenCounter
+from auditor.tokencounts import TokenCounter, TokenCounts
 
 SCHEMA = "auditor.summary/1"
 TOP_DOCUMENTS = 20  # highest-scoring documents kept, with excerpts, for the reports
@@ -93,6 +94,8 @@ class ScanResult:
     out: Path
     seconds: float
     text_bytes: int
+    shards: int = 0
+    resumed_shards: int = 0  # read back from an interrupted scan (``resume``)
 
 
 @dataclass
@@ -176,6 +179,34 @@ class _Scorer:
         state.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
         return columns
 
+    def identity(self) -> dict[str, object]:
+        known = None
+        if self.known_path is not None:
+            arrays = KnownIndex.load_shared(self.known_path).summary.get("arrays")
+            known = {"path": self.known_path, "sha256": arrays.get("sha256") if isinstance(arrays, dict) else None}
+        return {"model": self.detector.sha256, "threshold": self.threshold, "known_synthetic": known,
+                "known_threshold": self.known_threshold}
+
+    def dump(self, state: _ScoreState) -> AnnotatorState:
+        tokens = state.tokens.result()
+        arrays = {"scores": np.concatenate(state.scores) if state.scores else np.zeros(0),
+                  "matched": np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool),
+                  "token_hashes": tokens.hashes, "token_unflagged": tokens.unflagged, "token_flagged": tokens.flagged}
+        # Scores go through JSON as repr'd floats, which read back bit for bit.
+        return {"source_runs": [list(run) for run in state.source_runs], "top": [list(item) for item in state.top]}, arrays
+
+    def load(self, saved: AnnotatorState) -> _ScoreState:
+        values, arrays = saved
+        tokens = TokenCounts(arrays["token_hashes"].astype(np.uint64), arrays["token_unflagged"].astype(np.int64),
+                             arrays["token_flagged"].astype(np.int64))
+        return _ScoreState(
+            scores=[arrays["scores"].astype(np.float64)],
+            matched=[arrays["matched"].astype(bool)],
+            source_runs=[(str(name), int(count)) for name, count in values["source_runs"]],  # type: ignore[union-attr]
+            tokens=TokenCounter.of(tokens),
+            top=[(float(score), int(row), dict(entry)) for score, row, entry in values["top"]],  # type: ignore[union-attr]
+        )
+
     def absorb(self, shard: _ScoreState, row_offset: int) -> None:
         state = self.state
         state.scores.extend(shard.scores)
@@ -221,8 +252,13 @@ def scan(
     options: ScanOptions = ScanOptions(),
     progress: Callable[[Progress], None] | None = None,
     detector: Detector | None = None,
+    resume: bool = False,
 ) -> ScanResult:
-    """Scan ``paths`` into the directory ``out`` (created if missing). Raises AuditorError subclasses."""
+    """Scan ``paths`` into the directory ``out`` (created if missing). Raises AuditorError subclasses.
+
+    ``resume``: continue a scan of the same inputs with the same settings into ``out``
+    that was interrupted, from the shards it completed; the outputs are the same.
+    """
     detector = detector if detector is not None else load_detector(options.model)
     threshold = detector.threshold if options.threshold is None else options.threshold
     out_dir = Path(out)
@@ -236,6 +272,8 @@ def scan(
     out_dir.mkdir(parents=True, exist_ok=True)
     # A stale summary must never sit next to a new table (a run killed between the writes).
     (out_dir / "summary.json").unlink(missing_ok=True)
+    for name in ("documents.parquet", TOKENS_FILE, REPORT_MD, REPORT_HTML, "summary.json"):
+        remove_leftovers(out_dir / name)  # what a killed scan was writing
     # Absolute: workers elsewhere (a dask cluster) resolve paths against their own directory.
     known_path = os.path.abspath(options.known_synthetic) if options.known_synthetic is not None else None
     scorer = _Scorer(detector, threshold, known_path, options.known_threshold)
@@ -243,7 +281,7 @@ def scan(
     # References first: their errors come early.
     estimator = build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
     result = fingerprint(paths, out=out_dir / "documents.parquet", options=options.fingerprint, progress=progress, annotator=scorer,
-                         execution=options.execution)
+                         execution=options.execution, resume=resume)
     fp = result.summary
     documents = int(fp["documents"])  # type: ignore[arg-type]
     state = scorer.state
@@ -285,7 +323,7 @@ def scan(
         write_reports(summary, out_dir / "documents.parquet", out_dir)
     with atomic_path(out_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
-    return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes)
+    return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes, result.shards, result.resumed_shards)
 
 
 def headline(summary: dict[str, object]) -> str:

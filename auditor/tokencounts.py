@@ -70,6 +70,15 @@ class TokenCounter:
         self._size = 0
         self._reduce_at = _REDUCE_MIN
 
+    @classmethod
+    def of(cls, counts: TokenCounts) -> TokenCounter:
+        """A counter holding ``counts`` (e.g. read back from a checkpoint)."""
+        counter = cls()
+        if len(counts.hashes):
+            counter._pending = [(counts.hashes, counts.unflagged, counts.flagged)]
+            counter._size = len(counts.hashes)
+        return counter
+
     def add(self, word_hashes: np.ndarray, token_doc: np.ndarray, doc_flagged: np.ndarray) -> None:
         """Count one batch: every token's hash and document index, and which documents are flagged."""
         if len(word_hashes) == 0:

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from auditor.atomic import atomic_path, scratch_path
+from auditor.atomic import atomic_path, remove_leftovers
 
 
 def test_success_renames_into_place_with_umask_permissions(tmp_path):
@@ -35,9 +35,8 @@ def test_missing_directory(tmp_path):
             pass
 
 
-def test_scratch_is_always_removed(tmp_path):
-    with pytest.raises(RuntimeError):
-        with scratch_path(tmp_path / "out.parquet") as scratch:
-            scratch.write_text("x")
-            raise RuntimeError
-    assert list(tmp_path.iterdir()) == []
+def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
+    for name in (".out[1].json.tmp-0123abcd", ".out[1].json.tmp-ffff", "out[1].json", ".other.json.tmp-0123", "out[1].json.tmp-x"):
+        (tmp_path / name).write_text("x")
+    remove_leftovers(tmp_path / "out[1].json")  # glob characters in the name are literal
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.json.tmp-0123", "out[1].json", "out[1].json.tmp-x"]

@@ -123,7 +123,7 @@ def test_progress_shown_only_on_a_terminal_and_not_when_quiet(monkeypatch, capsy
     assert cli_module.progress_printer(quiet=False) is None
 
 
-def test_sigterm_mid_run_exits_143_and_leaves_no_files(tmp_path):
+def test_sigterm_mid_run_exits_143_and_leaves_no_output_files(tmp_path):
     import signal
     import subprocess
     import sys
@@ -138,15 +138,19 @@ def test_sigterm_mid_run_exits_143_and_leaves_no_files(tmp_path):
         [sys.executable, "-m", "auditor", "fingerprint", "big.jsonl", "--out", "fp.parquet", "--quiet"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    # Wait until the first pass has started writing (its scratch file exists).
+    # Wait until the first pass has started writing (its checkpoint directory exists).
     deadline = time.time() + 60
-    while time.time() < deadline and not any(p.name.startswith(".fp.parquet.scratch-") for p in tmp_path.iterdir()):
+    while time.time() < deadline and not (tmp_path / ".fp.parquet.partial").is_dir():
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert b"Traceback" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
+    # No output, no temporary file; at most the checkpoint, kept for --resume when a shard was completed.
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["big.jsonl"], [".fp.parquet.partial", "big.jsonl"])
+    partial = tmp_path / ".fp.parquet.partial"
+    if partial.exists():
+        assert all(not p.name.startswith(".") for p in partial.iterdir())  # no half-written shard file
 
 
 def test_unindexable_threshold_is_exit_2_naming_the_options(tmp_path):

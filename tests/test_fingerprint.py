@@ -88,7 +88,7 @@ def test_failed_run_leaves_no_output(tmp_path, monkeypatch):
         raise RuntimeError("simulated crash mid-run")
 
     # The package exports a function named like its module; patch the module itself.
-    monkeypatch.setattr(sys.modules["auditor.fingerprint"], "compute_stats", boom)
+    monkeypatch.setattr(sys.modules["auditor.engine"], "compute_stats", boom)
     with pytest.raises(RuntimeError):
         auditor.fingerprint([str(corpus)], out=out)
     assert out.read_bytes() == b"previous content"

@@ -88,8 +88,29 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+class ByteSize(click.ParamType):
+    """A number of bytes, with an optional k / M / G suffix (powers of 1024): ``512k``, ``8M``."""
+
+    name = "size"
+    _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower().removesuffix("b").removesuffix("i")
+        unit = text[-1:] if text[-1:] in ("k", "m", "g") else ""
+        try:
+            size = float(text[: len(text) - len(unit)]) * self._UNITS[unit]
+        except ValueError:
+            size = math.nan
+        if not math.isfinite(size) or size < 1:
+            self.fail(f"{value!r} is not a size: give bytes, or a number with k, M or G (e.g. 8M)", param, ctx)
+        return int(size)
+
+
 def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--jobs, --backend and --scheduler: where the shards of a corpus are processed (never what comes out)."""
+    """--jobs, --backend, --scheduler, --shard-size and --resume: how the shards of a corpus are
+    processed (never what comes out)."""
     for decorator in reversed(
         [
             click.option("--jobs", type=int, default=None, metavar="N",
@@ -100,16 +121,22 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--scheduler", default=None, metavar="ADDR",
                          help="Address of a running dask scheduler, e.g. tcp://host:8786 (with --backend dask; its workers "
                               "must see the inputs at the same absolute paths)  [default: start a local cluster]."),
+            click.option("--shard-size", "shard_bytes", type=ByteSize(), default=None,
+                         help="Input per shard, e.g. 8M: the unit of work of a worker and of --resume  "
+                              "[default: 1-8M, from the corpus size and the workers]."),
+            click.option("--resume", is_flag=True,
+                         help="Continue an interrupted run with the same inputs and settings from the shards it "
+                              "completed (kept hidden beside the output); the output is the same as an uninterrupted run's."),
         ]
     ):
         command = decorator(command)
     return command
 
 
-def execution_from(jobs: int | None, backend: str, scheduler: str | None) -> ExecutionOptions:
+def execution_from(jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None = None) -> ExecutionOptions:
     """ExecutionOptions from the flags; contradictions are usage errors (exit 2)."""
     try:
-        return ExecutionOptions(jobs=jobs, backend=backend, scheduler=scheduler)
+        return ExecutionOptions(jobs=jobs, backend=backend, scheduler=scheduler, shard_bytes=shard_bytes)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
 
@@ -166,6 +193,12 @@ def echo_throughput(verb: str, documents: int, text_bytes: int, seconds: float, 
         f"({text_bytes / 1e6 / elapsed:.1f} MB/s, {documents / elapsed:,.0f} docs/s){suffix}",
         err=True,
     )
+
+
+def echo_resumed(resumed: int, shards: int) -> None:
+    """``resumed N of M shards ...`` on stderr, when a run continued an interrupted one."""
+    if resumed:
+        click.echo(f"resumed {resumed:,} of {plural(shards, 'shard')} from the interrupted run (throughput above counts them)", err=True)
 
 
 def plural(count: int, noun: str) -> str:

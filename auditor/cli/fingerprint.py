@@ -6,7 +6,7 @@ import json
 
 import click
 
-from auditor.cli._common import FiniteFloat, echo_read_summary, execution_from, execution_options, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, echo_read_summary, echo_resumed, execution_from, execution_options, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from auditor.fingerprint import FingerprintOptions, fingerprint
@@ -67,7 +67,7 @@ def echo_near_duplicates(near: dict) -> None:
 @handle_errors
 def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool,
                         num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
-                        jobs: int | None, backend: str, scheduler: str | None,
+                        jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None, resume: bool,
                         as_json: bool, quiet: bool, debug: bool) -> None:
     """Per-document n-gram, entropy and MinHash features, and near-duplicate clusters.
 
@@ -80,11 +80,13 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
       auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
     options = corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold)
-    execution = execution_from(jobs, backend, scheduler)
-    result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress, execution=execution), quiet)
+    execution = execution_from(jobs, backend, scheduler, shard_bytes)
+    result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress,
+                                                            execution=execution, resume=resume), quiet)
     summary = result.summary
     if not quiet:
         echo_throughput("fingerprinted", summary["documents"], result.text_bytes, result.seconds)
+        echo_resumed(result.resumed_shards, result.shards)
         echo_read_summary(summary)
         echo_near_duplicates(summary["near_duplicates"])
         click.echo(f"wrote {out}", err=True)

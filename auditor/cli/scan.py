@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from auditor.cli._common import FiniteFloat, EXIT_FINDING, execution_from, execution_options, echo_read_summary, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, EXIT_FINDING, execution_from, execution_options, echo_read_summary, echo_resumed, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import corpus_options, echo_near_duplicates, near_duplicate_options
 from auditor.estimate import METHODS
 from auditor.projection_inputs import drift_verdict
@@ -44,7 +44,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
                  known_threshold: float, fail_above: float | None,
                  fmt: str, text_field: str, id_field: str | None, strict: bool,
                  num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
-                 jobs: int | None, backend: str, scheduler: str | None,
+                 jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None, resume: bool,
                  as_json: bool, quiet: bool, debug: bool) -> None:
     """Score every document and estimate how much of the corpus is machine-written.
 
@@ -68,12 +68,13 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         reference_machine=reference_machine,
         known_synthetic=known_synthetic,
         known_threshold=known_threshold,
-        execution=execution_from(jobs, backend, scheduler),
+        execution=execution_from(jobs, backend, scheduler, shard_bytes),
     )
-    result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress), quiet)
+    result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress, resume=resume), quiet)
     summary = result.summary
     if not quiet:
         echo_throughput("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}")
+        echo_resumed(result.resumed_shards, result.shards)
         echo_read_summary(summary)
         fraction, flagged = summary["synthetic_fraction"], summary["flagged"]
         references = fraction["reference"]
