@@ -62,7 +62,8 @@ def make_corpus(path: Path, n_docs: int, seed: int = 2026) -> int:
     vocab = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(40_000)]
     weights = [1.0 / (rank + 1) ** 1.1 for rank in range(len(vocab))]
     texts: list[str] = []
-    with open(path, "w", encoding="utf-8") as fh:
+    partial = path.with_name(path.name + ".partial")  # renamed when complete: a killed run leaves no short corpus to reuse
+    with open(partial, "w", encoding="utf-8") as fh:
         for i in range(n_docs):
             if texts and rng.random() < 0.02:
                 # A planted near-duplicate: an earlier document with a few words changed.
@@ -78,6 +79,7 @@ def make_corpus(path: Path, n_docs: int, seed: int = 2026) -> int:
             if len(texts) > 400:
                 texts = texts[-200:]
             fh.write(json.dumps({"id": f"doc{i}", "text": text}) + "\n")
+    os.replace(partial, path)
     return path.stat().st_size
 
 

@@ -4,6 +4,7 @@ Usage (from the repository root; needs the bench extra: ``pip install -e '.[benc
 
     python benchmarks/bench_scale.py                          # 1k, 10k, 100k documents (~6 min)
     python benchmarks/bench_scale.py --sizes 1000 10000       # quicker
+    python benchmarks/bench_scale.py --sizes 100000 1000000 --runs bare scan-j2 scan-j2-nolsh   # memory at 1M
 
 For each size it generates the deterministic synthetic JSONL corpus of
 ``bench_fingerprint.py`` (~2 KB a document, 2% planted near-duplicates) under
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -103,7 +105,10 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def run_size(n: int, zippy_docs: int) -> list[dict[str, object]]:
+RUNS = ("bare", "scan-j1", "scan-j2", "scan-j2-nolsh", "zippy")
+
+
+def run_size(n: int, zippy_docs: int, selected: Sequence[str] = RUNS) -> list[dict[str, object]]:
     corpus = OUT / f"synthetic-{n}.jsonl"
     size = corpus.stat().st_size if corpus.exists() else make_corpus(corpus, n)
     scan = [sys.executable, "-m", "auditor", "scan", str(corpus), "--quiet", "--out"]
@@ -116,6 +121,8 @@ def run_size(n: int, zippy_docs: int) -> list[dict[str, object]]:
     }
     rows = []
     for name, command in runs.items():
+        if name not in selected:
+            continue
         result = measure(command)
         docs = int(result["output"]) if name in ("bare", "zippy") else n
         mb = size / 1e6 * (docs / n)
@@ -123,8 +130,10 @@ def run_size(n: int, zippy_docs: int) -> list[dict[str, object]]:
                      "mb_per_s": mb / result["seconds"], "docs_per_s": docs / result["seconds"],
                      "tree_rss_mb": result["tree_rss_mb"], "main_rss_mb": result["main_rss_mb"]})
         print(f"  {n:>7} {name:<14} {result['seconds']:7.1f} s", file=sys.stderr, flush=True)
-    same = (OUT / f"scan-{n}-j1" / "documents.parquet").read_bytes() == (OUT / f"scan-{n}-j2" / "documents.parquet").read_bytes()
-    same = same and (OUT / f"scan-{n}-j1" / "summary.json").read_bytes() == (OUT / f"scan-{n}-j2" / "summary.json").read_bytes()
+    same = None
+    if "scan-j1" in selected and "scan-j2" in selected:
+        same = all((OUT / f"scan-{n}-j1" / name).read_bytes() == (OUT / f"scan-{n}-j2" / name).read_bytes()
+                   for name in ("documents.parquet", "summary.json"))
     for row in rows:
         row["j1_equals_j2"] = same
     return rows
@@ -136,42 +145,50 @@ def report(rows: list[dict[str, object]]) -> None:
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
     print(f"{'docs':>8} {'run':<14} {'seconds':>8} {'MB/s':>7} {'docs/s':>8} {'tree RSS MB':>12} {'main RSS MB':>12} {'time/bare':>10}")
     for r in rows:
-        bare = by[(r["docs"], "bare")]
-        ratio = (r["seconds"] / r["measured_docs"]) / (bare["seconds"] / bare["measured_docs"])
+        bare = by.get((r["docs"], "bare"))
+        ratio = f"{(r['seconds'] / r['measured_docs']) / (bare['seconds'] / bare['measured_docs']):>10.1f}" if bare else f"{'-':>10}"
         print(f"{r['docs']:>8} {r['run']:<14} {r['seconds']:>8.2f} {r['mb_per_s']:>7.2f} {r['docs_per_s']:>8.0f} "
-              f"{r['tree_rss_mb']:>12.0f} {r['main_rss_mb']:>12.0f} {ratio:>10.1f}")
+              f"{r['tree_rss_mb']:>12.0f} {r['main_rss_mb']:>12.0f} {ratio}")
     sizes = sorted({r["docs"] for r in rows})
     hi = sizes[-1]
-    j1, j2, bare, zippy = (by[(hi, run)] for run in ("scan-j1", "scan-j2", "bare", "zippy"))
+    j1, j2, bare, zippy = (by.get((hi, run)) for run in ("scan-j1", "scan-j2", "bare", "zippy"))
     verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     print(f"\nat {hi:,} documents:")
-    print(f"  scan --jobs 2: {j2['mb_per_s']:.2f} MB/s (target >= 4: {verdict(j2['mb_per_s'] >= 4)}); "
-          f"--jobs 1 -> 2 speed-up {j1['seconds'] / j2['seconds']:.2f}x")
-    print(f"  vs ZipPy: {j2['docs_per_s'] / zippy['docs_per_s']:.0f}x the documents per second "
-          f"(target >= 50: {verdict(j2['docs_per_s'] / zippy['docs_per_s'] >= 50)}; ZipPy {zippy['docs_per_s']:.1f} docs/s "
-          f"on {zippy['measured_docs']} documents)")
-    print(f"  vs bare read+tokenize: {j2['seconds'] / bare['seconds']:.1f}x its time (target <= 10: "
-          f"{verdict(j2['seconds'] / bare['seconds'] <= 10)}); --jobs 1: {j1['seconds'] / bare['seconds']:.1f}x")
-    print(f"  outputs of --jobs 1 and --jobs 2 byte-identical: {j2['j1_equals_j2']}")
+    if j2:
+        print(f"  scan --jobs 2: {j2['mb_per_s']:.2f} MB/s (target >= 4: {verdict(j2['mb_per_s'] >= 4)})"
+              + (f"; --jobs 1 -> 2 speed-up {j1['seconds'] / j2['seconds']:.2f}x" if j1 else ""))
+    if j2 and zippy:
+        print(f"  vs ZipPy: {j2['docs_per_s'] / zippy['docs_per_s']:.0f}x the documents per second "
+              f"(target >= 50: {verdict(j2['docs_per_s'] / zippy['docs_per_s'] >= 50)}; ZipPy {zippy['docs_per_s']:.1f} docs/s "
+              f"on {zippy['measured_docs']} documents)")
+    if j2 and bare:
+        print(f"  vs bare read+tokenize: {j2['seconds'] / bare['seconds']:.1f}x its time (target <= 10: "
+              f"{verdict(j2['seconds'] / bare['seconds'] <= 10)})" + (f"; --jobs 1: {j1['seconds'] / bare['seconds']:.1f}x" if j1 else ""))
+    if j2 and j2["j1_equals_j2"] is not None:
+        print(f"  outputs of --jobs 1 and --jobs 2 byte-identical: {j2['j1_equals_j2']}")
     if len(sizes) >= 2:
         lo = sizes[-2]
         for run in ("scan-j2-nolsh", "scan-j2"):
+            if (lo, run) not in by or (hi, run) not in by:
+                continue
             a, b = by[(lo, run)], by[(hi, run)]
             per_million = (b["main_rss_mb"] - a["main_rss_mb"]) / (hi - lo) * 1e6
             print(f"  {run}: main RSS {a['main_rss_mb']:.0f} -> {b['main_rss_mb']:.0f} MB from {lo:,} to {hi:,} documents "
                   f"(x{b['main_rss_mb'] / a['main_rss_mb']:.2f}; {per_million:,.0f} MB per million documents); "
                   f"tree {a['tree_rss_mb']:.0f} -> {b['tree_rss_mb']:.0f} MB")
-        lsh = (by[(hi, "scan-j2")]["main_rss_mb"] - by[(hi, "scan-j2-nolsh")]["main_rss_mb"]) / hi * 1e6
-        print(f"  near-duplicate index: {lsh:,.0f} MB per million documents (RSS with - without it at {hi:,})")
+        if (hi, "scan-j2") in by and (hi, "scan-j2-nolsh") in by:
+            lsh = (by[(hi, "scan-j2")]["main_rss_mb"] - by[(hi, "scan-j2-nolsh")]["main_rss_mb"]) / hi * 1e6
+            print(f"  near-duplicate index: {lsh:,.0f} MB per million documents (RSS with - without it at {hi:,})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--zippy-docs", type=int, default=200, help="documents ZipPy scores per size (default 200)")
+    parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS), help="which runs (default: all)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    rows = [row for n in sorted(args.sizes) for row in run_size(n, args.zippy_docs)]
+    rows = [row for n in sorted(args.sizes) for row in run_size(n, args.zippy_docs, args.runs)]
     (OUT / "bench_scale.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     report(rows)
 
