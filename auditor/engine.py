@@ -22,7 +22,7 @@ from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.stats import MAX_BATCH_DOCS, compute_stats
 from auditor.features.tokens import TokenBatch, tokenize_batch
-from auditor.normalize import count_invisible, normalize
+from auditor.normalize import normalize_counted
 from auditor.readers import Document, ReaderOptions
 
 
@@ -146,7 +146,8 @@ def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptio
     """Fingerprint documents batch by batch (features, evasion counts, MinHash signatures; default options when None)."""
     options = options if options is not None else FingerprintOptions()
     for docs in _batches_of(documents, options.batch_docs, options.batch_chars):
-        texts = [normalize(d.text) for d in docs]
+        normalized = [normalize_counted(d.text) for d in docs]
+        texts = [text for text, _ in normalized]
         tokens = tokenize_batch(texts)
         if options.signatures:
             shingles, shingle_offsets = minhash.shingle_hashes(tokens.word_hashes, tokens.offsets)
@@ -156,7 +157,7 @@ def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptio
         yield Batch(
             documents=docs,
             features=compute_stats(texts, tokens),
-            evasion_chars=np.fromiter((count_invisible(d.text) for d in docs), dtype=np.int64, count=len(docs)),
+            evasion_chars=np.fromiter((evasion for _, evasion in normalized), dtype=np.int64, count=len(docs)),
             signatures=signatures,
             text_bytes=sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
             texts=texts,

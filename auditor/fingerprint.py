@@ -144,7 +144,8 @@ def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
     return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation, resumed=last.resumed)]
 
 
-def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object]) -> dict[str, object]:
+def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object],
+             evasion: dict[str, int]) -> dict[str, object]:
     read = report.to_dict()
     return {
         "schema": SCHEMA,
@@ -161,6 +162,8 @@ def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptio
             "minhash": minhash.scheme_metadata(options.num_perm, options.seed),
         },
         "near_duplicates": near_dup,
+        "evasion": {**evasion, "what": "invisible characters, zero-width joiners between Latin letters and Cyrillic/Greek "
+                                       "look-alikes in Latin words (removed or folded before scoring)"},
     }
 
 
@@ -228,11 +231,15 @@ def fingerprint(
         target = checkpoint.shard_bytes
     kept: list[pa.Table] = []  # the rows, when there is no checkpoint to keep them
     documents = text_bytes = shards = resumed = 0
+    evasion = {"documents": 0, "characters": 0}  # documents with evasion characters, and how many in all
 
     def take(table: pa.Table, table_text_bytes: int) -> None:
         nonlocal documents, text_bytes
         if index is not None:
             index.add(signature_matrix(table, options.num_perm))
+        counts = table.column("evasion_chars").to_numpy()
+        evasion["documents"] += int(np.count_nonzero(counts))
+        evasion["characters"] += int(counts.sum())
         documents += table.num_rows
         text_bytes += table_text_bytes
         if progress is not None:
@@ -301,7 +308,7 @@ def fingerprint(
     else:
         labels = index.clusters()
         near_dup = {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
-    summary = _summary(paths, report, options, near_dup)
+    summary = _summary(paths, report, options, near_dup, evasion)
     if checkpoint is None:
         table = pa.concat_tables(kept) if kept else schema.empty_table()
         table = table.append_column("dup_cluster", cluster_column(labels))

@@ -309,6 +309,7 @@ def scan(
         "synthetic_fraction": fraction,
         "flagged": {"threshold": threshold, "count": int((scores >= threshold).sum())},
         "near_duplicates": fp["near_duplicates"],
+        "evasion": fp["evasion"],
         "known_synthetic": (
             {"index": options.known_synthetic, "indexed_documents": len(known), "threshold": options.known_threshold, "matched": int(matched.sum())}
             if known is not None else None

@@ -57,6 +57,13 @@ def echo_near_duplicates(near: dict) -> None:
         )
 
 
+def echo_evasion(summary: dict) -> None:
+    evasion = summary.get("evasion") or {}
+    if evasion.get("documents"):
+        click.echo(f"evasion characters: {evasion['documents']:,} documents hold {evasion['characters']:,} invisible or "
+                   "look-alike characters (removed or folded before scoring; see evasion_chars)", err=True)
+
+
 @click.command("fingerprint")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output Parquet file.")
@@ -89,6 +96,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
         echo_resumed(result.resumed_shards, result.shards)
         echo_read_summary(summary)
         echo_near_duplicates(summary["near_duplicates"])
+        echo_evasion(summary)
         click.echo(f"wrote {out}", err=True)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))

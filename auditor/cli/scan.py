@@ -8,7 +8,7 @@ import sys
 import click
 
 from auditor.cli._common import FiniteFloat, EXIT_FINDING, execution_from, execution_options, echo_read_summary, echo_resumed, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
-from auditor.cli.fingerprint import corpus_options, echo_near_duplicates, near_duplicate_options
+from auditor.cli.fingerprint import corpus_options, echo_evasion, echo_near_duplicates, near_duplicate_options
 from auditor.estimate import METHODS
 from auditor.projection_inputs import drift_verdict
 from auditor.scan import ScanOptions, headline, scan
@@ -90,6 +90,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
             click.echo(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
                        "(counted as machine)", err=True)
         echo_near_duplicates(summary["near_duplicates"])
+        echo_evasion(summary)
         click.echo(drift_verdict(summary["projection"], fraction["estimate"]), err=True)
         click.echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
     if as_json:

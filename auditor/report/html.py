@@ -59,6 +59,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}</table>
 {% for kind, ref in references %}<p class="note">{{ kind }} reference: {{ ref.source }} ({{ "{:,}".format(ref.documents) }} documents)</p>
 {% endfor %}{% if count_threshold is not none %}<p class="note">Classify-and-count threshold: {{ "%.4f"|format(count_threshold) }}</p>{% endif %}
+{% if evasion and evasion.documents %}<p class="warn">Evasion characters: {{ "{:,}".format(evasion.documents) }} documents hold {{ "{:,}".format(evasion.characters) }} invisible or look-alike characters (removed or folded before scoring; per document: <code>evasion_chars</code> in documents.parquet).</p>{% endif %}
 {% if known %}<p>Known synthetic: {{ "{:,}".format(known.matched) }} documents match the index {{ known.index }} at Jaccard &ge; {{ known.threshold }} (counted as machine).</p>{% endif %}
 {% for plot in plots %}{% if plot.key in headings %}<h2>{{ headings[plot.key] }}</h2>
 {% endif %}{% if plot.key == "projection" %}
@@ -153,6 +154,7 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
                     if isinstance(ref, dict) and {"source", "documents"} <= set(ref)],
         count_threshold=(fraction.get("reference") or {}).get("count_threshold"),
         known=summary.get("known_synthetic"),
+        evasion=summary.get("evasion"),
         plots=plots,
         headings={"scores": "Scores", "clusters": "Near-duplicates", "projection": "Collapse projection"},
         regime_rows=_regime_rows(projection) if computed else [],  # type: ignore[arg-type]

@@ -62,6 +62,10 @@ def _facts(summary: dict[str, object]) -> list[str]:
     if isinstance(known, dict):
         lines.append(f"- **Known synthetic:** {known['matched']:,} documents match {escape_md(known['index'])} "
                      f"at Jaccard >= {known['threshold']} (counted as machine)")
+    evasion = summary.get("evasion")
+    if isinstance(evasion, dict) and evasion.get("documents"):
+        lines.append(f"- **Evasion characters:** {evasion['documents']:,} documents hold {evasion['characters']:,} invisible "
+                     "or look-alike characters (removed or folded before scoring; per document: `evasion_chars`)")
     lines.append(f"- **Collapse projection** (unigram proxy): {escape_md(verdict(summary))}")
     skipped, repaired = summary.get("skipped") or {}, summary.get("repaired") or {}
     if skipped.get("total"):  # type: ignore[union-attr]
