@@ -335,3 +335,26 @@ def test_report_refuses_to_overwrite_its_inputs(tmp_path):
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith("error: --")
     assert summary.read_bytes() == before
+
+
+def test_hostile_field_names_file_names_and_problem_details_are_escaped(tmp_path, tiny_model_dir):
+    """Field names of a record show up in problem details; file names in sources and locations."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    name = "[click](javascript:alert(1)) `tick` <i>x.jsonl"  # no slash: a file name
+    ordinary = [json.loads(line) for line in (SAMPLE / "human_stdlib_docstrings.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
+    lines = [json.dumps({"<img src=x onerror=alert(1)>": "no text here", "**bold** | [l](u)": 1})]
+    lines += [json.dumps(record) for record in ordinary]
+    (corpus / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "audit"
+    summary = scan_to(out, [str(corpus)], tiny_model_dir)
+    assert summary["skipped"]["by_reason"] == {"missing_text": 1}
+    assert "<img src=x onerror=alert(1)>" in summary["problems"][0]["detail"]  # the raw field name, kept in the JSON
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for raw in ("<img", "<i>", "[click](javascript", "**bold**", "[l](u)", "`tick`"):
+        assert raw not in md, raw
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md and "\\*\\*bold\\*\\* \\| \\[l\\](u)" in md
+    assert "\\[click\\](javascript:alert(1)) \\`tick\\` &lt;i&gt;x.jsonl" in md  # no link, no code span
+    assert "<img" not in html and "<i>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;i&gt;x.jsonl" in html
