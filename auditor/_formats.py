@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO, NamedTuple
 
@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
+from auditor import _bounded
+from auditor._jsonprefix import PrefixError, read_prefix
 from auditor.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -47,6 +49,7 @@ MISSING = object()
 """Sentinel for a field that is absent from a record."""
 
 INVALID_UTF8 = "invalid_utf8"
+TRUNCATED = "truncated"  # a repair: the text was cut to max_doc_chars for the features
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -348,6 +351,54 @@ def open_source(
             raw.close()
 
 
+# UTF-32 first: its little-endian BOM starts with UTF-16's.
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def refuse_wide_encoding(path: str, name: str) -> None:
+    """Raise InputError when the file's (decompressed) content starts with a UTF-16 or UTF-32 byte order mark.
+
+    Read as UTF-8 such a file is noise: every JSONL line invalid, a CSV header that
+    never names the text column, a ``.txt`` document of NULs and replacement
+    characters counted as a mere repair. ``\\xff`` and ``\\xfe`` never occur in UTF-8,
+    so no UTF-8 file is refused; without a BOM the encoding cannot be told. The first
+    bytes are read through a handle of their own: peeking into the reader's stream
+    would consume a broken stream's error, which the reader must count at its line.
+    Standard input (``-``) cannot be read twice and is not checked.
+    """
+    if path == "-":
+        return
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+        if head.startswith(GZIP_MAGIC):
+            head = zlib.decompressobj(wbits=31).decompress(head, 4)
+        elif head.startswith(ZSTD_MAGIC):
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(head)) as reader:
+                head = reader.read(4)
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError):
+        return  # unreadable or broken: the reader reports it
+    for bom, encoding in _WIDE_BOMS:
+        if head.startswith(bom):
+            raise InputError(f"{name}: the file is {encoding} (it starts with a {encoding} byte order mark), the readers need UTF-8; "
+                             f"convert it to UTF-8, e.g. iconv -f {encoding} -t UTF-8")
+
+
+def display_path(path: str) -> str:
+    """``path`` with the bytes of a non-UTF-8 file name (lone surrogates from ``os.fsdecode``) shown as ``\\xe9``.
+
+    Such names are valid on POSIX, but surrogates cannot be encoded: the path would
+    fail every write of a document's source or id (Parquet, JSON reports). Escaping
+    rather than U+FFFD keeps two such names apart.
+    """
+    if not has_surrogates(path):
+        return path
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no file name byte gives (not from os.fsdecode)
+        return repair_surrogates(path)
+
+
 def stream_error_detail(exc: BaseException, compression: str | None, kept: bool = True) -> str:
     kind = f"{compression} stream" if compression else "file"
     problem = "ends early (truncated file?)" if isinstance(exc, EOFError) else f"is corrupt ({exc})"
@@ -408,29 +459,66 @@ def iter_jsonl(
     extra_fields: tuple[str, ...] = (),
     all_fields: bool = False,
     first_line: int = 1,
+    max_doc_chars: int | None = None,
 ) -> Iterator[Event]:
     """One record per line; each line decoded on its own so repairs name the exact line.
 
     Extra field values are the parsed JSON values (a null or absent key gives None);
     with ``all_fields`` the fields are the whole JSON object, in its key order.
     ``first_line``: the file's line number of the stream's first line (a shard's).
+    ``max_doc_chars``: a line longer than :func:`auditor._bounded.line_cap` of it is not
+    held: its text (cut) and the fields before it are read from its start (:func:`_long_line_event`).
     """
-    lines = iter(source.stream)
+    if max_doc_chars is None:
+        lines: Iterator[tuple[bytes, int]] = ((line, len(line)) for line in source.stream)
+    else:
+        lines = _bounded.bounded_lines(source.stream, _bounded.line_cap(max_doc_chars))
     lineno = first_line - 1
     while True:
         try:
-            line = next(lines)
+            line, length = next(lines)
         except StopIteration:
             return
         except STREAM_ERRORS as exc:
             yield Bad(lineno + 1, "truncated_stream", stream_error_detail(exc, source.compression))
             return
         lineno += 1
-        if lineno == 1 and line.startswith(_BOM):
+        if line.startswith(_BOM):
+            # On any line, not only the first: files joined with ``cat`` keep each one's BOM at
+            # the start of a line, and a BOM is never JSON (the record would be lost as invalid_json).
             line = line[len(_BOM) :]
-        event = _json_event(lineno, line, text_field, id_field, extra_fields, all_fields)
+            length -= len(_BOM)  # else the line would look longer than what was kept of it
+        if length > len(line) and max_doc_chars is not None:
+            event: Event | None = _long_line_event(lineno, line, length, text_field, id_field, extra_fields, max_doc_chars)
+        else:
+            event = _json_event(lineno, line, text_field, id_field, extra_fields, all_fields)
         if event is not None:
             yield event
+
+
+def _long_line_event(
+    lineno: int, head: bytes, length: int, text_field: str, id_field: str | None, extra_fields: tuple[str, ...], max_doc_chars: int
+) -> Event:
+    """The record of a line longer than what is kept of it (``head``): its text cut to ``max_doc_chars``."""
+    decoded, invalid_at = _bounded.decode_head(head)
+    try:
+        record = read_prefix(decoded, text_field)
+    except PrefixError as exc:
+        return Bad(lineno, "invalid_json", str(exc))
+    if record.cut_value is not None:
+        return Bad(lineno, "non_string_text", f"{text_field!r} is a JSON {record.cut_value}, expected a string")
+    if record.text is None:
+        return Bad(lineno, "record_too_large", f"a line of {length:,} bytes whose {text_field!r} field does not start in its first "
+                                               f"{len(head):,} bytes; raise --max-doc-chars to read it")
+    if not isinstance(record.text, str):
+        return Bad(lineno, "non_string_text", f"{text_field!r} is a JSON {json_type(record.text)}, expected a string")
+    repairs: tuple[tuple[str, str], ...] = ((TRUNCATED, f"a line of {length:,} bytes; features use the first "
+                                                        f"{min(len(record.text), max_doc_chars):,} characters of its text"),)
+    if invalid_at is not None:
+        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {invalid_at} replaced with U+FFFD"), *repairs)
+    id_value = record.fields.get(id_field, MISSING) if id_field is not None else MISSING
+    fields = Fields({name: record.fields.get(name) for name in extra_fields}) if extra_fields else NO_FIELDS
+    return Record(lineno, record.text[:max_doc_chars], id_value, repairs, fields)
 
 
 # --------------------------------------------------------------------------- CSV / TSV
@@ -544,26 +632,42 @@ def iter_csv(
 # --------------------------------------------------------------------------- txt
 
 
-def iter_txt(source: Source, extra_fields: tuple[str, ...] = (), all_fields_key: str | None = None) -> Iterator[Event]:
-    """The whole file is one document (the only format read into memory at once); every extra field is None.
+def iter_txt(
+    source: Source, extra_fields: tuple[str, ...] = (), all_fields_key: str | None = None, max_doc_chars: int | None = None
+) -> Iterator[Event]:
+    """The whole file is one document; every extra field is None.
 
     With ``all_fields_key`` (the text field's name) the record's only field is
-    the text, under that name.
+    the text, under that name. ``max_doc_chars``: only as many bytes as that many
+    characters can take are kept (the rest is read and dropped), and the text is cut there.
     """
     try:
-        data = source.stream.read()
+        if max_doc_chars is None:
+            data = source.stream.read()
+            length = len(data)
+        else:
+            data, length = _bounded.read_head(source.stream, _bounded.head_bytes(max_doc_chars))
     except STREAM_ERRORS as exc:
         yield Bad(1, "truncated_stream", stream_error_detail(exc, source.compression, kept=False))
         return
+    cut = length > len(data)  # the file goes on past what was kept
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     fields = absent_fields(extra_fields)
     repairs: tuple[tuple[str, str], ...] = ()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        text = data.decode("utf-8", "replace")
-        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"),)
+    invalid_at: int | None = None
+    if cut:
+        text, invalid_at = _bounded.decode_head(data)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text, invalid_at = data.decode("utf-8", "replace"), exc.start
+    if invalid_at is not None:
+        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {invalid_at} replaced with U+FFFD"),)
+    if max_doc_chars is not None and (cut or len(text) > max_doc_chars):
+        repairs += ((TRUNCATED, f"a file of {length:,} bytes; features use its first {min(len(text), max_doc_chars):,} characters"),)
+        text = text[:max_doc_chars]
     if all_fields_key is not None:
         fields = Fields({all_fields_key: text})
     yield Record(1, text, MISSING, repairs, fields)
@@ -604,7 +708,7 @@ def iter_parquet(
     except PermissionError:
         raise InputError(f"{path}: permission denied; check the file's permissions") from None
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path}: not a valid Parquet file ({exc}); check the file, or pass --format if it is another format") from None
+        raise InputError(f"{path}: not a valid Parquet file ({_one_line(exc)}); check the file, or pass --format if it is another format") from None
     with parquet:
         groups = None
         if row_groups is not None:
@@ -632,7 +736,7 @@ def iter_parquet(
             # Each needed column converted once, in the order of ``columns`` (looked up
             # by name: the batch's column order is the reader's, not necessarily ours).
             names = batch.schema.names
-            lists = [batch.column(names.index(name)).to_pylist() for name in columns]
+            lists, bad = _batch_values([batch.column(names.index(name)) for name in columns], path, row)
             texts = lists[0]
             if with_id:
                 ids = lists[1]
@@ -641,21 +745,21 @@ def iter_parquet(
             else:
                 ids = [MISSING] * len(texts)
             if not extra_fields:
-                for text, id_value in zip(texts, ids):
+                for i, (text, id_value) in enumerate(zip(texts, ids)):
                     row += 1
                     if text is None:
                         yield Bad(row, "missing_text", f"{text_field!r} is null")
                     else:
-                        yield Record(row, text, id_value)
+                        yield Record(row, text, id_value, _INVALID_CELLS if i in bad else ())
                 continue
             absent = [None] * len(texts)
             extra_columns = [lists[i] if i is not None else absent for i in extra_positions]
-            for text, id_value, values in zip(texts, ids, zip(*extra_columns)):
+            for i, (text, id_value, values) in enumerate(zip(texts, ids, zip(*extra_columns))):
                 row += 1
                 if text is None:
                     yield Bad(row, "missing_text", f"{text_field!r} is null")
                 else:
-                    yield Record(row, text, id_value, (), Fields(dict(zip(extra_fields, values))))
+                    yield Record(row, text, id_value, _INVALID_CELLS if i in bad else (), Fields(dict(zip(extra_fields, values))))
 
 
 def _parquet_batches(
@@ -670,7 +774,7 @@ def _parquet_batches(
         except StopIteration:
             return
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{path}: corrupt Parquet data after row {row} ({exc}); check the file") from None
+            raise InputError(f"{path}: corrupt Parquet data after row {row} ({_one_line(exc)}); check the file") from None
         row += batch.num_rows
         yield batch
 
@@ -686,12 +790,59 @@ def _parquet_all_fields(
     id_index = names.index(id_field) if id_field is not None and id_field in names else None
     row = first_row - 1
     for batch in _parquet_batches(parquet, path, batch_size, None, groups, row):
-        lists = [column.to_pylist() for column in batch.columns]
-        for values in zip(*lists):
+        lists, bad = _batch_values(batch.columns, path, row)
+        for i, values in enumerate(zip(*lists)):
             row += 1
             text = values[text_index]
             if text is None:
                 yield Bad(row, "missing_text", f"{text_field!r} is null")
             else:
                 id_value = values[id_index] if id_index is not None else MISSING
-                yield Record(row, text, id_value, (), Fields(dict(zip(keys, values))))
+                yield Record(row, text, id_value, _INVALID_CELLS if i in bad else (), Fields(dict(zip(keys, values))))
+
+
+_INVALID_CELLS = ((INVALID_UTF8, "invalid UTF-8 bytes replaced with U+FFFD"),)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An Arrow error message on one line (Parquet errors carry newlines; an ``error:`` message is one line)."""
+    return " ".join(str(exc).split())
+
+
+def _batch_values(columns: Sequence[pa.Array], path: str, row: int) -> tuple[list[list[object]], set[int]]:
+    """Each column's Python values (``to_pylist``), and the batch positions of the rows repaired.
+
+    pyarrow does not check that a Parquet string column holds UTF-8 (a buggy writer, a
+    flipped bit), and ``to_pylist`` then raised a UnicodeDecodeError that named no file.
+    A string column is decoded with U+FFFD instead, as the other formats are, its rows
+    with invalid bytes counted as ``invalid_utf8`` repairs; another column (a list of
+    strings, say) fails naming the file. ``row``: the file's row before the batch.
+    """
+    lists: list[list[object]] = []
+    bad: set[int] = set()
+    for column in columns:
+        try:
+            lists.append(column.to_pylist())
+        except UnicodeDecodeError as exc:
+            values = _decode_strings(column, bad)
+            if values is None:
+                raise InputError(f"{path}: invalid UTF-8 in Parquet data after row {row} ({exc}); check the file") from None
+            lists.append(values)
+    return lists, bad
+
+
+def _decode_strings(column: pa.Array, bad: set[int]) -> list[object] | None:
+    """A string column's values with invalid UTF-8 replaced (positions added to ``bad``); None for another type."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    binary = {pa.string(): pa.binary(), pa.large_string(): pa.large_binary(), pa.string_view(): pa.binary_view()}.get(column.type)
+    if binary is None:
+        return None
+    values: list[object] = []
+    for i, raw in enumerate(column.view(binary).to_pylist()):
+        try:
+            values.append(raw if raw is None else raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            values.append(raw.decode("utf-8", "replace"))
+            bad.add(i)
+    return values

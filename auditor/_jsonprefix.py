@@ -19,6 +19,8 @@ _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # An escape cut by the end of the prefix: a lone backslash, or \u with fewer than four digits.
 # What may follow a number that the end of the prefix cut ("10" read as "1", "1e+16" as "1").
+_JSON_STARTS = {"[": "array", "{": "object", "t": "boolean", "f": "boolean", "n": "null", "-": "number",
+                **{digit: "number" for digit in "0123456789"}}
 _NUMBER_TAIL = re.compile(r"[0-9eE+\-.]*")
 _CUT_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*(\\|\\u[0-9a-fA-F]{0,3})$")
 
@@ -35,11 +37,14 @@ class PrefixRecord:
         text: the text field's value (a string, possibly cut where the prefix ends), its
             complete value if it is not a string, or None when the prefix ends before it.
         text_complete: the whole value of the text field was in the prefix.
+        cut_value: the JSON type of a text field's value that is not a string and does
+            not end in the prefix (``array``, ``object``, ...; ``text`` is None then).
         fields: the other top-level fields whose values came complete, in order.
     """
 
     text: object = None
     text_complete: bool = False
+    cut_value: str | None = None
     fields: dict[str, object] = field(default_factory=dict)
 
 
@@ -105,6 +110,8 @@ def read_prefix(prefix: str, text_field: str) -> PrefixRecord:
             try:
                 value, pos = _DECODER.raw_decode(prefix, pos)
             except (json.JSONDecodeError, RecursionError):
+                if key == text_field:
+                    record.cut_value = _JSON_STARTS.get(prefix[pos], "invalid value")
                 return record  # a value cut by the end of the prefix (or too deep to read): stop here
             if isinstance(value, (int, float)) and not isinstance(value, bool) and _NUMBER_TAIL.fullmatch(prefix, pos):
                 return record  # a number running to the end of the prefix may have been cut

@@ -23,8 +23,10 @@ there and is not counted as a problem (labels are optional for scanning).
 
 Reasons (skipped): ``invalid_json``, ``not_an_object``, ``missing_text``,
 ``non_string_text``, ``empty_text``, ``truncated_stream``, ``ragged_row``,
-``invalid_csv``. Reasons (repaired, document still yielded): ``invalid_utf8``,
-``missing_id``, ``bad_id``.
+``invalid_csv``, ``record_too_large`` (a JSONL line longer than
+``max_doc_chars`` allows whose text does not start in the part kept). Reasons
+(repaired, document still yielded): ``invalid_utf8``, ``missing_id``, ``bad_id``,
+``truncated`` (text cut to ``max_doc_chars``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ from auditor.shards import Piece
 FORMATS = ("auto", "jsonl", "parquet", "csv", "txt")
 
 PARQUET_BATCH_SIZE = 1024
+# Characters of a document that features are computed on: a 600-page book; beyond, the text is
+# cut (and counted) so that memory stays bounded whatever one record holds.
+DEFAULT_MAX_DOC_CHARS = 1_000_000
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -110,7 +115,12 @@ class ReaderOptions:
             (text and id included); Parquet then reads every column. Exclusive
             with ``extra_fields``. Which records are read, skipped or repaired
             does not change, except that invalid UTF-8 in any CSV cell counts
-            as an ``invalid_utf8`` repair.
+            as an ``invalid_utf8`` repair, and that texts are never cut (the
+            records are written back whole: ``auditor filter``).
+        max_doc_chars: texts longer than this are cut to it (a ``truncated``
+            repair), and of a ``.txt`` file or a JSONL line only what that many
+            characters can take is held in memory (:mod:`auditor._bounded`).
+            None: no limit.
     """
 
     format: str = "auto"
@@ -119,6 +129,7 @@ class ReaderOptions:
     strict: bool = False
     extra_fields: tuple[str, ...] = ()
     all_fields: bool = False
+    max_doc_chars: int | None = DEFAULT_MAX_DOC_CHARS
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -128,6 +139,13 @@ class ReaderOptions:
         object.__setattr__(self, "extra_fields", _check_extra_fields(self.extra_fields))
         if self.all_fields and self.extra_fields:
             raise ValueError("all_fields already carries every field: give extra_fields or all_fields, not both")
+        if self.max_doc_chars is not None and (type(self.max_doc_chars) is not int or self.max_doc_chars < 1):
+            raise ValueError(f"max_doc_chars must be a positive number of characters (or None), got {self.max_doc_chars!r}")
+
+    @property
+    def text_limit(self) -> int | None:
+        """Characters a text is cut to: none when records are written back whole (``all_fields``)."""
+        return None if self.all_fields else self.max_doc_chars
 
 
 def _check_extra_fields(value: object) -> tuple[str, ...]:
@@ -193,9 +211,22 @@ def _expand_directory(path: str, fmt: str, ignored: list[str]) -> list[tuple[str
         if resolved is None:
             skipped.append(full)
         else:
+            _check_discovered(full)
             files.append((full, resolved))
     ignored.extend(skipped)
     return files
+
+
+def _check_discovered(path: str) -> None:
+    """Fail fast, as for a path given explicitly, on a data file found in a folder or glob that cannot be read.
+
+    A dangling symlink (a git-annex file whose content is not fetched, a link loop) would
+    otherwise fail only when reached, as "no such file" or "not a valid Parquet file".
+    """
+    if not os.path.exists(path):
+        raise InputError(f"{_formats.display_path(path)}: broken symbolic link (or a link loop); check the path")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{_formats.display_path(path)}: permission denied; check the file's permissions")
 
 
 def _no_supported_files(path: str, skipped: list[str]) -> InputError:
@@ -224,6 +255,7 @@ def _expand_glob(pattern: str, fmt: str, ignored: list[str]) -> list[tuple[str, 
             if resolved is None:
                 skipped.append(match)
                 continue
+            _check_discovered(match)
             candidates = [(match, resolved)]
         for file, resolved in candidates:
             key = os.path.normpath(file)
@@ -288,7 +320,7 @@ def expand_inputs(paths: Sequence[str], fmt: str = "auto", *, ignored: list[str]
 
 
 def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterator[Event]:
-    path, fmt = piece.path, piece.fmt
+    path, fmt = _formats.display_path(piece.path), piece.fmt  # for messages; piece.open_path opens the file
     id_field = options.id_field or DEFAULT_ID_FIELD
     if fmt == "parquet":
         if path == "-":
@@ -311,13 +343,16 @@ def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterato
     byte_range = None if piece.whole else (piece.start, piece.stop)
     with _formats.open_source(piece.open_path, count, byte_range, path) as source:
         report.files_read += piece.opens_file
+        if piece.start == 0:  # the start of the file, where a byte order mark would be
+            _formats.refuse_wide_encoding(piece.open_path, path)
         if fmt == "jsonl":
-            yield from _formats.iter_jsonl(source, options.text_field, id_field, options.extra_fields, options.all_fields, piece.first_record)
+            yield from _formats.iter_jsonl(source, options.text_field, id_field, options.extra_fields, options.all_fields, piece.first_record,
+                                           options.text_limit)
         elif fmt == "csv":
             delimiter = "," if path == "-" else _formats.delimiter_for(path)
             yield from _formats.iter_csv(source, path, delimiter, options.text_field, id_field, options.extra_fields, options.all_fields)
         else:
-            yield from _formats.iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None)
+            yield from _formats.iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None, options.text_limit)
 
 
 def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repairs: list[tuple[str, str]]) -> str:
@@ -373,7 +408,8 @@ def read_pieces(pieces: Iterable[Piece], options: ReaderOptions, report: ReadRep
     """
     row = 0
     for piece in pieces:
-        path, fmt = piece.path, piece.fmt
+        # A non-UTF-8 file name (valid on POSIX) escaped: sources, ids and problems must be encodable.
+        path, fmt = _formats.display_path(piece.path), piece.fmt
         for event in _events(piece, options, report):
             if isinstance(event, Bad):
                 problem = Problem(path, event.record, event.reason, _formats.repair_surrogates(event.detail))
@@ -383,6 +419,10 @@ def read_pieces(pieces: Iterable[Piece], options: ReaderOptions, report: ReadRep
                 continue
             text = event.text
             repairs = list(event.repairs)
+            limit = options.text_limit
+            if limit is not None and len(text) > limit:  # CSV cells and Parquet values (the streaming readers cut their own)
+                repairs.append((_formats.TRUNCATED, f"{len(text):,} characters; features use the first {limit:,}"))
+                text = text[:limit]
             if _formats.has_surrogates(text):
                 text = _formats.repair_surrogates(text)
                 if not any(reason == _formats.INVALID_UTF8 for reason, _ in repairs):
@@ -397,7 +437,7 @@ def read_pieces(pieces: Iterable[Piece], options: ReaderOptions, report: ReadRep
             doc_id = _resolve_id(path, fmt, event, options.id_field, repairs)
             for reason, detail in repairs:
                 problem = Problem(path, event.record, reason, detail)
-                if options.strict:
+                if options.strict and reason != _formats.TRUNCATED:  # a cut for the features, not a defect of the data
                     raise _fail_strict(problem)
                 report.add_repaired(problem)
             report.documents += 1

@@ -14,7 +14,7 @@ import click
 from auditor.errors import AuditorError
 from auditor.fingerprint import Progress
 from auditor.parallel import BACKENDS, ExecutionOptions
-from auditor.readers import FORMATS, ReaderOptions
+from auditor.readers import DEFAULT_MAX_DOC_CHARS, FORMATS, ReaderOptions
 
 EXIT_FINDING = 1  # a threshold was exceeded: a result, not an error
 EXIT_ERROR = 2
@@ -59,6 +59,9 @@ def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--text-field", default="text", show_default=True, help="Field / column holding the text."),
             click.option("--id-field", default=None, help="Field / column holding a document id  [default: id when present, else file:record]."),
             click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad record instead of skipping it."),
+            click.option("--max-doc-chars", type=click.IntRange(min=1), default=DEFAULT_MAX_DOC_CHARS, show_default=True, metavar="N",
+                         help="Compute features on the first N characters of a longer document (counted as truncated); "
+                              "memory stays bounded whatever one record holds."),
         ]
     ):
         command = decorator(command)
@@ -141,8 +144,8 @@ def execution_from(jobs: int | None, backend: str, scheduler: str | None, shard_
         raise click.UsageError(str(err)) from None
 
 
-def reader_from(fmt: str, text_field: str, id_field: str | None, strict: bool) -> ReaderOptions:
-    return ReaderOptions(format=fmt, text_field=text_field, id_field=id_field, strict=strict)
+def reader_from(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int) -> ReaderOptions:
+    return ReaderOptions(format=fmt, text_field=text_field, id_field=id_field, strict=strict, max_doc_chars=max_doc_chars)
 
 
 def progress_printer(quiet: bool) -> Callable[[Progress], None] | None:

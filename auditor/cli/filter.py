@@ -45,7 +45,7 @@ def _flag(name: str) -> str:
 @handle_errors
 def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_score: float | None, no_score_filter: bool, dedup: bool,
                    from_scan: str | None, model_path: str | None,
-                   fmt: str, text_field: str, id_field: str | None, strict: bool,
+                   fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
                    num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                    as_json: bool, quiet: bool, debug: bool) -> None:
     """Split a corpus into kept and rejected documents, each with all its original fields.
@@ -73,7 +73,7 @@ def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_score: fl
                                    "drop it, or drop --from-scan to scan again")
     options = FilterOptions(
         scan=ScanOptions(
-            fingerprint=corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold),
+            fingerprint=corpus_options(fmt, text_field, id_field, strict, max_doc_chars, num_perm, seed, near_duplicates, dup_threshold),
             model=model_path,
         ),
         max_score=max_score,

@@ -38,12 +38,12 @@ def refuse_ignored_dup_threshold(near_duplicates: bool) -> None:
         raise click.UsageError("--dup-threshold has no effect with --no-near-duplicates; drop one of them")
 
 
-def corpus_options(fmt: str, text_field: str, id_field: str | None, strict: bool,
+def corpus_options(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
                    num_perm: int, seed: int, near_duplicates: bool, dup_threshold: float) -> FingerprintOptions:
     """FingerprintOptions from the shared reader and near-duplicate options (after refusing contradictions)."""
     refuse_ignored_dup_threshold(near_duplicates)
     return FingerprintOptions(
-        reader=reader_from(fmt, text_field, id_field, strict),
+        reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars),
         num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,
     )
 
@@ -72,7 +72,7 @@ def echo_evasion(summary: dict) -> None:
 @execution_options
 @run_options
 @handle_errors
-def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool,
+def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
                         num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                         jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None, resume: bool,
                         as_json: bool, quiet: bool, debug: bool) -> None:
@@ -86,7 +86,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     Example:
       auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
-    options = corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold)
+    options = corpus_options(fmt, text_field, id_field, strict, max_doc_chars, num_perm, seed, near_duplicates, dup_threshold)
     execution = execution_from(jobs, backend, scheduler, shard_bytes)
     result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress,
                                                             execution=execution, resume=resume), quiet)

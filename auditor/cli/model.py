@@ -38,7 +38,7 @@ def _field_value(ctx: click.Context, param: click.Parameter, values: tuple[str, 
 @click.option("--quiet", is_flag=True, help="No progress messages on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
-def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool,
+def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
                   label_field: str, group_field: str, report_fields: tuple[str, ...], exclude: tuple[tuple[str, str], ...],
                   name: str, max_fpr: float, quiet: bool, debug: bool) -> None:
     """Train a detector on labelled documents and write it to OUT (arrays + JSON, no pickles).
@@ -52,7 +52,7 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
       auditor train labelled.jsonl --out models/mine --group-field source
     """
     options = TrainOptions(
-        reader=reader_from(fmt, text_field, id_field, strict), label_field=label_field, group_field=group_field,
+        reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), label_field=label_field, group_field=group_field,
         report_fields=report_fields, exclude=exclude, name=name, max_fpr=max_fpr,
     )
     say = None if quiet else (lambda message: click.echo(message, err=True))
@@ -76,14 +76,14 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, text_field: str, id_field: str | None,
-                     strict: bool, label_field: str, group_field: str, threshold: float | None, as_json: bool, debug: bool) -> None:
+                     strict: bool, max_doc_chars: int, label_field: str, group_field: str, threshold: float | None, as_json: bool, debug: bool) -> None:
     """AUROC, TPR at 1% and 5% FPR, FPR and TPR at the threshold: overall and per group.
 
     \b
     Example:
       auditor evaluate held_out.jsonl --group-field source
     """
-    options = EvaluateOptions(reader=reader_from(fmt, text_field, id_field, strict), label_field=label_field,
+    options = EvaluateOptions(reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), label_field=label_field,
                               group_field=group_field, model=model_path, threshold=threshold)
     result = evaluate(list(paths), options)
     if as_json:

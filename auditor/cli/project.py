@@ -61,7 +61,7 @@ def _table(rows: list[dict[str, float]]) -> list[str]:
 def project_command(synthetic_fraction: float | None, from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None,
                     vocab_size: int | None, tokens_per_generation: float | None, generations: int, regimes: tuple[str, ...],
                     sharpening: float | None, truncate_rank: int | None, max_drift: float | None, as_json: bool,
-                    fmt: str, text_field: str, id_field: str | None, strict: bool, debug: bool) -> None:
+                    fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, debug: bool) -> None:
     """Project how far a model trained on this data, and retrained over generations, drifts toward collapse.
 
     Two parts, always separate: sampling error (chi-square to p0, Gini-Simpson
@@ -74,7 +74,7 @@ def project_command(synthetic_fraction: float | None, from_summary: str | None, 
       auditor project --from-summary audit/summary.json --max-drift 0.05
       auditor project --zipf-exponent 1.1 --vocab-size 50000 --tokens-per-generation 2e6 --synthetic-fraction 0.9 --regime mix
     """
-    source, skipped = _source(from_summary, corpus, zipf_exponent, vocab_size, (fmt, text_field, id_field, strict))
+    source, skipped = _source(from_summary, corpus, zipf_exponent, vocab_size, (fmt, text_field, id_field, strict, max_doc_chars))
     if synthetic_fraction is None:
         if source.synthetic_fraction is None:
             raise click.UsageError("--synthetic-fraction is required (except with --from-summary, which uses the scan's estimate)")

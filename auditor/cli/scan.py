@@ -42,7 +42,7 @@ from auditor.scan import ScanOptions, headline, scan
 def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, threshold: float | None, method: str,
                  reference_human: tuple[str, ...], reference_machine: tuple[str, ...], known_synthetic: str | None,
                  known_threshold: float, fail_above: float | None,
-                 fmt: str, text_field: str, id_field: str | None, strict: bool,
+                 fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
                  num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                  jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None, resume: bool,
                  as_json: bool, quiet: bool, debug: bool) -> None:
@@ -60,7 +60,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     if known_synthetic is None and click.get_current_context().get_parameter_source("known_threshold") != click.core.ParameterSource.DEFAULT:
         raise click.UsageError("--known-threshold needs --known-synthetic INDEX_DIR")
     options = ScanOptions(
-        fingerprint=corpus_options(fmt, text_field, id_field, strict, num_perm, seed, near_duplicates, dup_threshold),
+        fingerprint=corpus_options(fmt, text_field, id_field, strict, max_doc_chars, num_perm, seed, near_duplicates, dup_threshold),
         model=model_path,
         threshold=threshold,
         method=method,
