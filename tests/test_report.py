@@ -166,7 +166,7 @@ def test_plots_without_data_say_so():
     assert cluster_size_plot(empty, enabled=True).note.startswith("No near-duplicate clusters")
     assert "not computed" in cluster_size_plot(empty, enabled=False).note
     assert projection_plot({"computed": False, "reason": "no words in the corpus"}).note == "Not computed (no words in the corpus)."
-    unflagged = DocumentColumns(np.array([0.1, 0.2]), np.array([False, False]), features={"compression_ratio": np.array([0.4, 0.5])})
+    unflagged = DocumentColumns.of(np.array([0.1, 0.2]), np.array([False, False]), features={"compression_ratio": np.array([0.4, 0.5])})
     plot = feature_plot(unflagged)
     assert plot.svg is not None and plot.note == "No document is flagged: the plots show every document."
     assert "http" not in plot.svg and "<?xml" not in plot.svg and "<metadata" not in plot.svg

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,21 +34,77 @@ FEATURE_LABELS = {
 }
 
 
+SCORE_EDGES = np.linspace(0.0, 1.0, 51)  # the score histogram's bins
+FEATURE_BINS = 30
+
+
+@dataclass(frozen=True)
+class FeatureCounts:
+    """A feature's histogram: bin edges (its range in the corpus), unflagged and flagged counts per bin."""
+
+    edges: np.ndarray
+    unflagged: np.ndarray
+    flagged: np.ndarray
+
+
 @dataclass(frozen=True)
 class DocumentColumns:
-    """The per-document values the plots need (never the text).
+    """What the plots need of the documents, binned (never the text, never a value per document).
+
+    Binned as the table is read, row group by row group, so the reports need memory for
+    their bins, not for the corpus.
 
     Attributes:
-        p_synthetic: every document's score.
-        flagged: ``p_synthetic >= threshold`` per document.
+        documents / flagged: documents, and how many reached the threshold.
+        score_counts: documents per bin of :data:`SCORE_EDGES`.
         cluster_sizes: the size of every near-duplicate cluster.
         features: the plotted fingerprint features that the table has, by name.
     """
 
-    p_synthetic: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    flagged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    documents: int = 0
+    flagged: int = 0
+    score_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(SCORE_EDGES) - 1, dtype=np.int64))
     cluster_sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    features: dict[str, np.ndarray] = field(default_factory=dict)
+    features: dict[str, FeatureCounts] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, p_synthetic: np.ndarray, flagged: np.ndarray, features: dict[str, np.ndarray] | None = None,
+           cluster_ids: np.ndarray | None = None) -> DocumentColumns:
+        """The binned columns of documents given in memory (one value per document)."""
+        binner = _Binner({name: (float(v.min()), float(v.max())) for name, v in (features or {}).items() if len(v)})
+        binner.add(np.asarray(p_synthetic, dtype=np.float64), np.asarray(flagged, dtype=bool), features or {},
+                   np.zeros(0, dtype=np.int64) if cluster_ids is None else np.asarray(cluster_ids, dtype=np.int64))
+        return binner.result()
+
+
+class _Binner:
+    """Accumulates :class:`DocumentColumns` batch by batch, given each feature's range."""
+
+    def __init__(self, ranges: dict[str, tuple[float, float]]):
+        self.documents = self.flagged = 0
+        self.scores = np.zeros(len(SCORE_EDGES) - 1, dtype=np.int64)
+        self.clusters = np.zeros(0, dtype=np.int64)
+        self.edges = {name: np.linspace(lo, hi if hi > lo else lo + 1.0, FEATURE_BINS + 1) for name, (lo, hi) in ranges.items()}
+        self.counts = {name: (np.zeros(FEATURE_BINS, dtype=np.int64), np.zeros(FEATURE_BINS, dtype=np.int64)) for name in ranges}
+
+    def add(self, scores: np.ndarray, flagged: np.ndarray, features: dict[str, np.ndarray], cluster_ids: np.ndarray) -> None:
+        self.documents += len(scores)
+        self.flagged += int(flagged.sum())
+        self.scores += np.histogram(scores, SCORE_EDGES)[0]
+        for name, edges in self.edges.items():
+            values = features[name]
+            self.counts[name][0][:] += np.histogram(values[~flagged], edges)[0]
+            self.counts[name][1][:] += np.histogram(values[flagged], edges)[0]
+        ids = cluster_ids[cluster_ids >= 0]
+        if len(ids):
+            sizes = np.bincount(ids)
+            if len(sizes) > len(self.clusters):
+                self.clusters = np.concatenate([self.clusters, np.zeros(len(sizes) - len(self.clusters), dtype=np.int64)])
+            self.clusters[: len(sizes)] += sizes
+
+    def result(self) -> DocumentColumns:
+        features = {name: FeatureCounts(self.edges[name], *self.counts[name]) for name in self.edges}
+        return DocumentColumns(self.documents, self.flagged, self.scores, self.clusters[self.clusters > 0], features)
 
 
 def canonical(summary: dict[str, object]) -> dict[str, object]:
@@ -105,29 +162,42 @@ def documents_path_of(summary: dict[str, object], summary_path: str | os.PathLik
 
 
 def read_documents(path: str | os.PathLike[str]) -> DocumentColumns:
-    """Scores, flags, cluster sizes and the plotted features of a ``documents.parquet``."""
+    """Scores, flags, cluster sizes and the plotted features of a ``documents.parquet``, binned.
+
+    Read row group by row group, twice for the features (their ranges, then their bins),
+    so memory does not grow with the corpus.
+    """
     path = Path(path)
     try:
-        names = set(pq.read_schema(path).names)
+        table = pq.ParquetFile(path)
+        names = set(table.schema_arrow.names)
         if not {"p_synthetic", "flagged"} <= names:
             raise InputError(f"{path}: no p_synthetic / flagged columns (a fingerprint table, not a scan's); re-run 'auditor scan'")
         features = [name for name in PLOTTED_FEATURES if name in names][:4]
-        columns = ["p_synthetic", "flagged", *features] + (["dup_cluster"] if "dup_cluster" in names else [])
-        table = pq.read_table(path, columns=columns)
+        ranges: dict[str, tuple[float, float]] = {}
+        for group in _row_groups(table, features):
+            for name in features:
+                values = _floats(group, name)
+                if len(values):
+                    lo, hi = ranges.get(name, (float(values.min()), float(values.max())))
+                    ranges[name] = (min(lo, float(values.min())), max(hi, float(values.max())))
+        binner = _Binner(ranges)
+        clusters = ["dup_cluster"] if "dup_cluster" in names else []
+        for group in _row_groups(table, ["p_synthetic", "flagged", *ranges, *clusters]):
+            ids = (np.asarray(group.column("dup_cluster").drop_null().to_numpy(), dtype=np.int64) if clusters
+                   else np.zeros(0, dtype=np.int64))
+            binner.add(_floats(group, "p_synthetic"), np.asarray(group.column("flagged").to_numpy(zero_copy_only=False), dtype=bool),
+                       {name: _floats(group, name) for name in ranges}, ids)
     except FileNotFoundError:
         raise InputError(f"{path}: documents table not found (the summary names it); re-run 'auditor scan' or keep the scan's files together") from None
     except (OSError, pa.ArrowException) as err:
         raise InputError(f"{path}: cannot read the documents table ({err}); re-run 'auditor scan'") from None
-    clusters = (
-        np.asarray(table.column("dup_cluster").drop_null().to_numpy(), dtype=np.int64) if "dup_cluster" in names else np.zeros(0, dtype=np.int64)
-    )
-    clusters = clusters[clusters >= 0]
-    return DocumentColumns(
-        p_synthetic=_floats(table, "p_synthetic"),
-        flagged=np.asarray(table.column("flagged").to_numpy(zero_copy_only=False), dtype=bool),
-        cluster_sizes=np.bincount(clusters)[np.unique(clusters)] if len(clusters) else np.zeros(0, dtype=np.int64),
-        features={name: _floats(table, name) for name in features},
-    )
+    return binner.result()
+
+
+def _row_groups(table: pq.ParquetFile, columns: list[str]) -> Iterator[pa.Table]:
+    for index in range(table.num_row_groups):
+        yield table.read_row_group(index, columns=columns)
 
 
 def _floats(table: pa.Table, name: str) -> np.ndarray:

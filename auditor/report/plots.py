@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from auditor.report.data import FEATURE_LABELS, DocumentColumns, regime_order, source_rows
+from auditor.report.data import FEATURE_LABELS, SCORE_EDGES, DocumentColumns, FeatureCounts, regime_order, source_rows
 
 if TYPE_CHECKING:  # matplotlib is imported by _render: it takes ~0.7 s, which commands that plot nothing must not pay
     from matplotlib.axes import Axes
@@ -72,12 +72,12 @@ def _render(key: str, size: tuple[float, float], draw: Callable[[Figure], None])
 def score_histogram(columns: DocumentColumns, threshold: float) -> Plot:
     """Histogram of ``p_synthetic`` with the flagging threshold."""
     title = "Scores: p_synthetic per document"
-    if not len(columns.p_synthetic):
+    if not columns.documents:
         return Plot("scores", title, None, "No documents: nothing to plot.")
 
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
-        ax.hist(columns.p_synthetic, bins=np.linspace(0.0, 1.0, 51), color=HUMAN_COLOR)
+        ax.hist(SCORE_EDGES[:-1], bins=SCORE_EDGES, weights=columns.score_counts, color=HUMAN_COLOR)
         ax.axvline(threshold, color=ACCENT, linestyle="--", label=f"threshold {threshold:.4f}")
         ax.set(xlabel="p_synthetic", ylabel="documents", xlim=(0, 1))
         ax.legend(loc="upper center")
@@ -164,13 +164,12 @@ def projection_plot(projection: object) -> Plot:
     return Plot("projection", title, _render("projection", (6.4, 3.2), draw))
 
 
-def _feature_axes(ax: Axes, name: str, values: np.ndarray, flagged: np.ndarray) -> None:
-    lo, hi = float(values.min()), float(values.max())
-    bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 31)
-    groups = [("unflagged", ~flagged, HUMAN_COLOR), ("flagged", flagged, MACHINE_COLOR)]
-    for label, mask, color in groups:
-        if mask.any():
-            ax.hist(values[mask], bins=bins, density=True, histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({int(mask.sum()):,})")
+def _feature_axes(ax: Axes, name: str, counts: FeatureCounts, documents: int, flagged: int) -> None:
+    bins = counts.edges
+    groups = [("unflagged", counts.unflagged, documents - flagged, HUMAN_COLOR), ("flagged", counts.flagged, flagged, MACHINE_COLOR)]
+    for label, weights, size, color in groups:
+        if size:
+            ax.hist(bins[:-1], bins=bins, weights=weights, density=True, histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({size:,})")
     ax.set_title(FEATURE_LABELS.get(name, name))
     ax.set_yticks([])
     ax.legend(fontsize=7)
@@ -179,15 +178,15 @@ def _feature_axes(ax: Axes, name: str, values: np.ndarray, flagged: np.ndarray) 
 def feature_plot(columns: DocumentColumns) -> Plot:
     """Distributions of a few fingerprint features, flagged vs unflagged documents."""
     title = "Fingerprint features: flagged vs unflagged documents"
-    if not len(columns.p_synthetic) or not columns.features:
+    if not columns.documents or not columns.features:
         return Plot("features", title, None, "No documents or no fingerprint features: nothing to plot.")
     names = list(columns.features)
-    note = "" if columns.flagged.any() else "No document is flagged: the plots show every document."
+    note = "" if columns.flagged else "No document is flagged: the plots show every document."
 
     def draw(fig: Figure) -> None:
         axes = fig.subplots(1 if len(names) <= 2 else 2, 2, squeeze=False).ravel()
         for ax, name in zip(axes, names):
-            _feature_axes(ax, name, columns.features[name], columns.flagged)
+            _feature_axes(ax, name, columns.features[name], columns.documents, columns.flagged)
         for ax in axes[len(names):]:
             ax.set_visible(False)
 
