@@ -358,3 +358,26 @@ def test_hostile_field_names_file_names_and_problem_details_are_escaped(tmp_path
     assert "\\[click\\](javascript:alert(1)) \\`tick\\` &lt;i&gt;x.jsonl" in md  # no link, no code span
     assert "<img" not in html and "<i>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;i&gt;x.jsonl" in html
+
+
+def test_documents_are_binned_row_group_by_row_group_as_in_memory(tmp_path):
+    from auditor.report.data import read_documents
+
+    rng = np.random.default_rng(3)
+    scores, features = rng.random(100), {"compression_ratio": rng.random(100) * 3, "word_entropy": rng.normal(8, 1, 100)}
+    clusters = np.where(rng.random(100) < 0.3, rng.integers(0, 9, 100), -1)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"p_synthetic": scores, "flagged": scores >= 0.7, **features,
+                      "dup_cluster": pa.array([None if c < 0 else int(c) for c in clusters], pa.int64())})
+    pq.write_table(table, tmp_path / "documents.parquet", row_group_size=7)  # 15 row groups
+    streamed = read_documents(tmp_path / "documents.parquet")
+    whole = DocumentColumns.of(scores, scores >= 0.7, features, clusters)
+    assert (streamed.documents, streamed.flagged) == (100, int((scores >= 0.7).sum()))
+    assert streamed.score_counts.tolist() == whole.score_counts.tolist() == np.histogram(scores, np.linspace(0, 1, 51))[0].tolist()
+    assert streamed.cluster_sizes.tolist() == whole.cluster_sizes.tolist() == np.bincount(clusters[clusters >= 0])[np.unique(clusters[clusters >= 0])].tolist()
+    for name in features:
+        assert streamed.features[name].edges.tolist() == whole.features[name].edges.tolist()
+        assert streamed.features[name].unflagged.tolist() == whole.features[name].unflagged.tolist()
+        assert streamed.features[name].flagged.sum() == int((scores >= 0.7).sum())
