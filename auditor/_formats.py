@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -542,6 +543,12 @@ def _unescape(value: str) -> tuple[str, bool]:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
+# A line read after the file's last: a high surrogate, which the decoding above never yields. A row
+# ending with it had a quoted field still open at the end of the file, that swallowed every line after
+# its start; without the marker the csv module returns that row as if it were one valid record.
+_CSV_END = "\ud800"
+
+
 def iter_csv(
     source: Source,
     path: str,
@@ -561,7 +568,7 @@ def iter_csv(
     _raise_field_size_limit()
     # surrogateescape keeps undecodable bytes so they can be attributed to one row.
     text_stream = io.TextIOWrapper(source.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text_stream, delimiter=delimiter)
+    reader = csv.reader(itertools.chain(text_stream, [_CSV_END]), delimiter=delimiter)
     header: list[str] | None = None
     text_index = 0
     id_index: int | None = None
@@ -584,6 +591,12 @@ def iter_csv(
             yield Bad(start, "truncated_stream", stream_error_detail(exc, source.compression))
             return
         last_line = reader.line_num
+        if row == [_CSV_END]:
+            return
+        if row and row[-1].endswith(_CSV_END):
+            yield Bad(start, "invalid_csv", "a quoted field starting in this row never closes: the rest of the file was read "
+                                            "into it (an unbalanced quote?)")
+            return
         if not row:
             continue  # blank line
         if header is None:

@@ -482,4 +482,8 @@ def resolve_inputs(paths: Sequence[str], options: ReaderOptions, report: ReadRep
     """``expand_inputs`` for a read: refuses an empty list; ignored files go to ``report``."""
     if not paths:
         raise InputError("no input paths given; pass at least one file, directory, glob or '-'")
-    return expand_inputs(paths, options.format, ignored=report.ignored_files)
+    ignored: list[str] = []
+    inputs = expand_inputs(paths, options.format, ignored=ignored)
+    # Listed in summaries and reports, which must be encodable: a non-UTF-8 name is escaped.
+    report.ignored_files.extend(_formats.display_path(path) for path in ignored)
+    return inputs
