@@ -104,14 +104,21 @@ class JsonlRecordWriter:
         self._stream.write(to_json(record).encode("utf-8") + b"\n")
 
 
-def _storable(type_: pa.DataType) -> bool:
-    """Whether Parquet can store the type (it cannot store a struct without fields, e.g. from ``{}``)."""
+# Arrow refuses to write types nested deeper than 64 levels ("Max recursion depth reached");
+# a field nested deeper than this is stored as JSON text instead.
+_MAX_NESTING = 32
+
+
+def _storable(type_: pa.DataType, depth: int = 0) -> bool:
+    """Whether Parquet can store the type (not a struct without fields, e.g. from ``{}``, nor too deep a nesting)."""
+    if depth > _MAX_NESTING:
+        return False
     if pa.types.is_struct(type_):
-        return type_.num_fields > 0 and all(_storable(type_.field(i).type) for i in range(type_.num_fields))
+        return type_.num_fields > 0 and all(_storable(type_.field(i).type, depth + 1) for i in range(type_.num_fields))
     if pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
-        return _storable(type_.value_type)
+        return _storable(type_.value_type, depth + 1)
     if pa.types.is_map(type_):
-        return _storable(type_.key_type) and _storable(type_.item_type)
+        return _storable(type_.key_type, depth + 1) and _storable(type_.item_type, depth + 1)
     return True
 
 

@@ -524,6 +524,17 @@ def test_parquet_writer_falls_back_to_json_text_without_a_common_type(tmp_path, 
     assert table.column("u").to_pylist() == ["\ufffd lone", "fine", None]  # Parquet text must be valid UTF-8
 
 
+def test_parquet_writer_stores_too_deep_a_nesting_as_json_text(tmp_path, monkeypatch):
+    nested: object = {"leaf": 1}
+    for _ in range(100):  # Arrow cannot write types nested beyond 64 levels
+        nested = {"n": nested}
+    shallow = {"n": {"leaf": 2}}
+    table, json_columns = write_parquet(tmp_path, [{"deep": nested, "shallow": shallow}], 1, monkeypatch)
+    assert json_columns == ["deep"]
+    assert json.loads(table.column("deep")[0].as_py()) == nested
+    assert table.column("shallow").to_pylist() == [shallow]
+
+
 def test_empty_outputs_are_valid_files(tmp_path):
     fields = [pa.field("reasons", pa.list_(pa.string()))]
     for name in ("e.parquet", "e.jsonl"):
