@@ -36,7 +36,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from auditor import _formats
+from auditor import _csv, _formats, _jsonl, _parquet
 from auditor.normalize import is_blank
 from auditor._formats import MISSING, NO_FIELDS, SUPPORTED_EXTENSIONS, Bad, Event, Record
 from auditor.errors import InputError
@@ -325,7 +325,7 @@ def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterato
     if fmt == "parquet":
         if path == "-":
             raise InputError("-: Parquet cannot be read from standard input; save it to a file and pass its path")
-        events = _formats.iter_parquet(
+        events = _parquet.iter_parquet(
             piece.open_path, options.text_field, id_field, PARQUET_BATCH_SIZE, options.extra_fields, options.all_fields,
             None if piece.whole else (piece.start, piece.stop), piece.first_record, path,
         )
@@ -346,11 +346,11 @@ def _events(piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterato
         if piece.start == 0:  # the start of the file, where a byte order mark would be
             _formats.refuse_wide_encoding(piece.open_path, path)
         if fmt == "jsonl":
-            yield from _formats.iter_jsonl(source, options.text_field, id_field, options.extra_fields, options.all_fields, piece.first_record,
+            yield from _jsonl.iter_jsonl(source, options.text_field, id_field, options.extra_fields, options.all_fields, piece.first_record,
                                            options.text_limit)
         elif fmt == "csv":
             delimiter = "," if path == "-" else _formats.delimiter_for(path)
-            yield from _formats.iter_csv(source, path, delimiter, options.text_field, id_field, options.extra_fields, options.all_fields)
+            yield from _csv.iter_csv(source, path, delimiter, options.text_field, id_field, options.extra_fields, options.all_fields)
         else:
             yield from _formats.iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None, options.text_limit)
 
@@ -366,7 +366,7 @@ def _resolve_id(path: str, fmt: str, record: Record, id_field: str | None, repai
         repairs.append(("missing_id", f"no {id_field!r} value; using {default!r}"))
         return default
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        kind = _formats.json_type(value)
+        kind = _jsonl.json_type(value)
         repairs.append(("bad_id", f"{id_field or DEFAULT_ID_FIELD!r} is a {kind}, expected a string or integer; using {default!r}"))
         return default
     text = str(value)
