@@ -271,7 +271,10 @@ def fingerprint(
                     table = offset_rows(part.table, shard_start)
                     take(table, part.text_bytes)
                     shard_text += part.text_bytes
-                    writer.write(table) if writer is not None else kept.append(table)
+                    if writer is not None:
+                        writer.write(table)
+                    else:
+                        kept.append(table)
                 if part.report is not None:
                     dumped = annotator.dump(part.annotation) if annotator is not None and writer is not None else None
                     saved = SavedShard(documents - shard_start, shard_text, part.report, dumped)
