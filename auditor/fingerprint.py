@@ -252,10 +252,11 @@ def fingerprint(
 
     def resume_shard(shard: int) -> None:
         assert checkpoint is not None
-        saved, shard_start, shard_text = checkpoint.load(shard), documents, None
+        saved, shard_start = checkpoint.load(shard), documents
+        shard_text = saved.text_bytes
         for batch in checkpoint.batches(shard):
-            take(pa.Table.from_batches([batch]), shard_text if shard_text is not None else saved.text_bytes)
-            shard_text = 0
+            take(pa.Table.from_batches([batch]), shard_text)
+            shard_text = 0  # counted once, with the first batch
         if documents - shard_start != saved.rows:
             raise InputError(f"{checkpoint.directory}: damaged checkpoint (shard {shard} has {documents - shard_start} rows, "
                              f"not {saved.rows}); run again without --resume")

@@ -59,7 +59,7 @@ def main() -> None:
             rows.append({"kind": kind, "mb": megabytes, "seconds": result["seconds"], "rss_mb": result["main_rss_mb"]})
             print(f"  {kind:<5} {megabytes:>5} MB {result['seconds']:7.1f} s {result['main_rss_mb']:7.0f} MB RSS", file=sys.stderr, flush=True)
     (OUT / "bench_limits.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    print(f"{'kind':<6} {'document MB':>11} {'seconds':>8} {'read MB/s':>9} {'peak RSS MB':>12} {'x small':>8}")
+    print(f"{'kind':<6} {'document MB':>11} {'seconds':>8} {'MB/s, all':>9} {'peak RSS MB':>12} {'x small':>8}")
     for row in rows:
         small = next(r for r in rows if r["kind"] == row["kind"] and r["mb"] == 1)
         print(f"{row['kind']:<6} {row['mb']:>11} {row['seconds']:>8.1f} {row['mb'] / row['seconds']:>9.0f} {row['rss_mb']:>12.0f} "
