@@ -6,7 +6,8 @@ Usage (from the repository root)::
     python benchmarks/bench_fingerprint.py --sizes 2000    # quick look
 
 For each corpus size it generates a deterministic synthetic JSONL corpus
-(~2 KB per document, Zipfian pseudo-word vocabulary, 2% planted near-duplicates)
+(``corpora.py``: ~1.7 KB per document, an open Zipfian pseudo-word vocabulary with
+hundreds of thousands of distinct words, 2% planted near-duplicates)
 under ``benchmarks/out/``, then runs in separate processes, one core each:
 
 - ``bare``: read every document with auditor's reader and split it into
@@ -27,14 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import OUT, benchmark_corpus, distinct_words  # noqa: E402
 
 WORKER = r"""
 import json, resource, sys, time
@@ -55,34 +55,6 @@ print(json.dumps({"docs": docs, "seconds": seconds, "peak_rss_mb": resource.getr
 """
 
 
-def make_corpus(path: Path, n_docs: int, seed: int = 2026) -> int:
-    """Write ``n_docs`` synthetic documents of ~2 KB; return the file size in bytes."""
-    rng = random.Random(seed)
-    syllables = ["ka", "lo", "mi", "ten", "ra", "su", "ve", "do", "pa", "ri", "on", "el", "an", "ist", "or", "th", "ew"]
-    vocab = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(40_000)]
-    weights = [1.0 / (rank + 1) ** 1.1 for rank in range(len(vocab))]
-    texts: list[str] = []
-    partial = path.with_name(path.name + ".partial")  # renamed when complete: a killed run leaves no short corpus to reuse
-    with open(partial, "w", encoding="utf-8") as fh:
-        for i in range(n_docs):
-            if texts and rng.random() < 0.02:
-                # A planted near-duplicate: an earlier document with a few words changed.
-                words = rng.choice(texts[-200:]).split(" ")
-                for _ in range(3):
-                    words[rng.randrange(len(words))] = rng.choice(vocab)
-                text = " ".join(words)
-            else:
-                words = rng.choices(vocab, weights=weights, k=300)
-                sentences = [" ".join(words[j : j + 15]).capitalize() + "." for j in range(0, len(words), 15)]
-                text = " ".join(sentences)
-            texts.append(text)
-            if len(texts) > 400:
-                texts = texts[-200:]
-            fh.write(json.dumps({"id": f"doc{i}", "text": text}) + "\n")
-    os.replace(partial, path)
-    return path.stat().st_size
-
-
 def run(mode: str, corpus: Path, worker: str = WORKER, out: Path | None = None) -> dict[str, float]:
     """Run ``worker`` (a script printing a JSON line) for ``mode`` in its own process pinned to core 0."""
     out = out if out is not None else OUT / f"{corpus.stem}.{mode}.parquet"
@@ -100,12 +72,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
     rows = []
     for n in args.sizes:
-        corpus = OUT / f"synthetic-{n}.jsonl"
-        size = corpus.stat().st_size if corpus.exists() else make_corpus(corpus, n)
+        corpus, size = benchmark_corpus(n)
         mb = size / 1e6
+        print(f"{n:,} documents: {mb:.1f} MB, {distinct_words(corpus):,} distinct words", flush=True)
         results = {mode: run(mode, corpus) for mode in ("bare", "fingerprint", "fingerprint-nolsh")}
         for mode, r in results.items():
             rows.append((n, mode, mb / r["seconds"], r["docs"] / r["seconds"], r["peak_rss_mb"], r["seconds"] / results["bare"]["seconds"]))

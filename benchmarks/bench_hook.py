@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fingerprint import make_corpus  # noqa: E402
+from corpora import make_corpus  # noqa: E402
 
 TARGET_SECONDS = 3.0
 BARE = "import json, sys\nfor line in open(sys.argv[1], encoding='utf-8'):\n    json.loads(line)['text'].split()\n"

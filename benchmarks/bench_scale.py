@@ -7,7 +7,8 @@ Usage (from the repository root; needs the bench extra: ``pip install -e '.[benc
     python benchmarks/bench_scale.py --sizes 100000 1000000 --runs bare scan-j2 scan-j2-nolsh   # memory at 1M
 
 For each size it generates the deterministic synthetic JSONL corpus of
-``bench_fingerprint.py`` (~2 KB a document, 2% planted near-duplicates) under
+``corpora.py`` (~1.7 KB a document, hundreds of thousands of distinct words, 2% planted
+near-duplicates) under
 ``benchmarks/out/`` and runs, each in its own process tree, all cores available:
 
 - ``bare``: auditor's reader + lower-cased whitespace split (the floor: reading and
@@ -44,7 +45,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fingerprint import OUT, make_corpus  # noqa: E402
+from corpora import OUT, benchmark_corpus  # noqa: E402
 
 BARE = r"""
 import sys
@@ -109,8 +110,7 @@ RUNS = ("bare", "scan-j1", "scan-j2", "scan-j2-nolsh", "zippy")
 
 
 def run_size(n: int, zippy_docs: int, selected: Sequence[str] = RUNS) -> list[dict[str, object]]:
-    corpus = OUT / f"synthetic-{n}.jsonl"
-    size = corpus.stat().st_size if corpus.exists() else make_corpus(corpus, n)
+    corpus, size = benchmark_corpus(n)
     scan = [sys.executable, "-m", "auditor", "scan", str(corpus), "--quiet", "--out"]
     runs = {
         "bare": [sys.executable, "-c", BARE, str(corpus)],

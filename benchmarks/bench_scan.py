@@ -2,10 +2,10 @@
 
 Usage (repository root)::
 
-    python benchmarks/bench_scan.py                 # 20k synthetic documents of ~2 KB, ~1-2 min
+    python benchmarks/bench_scan.py                 # 20k synthetic documents of ~1.7 KB, ~1-2 min
     python benchmarks/bench_scan.py --sizes 100000
 
-Uses the corpus generator of ``bench_fingerprint.py`` and the shipped model (models/default).
+Uses the corpus generator of ``corpora.py`` (a realistic, open vocabulary) and the shipped model (models/default).
 Each run is its own process pinned to one core; both runs include near-duplicate clustering and
 Parquet output, so the difference is the detector: style features, the linear model, and the
 two extra columns. Ratios are measured in the same run, so they compare across machines.
@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fingerprint import OUT, make_corpus, run  # noqa: E402
+from bench_fingerprint import OUT, run  # noqa: E402
+from corpora import benchmark_corpus  # noqa: E402
 
 WORKER = r"""
 import json, resource, sys, time
@@ -45,8 +46,8 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, one core pinned per run (taskset -c 0)")
     print(f"{'docs':>8} {'run':<12} {'MB/s':>7} {'docs/s':>9} {'peak RSS MB':>12} {'time / fingerprint':>19}")
     for n in args.sizes:
-        corpus = OUT / f"synthetic-{n}.jsonl"
-        mb = (corpus.stat().st_size if corpus.exists() else make_corpus(corpus, n)) / 1e6
+        corpus, size = benchmark_corpus(n)
+        mb = size / 1e6
         results = {}
         for mode in ("fingerprint", "scan"):
             results[mode] = min(

@@ -137,17 +137,27 @@ def split_words(normalized: str) -> tuple[list[str], list[int]]:
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
-    """64-bit hash of every word (distinct words), through a bounded cache."""
+    """64-bit hash of every word, through a bounded cache.
+
+    Every hash is taken from the cache or computed *before* the cache is
+    touched, so clearing it when full can never lose a hash this call needs
+    (it once did, and any corpus of more than the cap's distinct words
+    crashed). Only ordinary words are cached (long tokens such as base64 blobs
+    would make a count-bounded cache unbounded in bytes), and at most
+    ``_MAX_CACHED_WORDS`` of them: hashes are recomputed, never different.
+    """
     cache = _word_hash_cache
-    fresh = {w: word_hash64(w) for w in words if w not in cache}
-    # Only ordinary words are cached (long tokens such as base64 blobs would
-    # make a count-bounded cache unbounded in bytes); the cache is cleared when
-    # full: hashes are recomputed, never different.
-    cacheable = {w: h for w, h in fresh.items() if len(w) <= _MAX_CACHED_WORD_LENGTH}
+    hashes = [cache.get(w) for w in words]
+    fresh: dict[str, int] = {}
+    for i, value in enumerate(hashes):
+        if value is None:
+            word = words[i]
+            hashes[i] = fresh[word] = word_hash64(word)
+    cacheable = [(w, h) for w, h in fresh.items() if len(w) <= _MAX_CACHED_WORD_LENGTH]
     if len(cache) + len(cacheable) > _MAX_CACHED_WORDS:
         cache.clear()
-    cache.update(cacheable)
-    return np.fromiter((fresh[w] if w in fresh else cache[w] for w in words), dtype=np.uint64, count=len(words))
+    cache.update(cacheable[:_MAX_CACHED_WORDS])
+    return np.fromiter(hashes, dtype=np.uint64, count=len(words))
 
 
 def _flat_tokens(normalized_texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
