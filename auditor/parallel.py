@@ -12,6 +12,10 @@ dask.distributed is the joblib backend when one machine is not enough
 existing cluster, whose workers must see the input files at the same absolute
 paths (shared storage) and run the same auditor version; without it a
 ``LocalCluster`` sized to this machine is started for the run.
+
+Local workers end when the main process dies, even by SIGKILL: loky's through
+:func:`auditor._watchdog.exit_with_parent`, dask's by distributed's own
+parent-alive pipe (tests/test_orphans.py).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from auditor._watchdog import exit_with_parent
 from auditor.errors import ConfigError
 
 BACKENDS = ("loky", "dask")
@@ -98,7 +103,7 @@ def run_ordered(
     from joblib import Parallel, delayed, parallel_config
 
     # parallel_config, not Parallel(backend=...): it is what registers joblib's dask backend.
-    with _backend(options) as (backend, n_jobs), parallel_config(backend=backend, n_jobs=n_jobs):
+    with _backend(options) as (backend, n_jobs, params), parallel_config(backend=backend, n_jobs=n_jobs, **params):
         # batch_size=1: a task is a shard (~1-8 MiB of text), never worth grouping, and grouping
         # leaves a worker idle at the end of a run.
         parallel = Parallel(return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)
@@ -109,9 +114,11 @@ def run_ordered(
 
 
 @contextmanager
-def _backend(options: ExecutionOptions) -> Iterator[tuple[str, int]]:
+def _backend(options: ExecutionOptions) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """The joblib backend's name, n_jobs and parameters, with whatever it runs on started for the run."""
     if options.backend == "loky":
-        yield "loky", options.workers
+        # loky workers outlive a killed main process (blocked on a pipe, for good) unless they watch it.
+        yield "loky", options.workers, {"initializer": exit_with_parent, "initargs": (os.getpid(),)}
         return
     try:
         import distributed
@@ -129,7 +136,7 @@ def _backend(options: ExecutionOptions) -> Iterator[tuple[str, int]]:
             client = distributed.Client(cluster)
         stack.callback(client.close)
         # The joblib backend submits through the current client, which this one is until closed.
-        yield "dask", options.jobs if options.jobs not in (None, -1) else -1
+        yield "dask", options.jobs if options.jobs not in (None, -1) else -1, {}
 
 
 def _connect(distributed: object, address: str) -> object:
