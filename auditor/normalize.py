@@ -9,6 +9,8 @@ So every feature is computed on :func:`normalize` output, which folds away:
   and other exotic spaces become their plain equivalents);
 - zero-width, bidirectional-control and other invisible format characters, and
   C0/C1 control characters (they carry no text and are a known evasion trick);
+- Cyrillic and Greek letters that look Latin, in Latin words (folded to Latin);
+- combining marks that no Latin spelling puts where they are (:func:`_fold_stray_marks`);
 - typographic quotes and apostrophes (folded to ASCII ``'`` and ``"``);
 - all runs of whitespace, including line breaks and tabs (folded to one space,
   stripped at both ends).
@@ -18,8 +20,10 @@ Case and punctuation other than quotes are kept: they are content.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Invisible characters a reader cannot see. Removing them keeps features and
 # signatures stable; inserting them is a cheap way to perturb a detector, so
@@ -63,7 +67,6 @@ _HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
 _LATIN_LETTER = "[A-Za-z" + "".join(_HOMOGLYPHS) + "]"
 _LATIN_JOINERS_RE = re.compile(f"(?<={_LATIN_LETTER})[\u200c\u200d]+(?={_LATIN_LETTER})")
 _HOMOGLYPH_RE = re.compile("[" + "".join(_HOMOGLYPHS) + "]")
-_WORD_RE = re.compile(r"\w+")
 _SINGLE_QUOTES_RE = re.compile("[\u2018\u2019\u201a\u201b\u2032\u2035\u02bc]")
 _DOUBLE_QUOTES_RE = re.compile("[\u201c\u201d\u201e\u201f\u00ab\u00bb]")
 
@@ -73,8 +76,8 @@ def normalize(text: str) -> str:
 
     The function is idempotent (``normalize(normalize(t)) == normalize(t)``)
     and maps texts that differ only in layout (line breaks, indentation,
-    repeated spaces, typographic vs ASCII quotes, invisible characters) or in
-    Latin look-alike letters to the same string.
+    repeated spaces, typographic vs ASCII quotes, invisible characters), in
+    Latin look-alike letters or in stray combining marks to the same string.
     """
     return normalize_counted(text)[0]
 
@@ -83,7 +86,8 @@ def count_evasion(text: str) -> int:
     """Characters of ``text`` that look like nothing or like something else (``evasion_chars``).
 
     The suspicious invisible characters (:func:`count_invisible`), zero-width joiners between
-    Latin letters, and Cyrillic / Greek look-alikes that :func:`normalize` folds into Latin.
+    Latin letters, Cyrillic / Greek look-alikes that :func:`normalize` folds into Latin, and
+    the combining marks it removes from Latin words (:func:`_fold_stray_marks`).
     """
     return normalize_counted(text)[1]
 
@@ -100,8 +104,10 @@ def _word_script(word: str) -> str:
 
 
 def _is_latin(letter: str) -> bool:
-    # ASCII, Latin-1 Supplement and Latin Extended-A/B letters: "café" is a Latin word.
-    return letter < "\u0250"
+    # ASCII, Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional letters:
+    # "café", "Việt" and "ṭīkā" are Latin words. IPA letters (U+0250-02AF) are not: a
+    # transcription keeps its diacritics.
+    return letter < "\u0250" or "\u1e00" <= letter <= "\u1eff"
 
 
 def _fold_homoglyphs(text: str) -> tuple[str, int]:
@@ -115,7 +121,10 @@ def _fold_homoglyphs(text: str) -> tuple[str, int]:
     """
     if _HOMOGLYPH_RE.search(text) is None:
         return text, 0
-    words = _WORD_RE.findall(text)
+    # Words with their combining marks: composing a folded letter with its accent afterwards
+    # must not join two words into one (the next pass would decide differently).
+    word_re = _mark_patterns().word
+    words = word_re.findall(text)
     scripts = [_word_script(word) for word in words]
     fold_lookalike_words = scripts.count("latin") > scripts.count("foreign")
     folded = 0
@@ -131,7 +140,108 @@ def _fold_homoglyphs(text: str) -> tuple[str, int]:
                 return word.translate(_HOMOGLYPH_TABLE)
         return word
 
-    return _WORD_RE.sub(fold, text), folded
+    return word_re.sub(fold, text), folded
+
+
+# A document with stray marks whose Latin letters are this marked (composed accents included)
+# has had a mark put on (nearly) every letter: all of its marks are folded. No spelling comes
+# close: Vietnamese marks about a third of its letters, Yoruba (tones on dotted vowels) half.
+_DISGUISED_SHARE = 0.75
+# Latin letters as _is_latin has them, for a regex character class.
+_LATIN_CLASS = "A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+
+
+@dataclass(frozen=True)
+class _MarkPatterns:
+    mark: re.Pattern[str]  # one combining mark
+    stray: re.Pattern[str]  # a Latin letter still followed by a mark (after composition)
+    word: re.Pattern[str]  # a word, marks included (\w stops at a mark; t + U+0301 + "he" is one word)
+    letter: re.Pattern[str]  # a character and the marks after it
+
+
+@functools.cache
+def _mark_ranges(first: int, last: int) -> str:
+    """The combining marks (categories Mn, Mc, Me) in ``first..last`` as ranges of a regex class,
+    from this Python's Unicode tables (a scan of 64k code points takes ~20 ms, once)."""
+    ranges: list[list[int]] = []
+    for code in range(first, last + 1):
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+@functools.cache
+def _mark_patterns() -> _MarkPatterns:
+    # Built on first use: ASCII text never needs them. The marks beyond the BMP (Brahmi,
+    # musical symbols...) are a class of many ranges, slow to test: it is only tried on a
+    # character beyond the BMP, so text without one matches at the speed of a BMP class.
+    bmp, astral = _mark_ranges(0x300, 0xFFFF), _mark_ranges(0x10000, 0x1FFFF) + "\U000e0100-\U000e01ef"
+    beyond = f"(?=[\U00010000-\U0010ffff])[{astral}]"
+    mark = f"(?:[{bmp}]|{beyond})"
+    return _MarkPatterns(
+        mark=re.compile(mark),
+        stray=re.compile(f"[{_LATIN_CLASS}]{mark}"),
+        word=re.compile(f"(?:[\\w{bmp}]|{beyond})+"),
+        letter=re.compile(f"(.)({mark}*)", re.S),
+    )
+
+
+def _is_latin_word(word: str, min_letters: int = 2) -> bool:
+    # One letter is left alone unless the whole document is disguised: x-bar (x + U+0304)
+    # or a dental t (t + U+032A) in a transcription is notation.
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= min_letters and all(_is_latin(c) for c in letters)
+
+
+def _fold_stray_marks(text: str) -> tuple[str, int]:
+    """Remove the combining marks that no Latin spelling has, from Latin words; the text and how many.
+
+    ``text`` is composed (NFC). A mark still following a Latin letter then is one that
+    composition could not absorb into a precomposed letter: an accent on a letter no
+    orthography accents that way (t + U+0301), a second mark stacked on an accented letter
+    (U+00E1 + U+0301), a mark of another script, an overlay (U+0336). Put after the letters of
+    a word, such marks change every token and n-gram while a reader still reads the word. In a
+    word of two or more Latin letters they are removed, with the accents of the letter they sit
+    on (that letter was tampered with), and counted. Accents that compose (French, German,
+    Polish, Vietnamese) are left alone, and so are words with letters of other scripts
+    (Devanagari, Thai, Arabic, Hebrew and IPA have their own marks) and one-letter words
+    (x + U+0304, x-bar). When a document has stray marks and at least
+    :data:`_DISGUISED_SHARE` of its Latin letters carry a mark, a mark was put on every letter,
+    also where it composes (a + U+0301 is U+00E1): every mark of its Latin words is removed.
+    The output has no stray mark left, so a second pass changes nothing.
+    """
+    patterns = _mark_patterns()
+    if patterns.stray.search(text) is None:
+        return text, 0
+    letters = marked = stray = 0
+    for word in patterns.word.findall(text):
+        if _is_latin_word(word, 1):
+            bases = [(base, after) for base, after in patterns.letter.findall(word) if base.isalpha()]
+            letters += len(bases)
+            marked += sum(bool(after) or len(unicodedata.normalize("NFD", base)) > 1 for base, after in bases)
+            stray += len(bases) >= 2 and any(after for _, after in bases)
+    if not stray:
+        return text, 0
+    disguised = marked >= _DISGUISED_SHARE * letters
+    removed = 0
+
+    def fold_letter(match: re.Match[str]) -> str:
+        nonlocal removed
+        if not (match.group(2) or (disguised and match.group(1).isalpha())):
+            return match.group()
+        decomposed = unicodedata.normalize("NFD", match.group())
+        bare = patterns.mark.sub("", decomposed)
+        removed += len(decomposed) - len(bare)
+        return bare
+
+    def fold_word(match: re.Match[str]) -> str:
+        word = match.group()
+        return patterns.letter.sub(fold_letter, word) if _is_latin_word(word, 1 if disguised else 2) else word
+
+    return patterns.word.sub(fold_word, text), removed
 
 
 def normalize_counted(text: str) -> tuple[str, int]:
@@ -151,7 +261,10 @@ def normalize_counted(text: str) -> tuple[str, int]:
             text = unicodedata.normalize("NFKC", text)
             text = _REMOVE_RE.sub("", text)  # NFKC can map a character onto a removable one
         text, folded = _fold_homoglyphs(text)
-        evasion += folded
+        if folded and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)  # a folded letter composes with its accent (Cyrillic a + U+0301)
+        text, stray = _fold_stray_marks(text)
+        evasion += folded + stray
         text = _SINGLE_QUOTES_RE.sub("'", text)
         text = _DOUBLE_QUOTES_RE.sub('"', text)
     return " ".join(text.split()), evasion
