@@ -23,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 import zstandard
 
 from auditor import _bounded
+from auditor._regular import NotRegularFileError, check_regular, open_regular
 from auditor.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -277,14 +278,33 @@ class Source:
         return self._counter.count
 
 
-def _open_raw(path: str, name: str | None = None) -> BinaryIO:
+def _not_regular(name: str, exc: NotRegularFileError) -> InputError:
+    return InputError(f"{name}: {exc.strerror}; pass a regular file, a directory of them, or '-' for standard input")
+
+
+def check_input_file(path: str) -> None:
+    """Refuse (InputError naming it) a data file that does not resolve to a regular file: a FIFO,
+    ``/dev/zero`` or a link to one would never end (the readers check again on what they open)."""
+    try:
+        check_regular(path)
+    except NotRegularFileError as exc:
+        raise _not_regular(display_path(path), exc) from None
+    except OSError:
+        pass  # gone or unreadable: the caller's other checks, or the reader, name the problem
+
+
+def open_raw(path: str, name: str | None = None) -> BinaryIO:
+    """``path`` opened unbuffered (``-``: standard input); InputError naming ``name`` (or ``path``) when it cannot be
+    opened or is not a regular file."""
     if path == "-":
         stdin = sys.stdin
         if stdin is None:
             raise InputError("-: standard input is not available; pass a file path instead")
         return getattr(stdin, "buffer", stdin)
     try:
-        return open(path, "rb", buffering=0)
+        return open_regular(path, buffering=0)
+    except NotRegularFileError as exc:
+        raise _not_regular(name or path, exc) from None
     except PermissionError:
         raise InputError(f"{name or path}: permission denied; check the file's permissions") from None
     except FileNotFoundError:
@@ -296,7 +316,7 @@ def _open_raw(path: str, name: str | None = None) -> BinaryIO:
 def compression_of(path: str) -> str | None:
     """``gzip`` / ``zstd`` when the file starts with their magic bytes, else None (also when unreadable)."""
     try:
-        with open(path, "rb") as file:
+        with open_regular(path) as file:
             head = file.read(4)
     except OSError:
         return None
@@ -317,7 +337,7 @@ def open_source(
     uncompressed file as is: a shard of a large JSONL file (:mod:`auditor.shards`).
     ``name``: the path as the user knows it, for messages (``path`` may be its absolute form).
     """
-    raw = _open_raw(path, name)
+    raw = open_raw(path, name)
     try:
         if byte_range is not None:
             start, stop = byte_range
@@ -365,7 +385,7 @@ def refuse_wide_encoding(path: str, name: str) -> None:
     if path == "-":
         return
     try:
-        with open(path, "rb") as file:
+        with open_regular(path) as file:
             head = file.read(4096)
         if head.startswith(GZIP_MAGIC):
             head = zlib.decompressobj(wbits=31).decompress(head, 4)

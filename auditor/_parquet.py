@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from auditor._formats import Bad, Event, Fields, INVALID_UTF8, MISSING, Record, unique_names
+from auditor._formats import Bad, Event, Fields, INVALID_UTF8, MISSING, Record, open_raw, unique_names
 from auditor.errors import InputError
 
 
@@ -38,13 +38,13 @@ def iter_parquet(
     ``name``: the path for messages (``path`` may be its absolute form).
     """
     location, path = path, name or path
+    handle = open_raw(location, path)  # a regular file only: pyarrow reads what it is handed
     try:
-        parquet = pq.ParquetFile(location)
-    except PermissionError:
-        raise InputError(f"{path}: permission denied; check the file's permissions") from None
+        parquet = pq.ParquetFile(handle)
     except (pa.ArrowException, OSError) as exc:
+        handle.close()
         raise InputError(f"{path}: not a valid Parquet file ({_one_line(exc)}); check the file, or pass --format if it is another format") from None
-    with parquet:
+    with handle, parquet:
         groups = None
         if row_groups is not None:
             groups = list(range(row_groups[0], row_groups[1] if row_groups[1] is not None else parquet.metadata.num_row_groups))

@@ -26,20 +26,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from auditor import __version__
+from auditor._regular import read_regular
 from auditor.atomic import atomic_path
+from auditor.config import RECORDED_SETTINGS
 from auditor.errors import ConfigError
+from auditor.model_schema import SHA256, number
 
 SCHEMA = "auditor.baseline/1"
 UNREVIEWED, ACCEPTED, REJECTED = "unreviewed", "accepted", "rejected"
 STATUSES = (UNREVIEWED, ACCEPTED, REJECTED)
 SCORE_DIGITS = 6  # scores are rounded so a baseline does not churn on floating-point noise
+MAX_BASELINE_BYTES = 256 << 20  # read whole and parsed: bounded (about a million findings)
 
 
 def content_hash(normalized_text: str) -> str:
@@ -124,16 +127,20 @@ class Baseline:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Baseline:
-        """Read and validate a baseline; raises :class:`ConfigError` naming the file (and line) and the fix."""
+        """Read and validate a baseline; raises :class:`ConfigError` naming the file (and line, or key) and the fix.
+
+        Only a regular file is read (a FIFO or a link to ``/dev/zero`` is refused), and every key
+        is checked: an unknown key, a content hash that is not 64 lowercase hexadecimal digits or
+        a value of the wrong type is refused rather than ignored.
+        """
         path = Path(path)
+        fix = "restore it from git or recreate it with 'auditor baseline create --force'"
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = json.loads(read_regular(path, MAX_BASELINE_BYTES, "a baseline").decode("utf-8"))
         except json.JSONDecodeError as err:
-            raise ConfigError(f"{path}:{err.lineno}: not valid JSON ({err.msg}); restore it from git or recreate it with "
-                              "'auditor baseline create --force'") from None
+            raise ConfigError(f"{path}:{err.lineno}: not valid JSON ({err.msg}); {fix}") from None
         except RecursionError:
-            raise ConfigError(f"{path}: nested too deeply to be a baseline; restore it from git or recreate it with "
-                              "'auditor baseline create --force'") from None
+            raise ConfigError(f"{path}: nested too deeply to be a baseline; {fix}") from None
         except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"{path}: cannot read the baseline: {getattr(err, 'strerror', None) or err}") from None
         if not isinstance(document, dict) or document.get("schema") != SCHEMA:
@@ -141,21 +148,62 @@ class Baseline:
             raise ConfigError(f"{path}: not an auditor baseline (schema {found!r}, expected {SCHEMA!r}); "
                               "a newer auditor may have written it: upgrade, or recreate it with 'auditor baseline create --force'")
         try:
-            model, settings, files = document["model"], document["settings"], document["files"]
-            if not (isinstance(model, dict) and isinstance(settings, dict) and isinstance(files, dict)):
-                raise TypeError("model, settings and files must be objects")
-            parsed = {
-                str(key): {str(digest): Finding(str(entry["id"]), float(entry["p_synthetic"]), str(entry["status"]))
-                           for digest, entry in entries.items()}
-                for key, entries in files.items()
-            }
-            version = str(document.get("tool", {}).get("version", "unknown"))
-            if not all(math.isfinite(f.p_synthetic) for entries in parsed.values() for f in entries.values()):
-                raise ValueError("a p_synthetic is not a finite number")
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ConfigError(f"{path}: malformed baseline ({type(err).__name__}: {err}); restore it from git or recreate it "
-                              "with 'auditor baseline create --force'") from None
-        return cls({str(k): str(v) for k, v in model.items()}, settings, parsed, version)
+            return _parse(document)
+        except ValueError as err:
+            raise ConfigError(f"{path}: malformed baseline ({err}); {fix}") from None
+
+
+# The keys of a baseline, by object: anything else is refused (a typo must not be silently ignored).
+_TOP_KEYS = frozenset({"schema", "tool", "model", "settings", "files"})
+_TOOL_KEYS = frozenset({"name", "version"})
+_MODEL_KEYS = frozenset({"name", "sha256"})
+_FINDING_KEYS = frozenset({"id", "p_synthetic", "status"})
+_SCORE = number(0.0, 1.0)
+
+
+def _object(value: object, where: str, allowed: frozenset[str] | None, required: frozenset[str] = frozenset()) -> dict[str, object]:
+    """``value`` as an object whose keys are among ``allowed`` (None: any) and include ``required``; ValueError otherwise."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be an object, got {type(value).__name__}")
+    unknown = sorted(set(value) - allowed) if allowed is not None else []
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} in {where} (known keys: {', '.join(sorted(allowed or ()))})")
+    missing = sorted(required - set(value))
+    if missing:
+        raise ValueError(f"{where} has no {missing[0]!r}")
+    return value
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+def _parse(document: dict[str, object]) -> Baseline:
+    """The baseline a JSON document holds; ValueError naming the first key or value that is not the format."""
+    top = _object(document, "the top level", _TOP_KEYS, _TOP_KEYS - {"tool"})
+    tool = _object(top.get("tool", {}), "'tool'", _TOOL_KEYS)
+    model = {key: _string(value, f"model.{key}") for key, value in _object(top["model"], "'model'", _MODEL_KEYS).items()}
+    if "sha256" in model and not SHA256.test(model["sha256"]):
+        raise ValueError(f"model.sha256 must be {SHA256.description}, got {model['sha256']!r}")
+    settings = _object(top["settings"], "'settings'", RECORDED_SETTINGS)
+    files: dict[str, dict[str, Finding]] = {}
+    for key, entries in _object(top["files"], "'files'", None).items():
+        files[key] = {}
+        for digest, entry in _object(entries, f"files[{key!r}]", None).items():
+            where = f"files[{key!r}][{digest!r}]"
+            if not SHA256.test(digest):
+                raise ValueError(f"{where}: the key must be a content hash, {SHA256.description}")
+            fields = _object(entry, where, _FINDING_KEYS, _FINDING_KEYS)
+            if not _SCORE.test(fields["p_synthetic"]):
+                raise ValueError(f"{where}.p_synthetic must be {_SCORE.description}, got {fields['p_synthetic']!r}")
+            try:
+                files[key][digest] = Finding(_string(fields["id"], f"{where}.id"), fields["p_synthetic"],  # type: ignore[arg-type]
+                                             _string(fields["status"], f"{where}.status"))
+            except ValueError as err:
+                raise ValueError(f"{where}: {err}") from None
+    return Baseline(model, settings, files, _string(tool.get("version", "unknown"), "tool.version"))
 
 
 def _show(value: object) -> str:

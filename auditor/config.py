@@ -27,12 +27,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
+from auditor._regular import read_regular
 from auditor.errors import ConfigError
 from auditor.estimate import METHODS
 from auditor.readers import FORMATS
 
 CONFIG_FILES = (".auditor.toml", "pyproject.toml")
 DEFAULT_BASELINE = ".auditor-baseline.json"
+MAX_CONFIG_BYTES = 16 << 20  # a settings file (a pyproject.toml) is read whole: bounded
+# The settings a baseline records (HookSettings.recorded); a baseline holding another key is refused.
+RECORDED_SETTINGS = frozenset({"fail-above", "threshold", "method", "text-field", "format", "reference-human", "files", "model-sha256"})
 # Files are blocked only above this estimated fraction: the shipped model's threshold allows up to
 # 5% false positives in a human domain, so a tolerance of 0 would stop ordinary human text.
 DEFAULT_FAIL_ABOVE = 0.10
@@ -195,7 +199,7 @@ def find_config(start: str | os.PathLike[str] = ".") -> tuple[Path, Path | None,
     for directory in (begin, *begin.parents):
         for name in CONFIG_FILES:
             candidate = directory / name
-            if candidate.is_file():
+            if os.path.lexists(candidate):  # a FIFO or a link to /dev/zero is refused by read_config, not skipped
                 table = read_config(candidate, required=name != "pyproject.toml")
                 if table is not None:
                     return directory, candidate, table
@@ -211,10 +215,11 @@ def read_config(path: str | os.PathLike[str], required: bool = True) -> Mapping[
     """
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+        document = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES, "a settings file").decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: invalid TOML ({err}); fix the file") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML (nested too deeply); fix the file") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the configuration: {err.strerror or err}") from None
     tool = document.get("tool")

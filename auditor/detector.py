@@ -147,21 +147,21 @@ class Detector:
 
     @classmethod
     def from_stored(cls, stored: StoredModel) -> Detector:
+        """The detector of a loaded model (:func:`~auditor.model.load_stored` has checked its schema)."""
         meta = stored.metadata
         where = stored.path or "model"
-        features = meta.get("features", {})
-        if not isinstance(features, dict) or list(features.get("names", [])) != list(detector_feature_names()):
+        features = meta["features"]
+        assert isinstance(features, dict)  # the schema checked the fields' types (auditor.model_schema)
+        if features["names"] != list(detector_feature_names()):
             raise ModelError(f"{where}: the model's feature list differs from this version's; retrain the model")
         try:
             estimator = LinearScorer.from_arrays(stored.arrays, clip=float(features["clip"]))
             table = FrequencyTable.from_arrays(stored.arrays, source=str(features["frequency_table"]))
-            threshold = float(meta["threshold"])
-            human, machine = (np.asarray(stored.arrays[k], dtype=np.float64) for k in ("validation_human", "validation_machine"))
-        except (KeyError, TypeError, ValueError) as err:
+        except ValueError as err:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
-        if estimator.coef.shape != (len(detector_feature_names()),) or not 0.0 <= threshold <= 1.0:  # False for NaN too
-            raise ModelError(f"{where}: coefficient count or threshold out of range; retrain the model")
-        return cls(str(meta.get("name", "unnamed")), stored.identity, stored.sha256, stored.path, threshold, estimator, table, meta, human, machine)
+        human, machine = stored.arrays["validation_human"], stored.arrays["validation_machine"]
+        return cls(str(meta["name"]), stored.identity, stored.sha256, stored.path, float(meta["threshold"]),  # type: ignore[arg-type]
+                   estimator, table, meta, human, machine)
 
 
 def default_model_path() -> Path:

@@ -45,11 +45,13 @@ import numpy as np
 
 from auditor import __version__
 from auditor.atomic import atomic_path
+from auditor.lock import output_lock
 from auditor.errors import AuditorError
 from auditor.features import minhash
 from auditor.features.dedup import band_keys
 from auditor.fingerprint import FingerprintOptions, Progress, fingerprint_batches
 from auditor.model import StoredFormat, npz_bytes, read_stored
+from auditor.model_schema import OBJECT, ArraySpec, Count, Schema, SchemaError, expected_arrays, integer
 from auditor.readers import ReadReport, read_documents
 
 INDEX_FORMAT = "auditor.known-index/1"
@@ -66,9 +68,20 @@ class IndexFormatError(AuditorError):
     """A known-text index is missing, tampered with, not in the format, or built with other MinHash settings."""
 
 
+# What index.json must record, and the one array it implies (auditor.model_schema's building blocks).
+INDEX_SCHEMA = Schema(
+    fields=(
+        (("minhash",), OBJECT),
+        (("minhash", "num_perm"), integer(1, 1 << 16)),
+        (("minhash", "seed"), integer(0, 2**32 - 1)),
+        (("indexed",), integer(0)),
+    ),
+    arrays={"signatures": ArraySpec("uint32", ("indexed", "num_perm"))},
+    dimensions={"indexed": Count(("indexed",)), "num_perm": Count(("minhash", "num_perm"))},
+)
 _INDEX_FORMAT = StoredFormat(
     INDEX_FORMAT, JSON_NAME, ARRAYS_NAME, "index", IndexFormatError, _REMEDY,
-    "pass a directory written by 'auditor index build'",
+    "pass a directory written by 'auditor index build'", INDEX_SCHEMA, max_json_bytes=256 << 20,
 )
 
 
@@ -151,11 +164,13 @@ def build_index(
     blob = npz_bytes(arrays)
     summary["arrays"] = {"file": ARRAYS_NAME, "sha256": hashlib.sha256(blob).hexdigest(), "names": sorted(arrays)}
     target.mkdir(parents=True, exist_ok=True)
-    # Arrays first, JSON last: a crash in between leaves a hash mismatch, refused on load.
-    with atomic_path(target / ARRAYS_NAME) as tmp:
-        tmp.write_bytes(blob)
-    with atomic_path(target / JSON_NAME) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    # Arrays first, JSON last: a crash in between leaves a hash mismatch, refused on load. Locked,
+    # so that two builds into one directory never pair one's arrays with the other's JSON.
+    with output_lock(target, "--out", directory=True):
+        with atomic_path(target / ARRAYS_NAME) as tmp:
+            tmp.write_bytes(blob)
+        with atomic_path(target / JSON_NAME) as tmp:
+            tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
     return summary
 
 
@@ -179,16 +194,17 @@ class KnownIndex:
     """
 
     def __init__(self, signatures: np.ndarray, summary: dict[str, object], path: Path | None = None) -> None:
-        scheme = summary.get("minhash")
-        if not isinstance(scheme, dict) or not all(type(scheme.get(k)) is int for k in ("num_perm", "seed")):
-            raise IndexFormatError(f"{path or 'index'}: 'minhash' must record integer num_perm and seed; {_REMEDY}")
+        try:
+            expected = expected_arrays(summary, INDEX_SCHEMA, stored=False)["signatures"]
+        except SchemaError as err:
+            raise IndexFormatError(f"{path or 'index'}: {err}; {_REMEDY}") from None
+        scheme = summary["minhash"]
+        assert isinstance(scheme, dict)
         self.num_perm, self.seed = int(scheme["num_perm"]), int(scheme["seed"])
-        if not isinstance(signatures, np.ndarray) or signatures.dtype != np.uint32 or signatures.ndim != 2 \
-                or signatures.shape[1] != self.num_perm or signatures.shape[0] != summary.get("indexed"):
+        if not isinstance(signatures, np.ndarray) or signatures.dtype != expected.dtype or signatures.shape != expected.shape:
             shape = getattr(signatures, "shape", type(signatures).__name__)
             raise IndexFormatError(
-                f"{path or 'index'}: signatures must be uint32 ({summary.get('indexed')}, {self.num_perm}), got "
-                f"{getattr(signatures, 'dtype', '?')} {shape}; {_REMEDY}"
+                f"{path or 'index'}: signatures must be uint32 {expected.shape}, got {getattr(signatures, 'dtype', '?')} {shape}; {_REMEDY}"
             )
         self.signatures, self.summary, self.path = signatures.view(), summary, path
         self.signatures.setflags(write=False)  # a view: the caller's array stays writeable
@@ -201,8 +217,6 @@ class KnownIndex:
     def load(cls, path: str | os.PathLike[str]) -> KnownIndex:
         """Read and verify an index directory (or its ``index.json``). Raises :class:`IndexFormatError`."""
         directory, summary, arrays, _ = read_stored(path, _INDEX_FORMAT)
-        if "signatures" not in arrays:
-            raise IndexFormatError(f"{directory / ARRAYS_NAME}: no 'signatures' array; {_REMEDY}")
         return cls(arrays["signatures"], summary, directory)
 
     @classmethod

@@ -1,10 +1,13 @@
 """The detector model on disk: arrays in ``model.npz``, everything else in ``model.json``.
 
-A model file is data, never code. Loading reads JSON with :mod:`json` and the
-arrays with ``numpy.load(allow_pickle=False)`` after checking their SHA-256
-against the one recorded in ``model.json``; nothing is ever unpickled, so a
-model committed to a data repository (or handed to ``--model``) cannot run
-code. Anything that is not this format is refused with :class:`ModelError`.
+A model file is data, never code. Loading reads JSON with :mod:`json`, checks it
+against :data:`auditor.model_schema.MODEL_SCHEMA`, and reads the arrays after
+checking their SHA-256 against the one recorded in ``model.json``, each bounded by
+what the schema says before its data is read (:mod:`auditor._npz`,
+``allow_pickle=False``); nothing is ever unpickled, so a model committed to a data
+repository (or handed to ``--model``) cannot run code nor exhaust memory. Only
+regular files are read (:mod:`auditor._regular`). Anything that is not this format
+is refused with :class:`ModelError` naming the file and the field.
 
 Layout of a model directory::
 
@@ -34,8 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from auditor import __version__
+from auditor._npz import ArchiveError, read_arrays
+from auditor._regular import read_regular
 from auditor.atomic import atomic_path
 from auditor.errors import AuditorError
+from auditor.model_schema import MODEL_SCHEMA, Schema, SchemaError, expected_arrays
 
 FORMAT = "auditor.model/1"
 JSON_NAME = "model.json"
@@ -120,34 +126,63 @@ class StoredFormat:
     error: type[AuditorError]
     remedy: str
     hint: str  # how to get a valid directory
+    schema: Schema  # the JSON's fields and the arrays they imply
+    max_json_bytes: int  # read whole and parsed: bounded before parsing
+    max_arrays_bytes: int | None = None  # None: as large as the file on disk
 
 
 MODEL_FORMAT = StoredFormat(
     FORMAT, JSON_NAME, ARRAYS_NAME, "model", ModelError, "restore the file or retrain",
-    "pass --model a directory written by 'auditor train'",
+    "pass --model a directory written by 'auditor train'", MODEL_SCHEMA, max_json_bytes=16 << 20, max_arrays_bytes=1 << 30,
 )
 
 
 def read_stored(path: str | os.PathLike[str], spec: StoredFormat) -> tuple[Path, dict[str, object], dict[str, np.ndarray], str]:
-    """Directory, JSON metadata, verified arrays and their SHA-256 of a stored directory (or its JSON file)."""
+    """Directory, JSON metadata, verified arrays and their SHA-256 of a stored directory (or its JSON file).
+
+    The JSON is checked against ``spec.schema`` before the arrays are read, and the arrays
+    against what it says (:mod:`auditor._npz`). Only regular files are read. Raises ``spec.error``
+    naming the file (and the field) and ``spec.remedy``.
+    """
     location = Path(path)
     directory = location.parent if location.name == spec.json_name else location
     json_path = directory / spec.json_name
-    if not directory.is_dir() or not json_path.is_file():
+    if not directory.is_dir() or not os.path.lexists(json_path):
         raise spec.error(
             f"{location}: not an auditor {spec.what} directory (expected {spec.json_name} and {spec.arrays_name} in it); "
             f"{spec.hint} ({spec.what} files are never unpickled)"
         )
     try:
-        metadata = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        metadata = json.loads(read_regular(json_path, spec.max_json_bytes, f"{spec.what} metadata").decode("utf-8"))
+    except RecursionError:
+        raise spec.error(f"{json_path}: unreadable {spec.what} metadata (nested too deeply); {spec.remedy}") from None
+    except OSError as err:
+        raise spec.error(f"{json_path}: unreadable {spec.what} metadata ({err.strerror or err}); {spec.remedy}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise spec.error(f"{json_path}: unreadable {spec.what} metadata ({err}); {spec.remedy}") from None
     if not isinstance(metadata, dict) or metadata.get("format") != spec.format:
         found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
         raise spec.error(f"{json_path}: {spec.what} format {found!r} is not supported (expected {spec.format!r}); {spec.remedy}")
-    arrays, sha256 = read_verified_arrays(
-        directory / spec.arrays_name, metadata.get("arrays"), what=spec.what, json_name=spec.json_name, error=spec.error, remedy=spec.remedy
-    )
+    try:
+        expected = expected_arrays(metadata, spec.schema)
+    except SchemaError as err:
+        raise spec.error(f"{json_path}: {err}; {spec.remedy}") from None
+    arrays_path = directory / spec.arrays_name
+    try:
+        blob = read_regular(arrays_path, spec.max_arrays_bytes, f"{spec.what} arrays")
+    except OSError as err:
+        raise spec.error(f"{arrays_path}: cannot read the {spec.what} arrays ({err.strerror or err}); {spec.remedy}") from None
+    sha256 = hashlib.sha256(blob).hexdigest()
+    recorded = str(metadata["arrays"]["sha256"])  # type: ignore[index]
+    if recorded != sha256:
+        raise spec.error(
+            f"{arrays_path}: SHA-256 {sha256[:12]}... does not match {spec.json_name} ({recorded[:12]}...): "
+            f"the arrays were modified or belong to another {spec.what}; {spec.remedy}"
+        )
+    try:
+        arrays = read_arrays(blob, expected)
+    except ArchiveError as err:
+        raise spec.error(f"{arrays_path}: not a valid array archive ({err}); {spec.remedy}") from None
     return directory, metadata, arrays, sha256
 
 
@@ -158,54 +193,13 @@ def load_stored(path: str | os.PathLike[str]) -> StoredModel:
     return StoredModel(metadata, arrays, sha256, directory)
 
 
-def read_verified_arrays(
-    arrays_path: Path,
-    declared: object,
-    *,
-    what: str = "model",
-    json_name: str = JSON_NAME,
-    error: type[AuditorError] = ModelError,
-    remedy: str = "restore them or retrain",
-) -> tuple[dict[str, np.ndarray], str]:
-    """The arrays of ``arrays_path`` and their SHA-256, once it matches ``declared["sha256"]``.
-
-    ``declared`` is the ``arrays`` object of the JSON next to the archive (``sha256``, ``names``).
-    Nothing is unpickled: only a zip of ``.npy`` members is read, with ``allow_pickle=False``.
-    Raises ``error`` naming the file and ``remedy``.
-    """
-    try:
-        blob = arrays_path.read_bytes()
-    except OSError as err:
-        raise error(f"{arrays_path}: cannot read the {what} arrays ({err.strerror or err}); {remedy}") from None
-    sha256 = hashlib.sha256(blob).hexdigest()
-    expected = declared.get("sha256") if isinstance(declared, dict) else None
-    if expected != sha256:
-        raise error(
-            f"{arrays_path}: SHA-256 {sha256[:12]}... does not match {json_name} ({str(expected or 'missing')[:12]}...): "
-            f"the arrays were modified or belong to another {what}; {remedy}"
-        )
-    if not blob.startswith(b"PK\x03\x04"):  # np.load would return a bare .npy array, or try pickle
-        raise error(f"{arrays_path}: not a valid array archive (not a zip file); {remedy}")
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, NotImplementedError, zipfile.BadZipFile) as err:
-        raise error(f"{arrays_path}: not a valid array archive ({err}); {remedy}") from None
-    names = declared.get("names", []) if isinstance(declared, dict) else []
-    missing = set(names if isinstance(names, list) else []) - set(arrays)
-    if missing:
-        raise error(f"{arrays_path}: missing arrays {sorted(missing)}; {remedy}")
-    return arrays, sha256
-
-
 def _check_versions(json_path: Path, metadata: Mapping[str, object]) -> None:
     """Refuse models whose numeric conventions may differ: another numpy / scikit-learn major."""
-    recorded = metadata.get("versions", {})
-    if not isinstance(recorded, dict):
-        raise ModelError(f"{json_path}: 'versions' must be an object")
+    recorded = metadata["versions"]
+    assert isinstance(recorded, dict)  # the schema checked it
     current = library_versions()
     for library in ("numpy", "scikit-learn"):
-        then = str(recorded.get(library, ""))
+        then = recorded.get(library) or ""
         if then and then.split(".")[0] != current[library].split(".")[0]:
             raise ModelError(
                 f"{json_path}: trained with {library} {then}, this environment has {current[library]} "

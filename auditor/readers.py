@@ -221,10 +221,12 @@ def _check_discovered(path: str) -> None:
     """Fail fast, as for a path given explicitly, on a data file found in a folder or glob that cannot be read.
 
     A dangling symlink (a git-annex file whose content is not fetched, a link loop) would
-    otherwise fail only when reached, as "no such file" or "not a valid Parquet file".
+    otherwise fail only when reached, as "no such file" or "not a valid Parquet file"; a FIFO or
+    a link to a device (``/dev/zero``) would hang the run: only regular files are read.
     """
     if not os.path.exists(path):
         raise InputError(f"{_formats.display_path(path)}: broken symbolic link (or a link loop); check the path")
+    _formats.check_input_file(path)
     if not os.access(path, os.R_OK):
         raise InputError(f"{_formats.display_path(path)}: permission denied; check the file's permissions")
 
@@ -300,6 +302,7 @@ def expand_inputs(paths: Sequence[str], fmt: str = "auto", *, ignored: list[str]
         elif os.path.lexists(path):
             if not os.path.exists(path):
                 raise InputError(f"{path}: broken symbolic link; check the path")
+            _formats.check_input_file(path)
             if not os.access(path, os.R_OK):
                 raise InputError(f"{path}: permission denied; check the file's permissions")
             resolved = fmt if fmt != "auto" else _formats.format_for(path)

@@ -64,6 +64,9 @@ def build_estimator(
     try:
         return FractionEstimator(human, machine, threshold, method)
     except ValueError as err:
+        if not (reference_human or reference_machine):  # the model's own validation scores are at fault: name the model
+            raise InputError(f"{detector.path or detector.name}: the model's validation scores cannot anchor an estimate ({err}); "
+                             "retrain the model, or give in-domain --reference-human / --reference-machine files") from None
         raise InputError(f"--reference-human / --reference-machine: {err}") from None
 
 
@@ -71,9 +74,8 @@ def mismatch_allowance(detector: Detector, has_human_reference: bool) -> float:
     """The model's measured cross-domain estimation error (90th percentile) when no in-domain human reference is given."""
     if has_human_reference:
         return 0.0
-    validation = detector.metadata.get("validation", {})
-    error = validation.get("estimation_error") if isinstance(validation, dict) else None
-    return float(error["p90_abs"]) if isinstance(error, dict) and "p90_abs" in error else 0.0
+    error = detector.metadata["validation"].get("estimation_error")  # type: ignore[attr-defined]
+    return float(error["p90_abs"]) if error else 0.0  # checked at load (auditor.model_schema)
 
 
 def estimate_fraction(

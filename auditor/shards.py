@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from auditor import _formats
+from auditor._regular import open_regular
 from auditor.errors import InputError
 
 MIN_SHARD_BYTES = 1 << 20
@@ -147,7 +148,7 @@ def _jsonl_pieces(path: str, location: str, size: int, target: int) -> Iterator[
     """Line-aligned byte ranges of about ``target`` bytes, each with the line number it starts at."""
     start, first_line = 0, 1
     try:
-        with open(path, "rb") as file:
+        with open_regular(path) as file:
             position, lines_before, next_cut = 0, 0, target
             while chunk := file.read(_SCAN_CHUNK):
                 while next_cut < position + len(chunk):
@@ -174,7 +175,7 @@ def _parquet_pieces(path: str, location: str, size: int, target: int) -> Iterato
     import pyarrow.parquet as pq
 
     try:
-        with pq.ParquetFile(path) as parquet:
+        with open_regular(path) as handle, pq.ParquetFile(handle) as parquet:
             metadata = parquet.metadata
     except Exception:  # noqa: BLE001 - any failure: the reader reports it, naming the file
         yield Piece(path, "parquet", location=location), size

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from auditor.baseline import ACCEPTED, REJECTED, SCHEMA, UNREVIEWED, Baseline, Finding, content_hash
+from auditor.config import RECORDED_SETTINGS, HookSettings
 from auditor.errors import ConfigError
 from auditor.normalize import normalize
 
@@ -65,17 +66,48 @@ def test_content_hash_ignores_formatting_through_normalization():
     assert len(content_hash("x")) == 64
 
 
+HASH = "0" * 64
+
+
+def baseline_json(**changes: object) -> str:
+    """A valid baseline document with ``changes`` applied at the top level (None removes a key)."""
+    document = {"schema": SCHEMA, "tool": {"name": "auditor", "version": "0.1.0"}, "model": dict(MODEL), "settings": dict(SETTINGS),
+                "files": {"a.jsonl": {HASH: {"id": "x", "p_synthetic": 0.5, "status": "accepted"}}}}
+    document.update(changes)
+    return json.dumps({key: value for key, value in document.items() if value is not None})
+
+
+def finding(**changes: object) -> dict:
+    return {"a.jsonl": {HASH: {"id": "x", "p_synthetic": 0.5, "status": "accepted", **changes}}}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ('{"schema": "auditor.baseline/1",\n "files": }', ":2: not valid JSON"),
         ('{"schema": "auditor.baseline/2", "files": {}}', "not an auditor baseline (schema 'auditor.baseline/2'"),
         ("[1, 2]", "not an auditor baseline (schema 'list'"),
-        ('{"schema": "auditor.baseline/1", "model": {}, "settings": {}}', "malformed baseline (KeyError"),
-        ('{"schema": "auditor.baseline/1", "model": {}, "settings": {}, "files": {"a": {"h": {"id": "x", "p_synthetic": 0.5, "status": "maybe"}}}}',
-         "malformed baseline (ValueError: status must be one of"),
-        ('{"schema": "auditor.baseline/1", "model": [], "settings": {}, "files": {}}', "malformed baseline (TypeError"),
+        (baseline_json(files=None), "malformed baseline (the top level has no 'files')"),
+        (baseline_json(files=finding(status="maybe")), f"malformed baseline (files['a.jsonl']['{HASH}']: status must be one of"),
+        (baseline_json(model=[]), "malformed baseline ('model' must be an object, got list)"),
+        # Unknown keys and content hashes that are not hashes (issue 17, item 11): refused, naming them.
+        (baseline_json(extra=1), "malformed baseline (unknown key 'extra' in the top level"),
+        (baseline_json(tool={"name": "auditor", "versoin": "1"}), "malformed baseline (unknown key 'versoin' in 'tool'"),
+        (baseline_json(model={**MODEL, "note": "x"}), "malformed baseline (unknown key 'note' in 'model'"),
+        (baseline_json(settings={**SETTINGS, "fail_above": 0.5}), "malformed baseline (unknown key 'fail_above' in 'settings'"),
+        (baseline_json(files=finding(reviewer="me")), f"malformed baseline (unknown key 'reviewer' in files['a.jsonl']['{HASH}']"),
+        (baseline_json(files={"a.jsonl": {"not-a-hash": {"id": "x", "p_synthetic": 0.5, "status": "accepted"}}}),
+         "malformed baseline (files['a.jsonl']['not-a-hash']: the key must be a content hash, a SHA-256 (64 lowercase hexadecimal"),
+        (baseline_json(files={"a.jsonl": {"A" * 64: {"id": "x", "p_synthetic": 0.5, "status": "accepted"}}}), "the key must be a content hash"),
+        (baseline_json(files=finding(p_synthetic="0.5")), ".p_synthetic must be a number in [0, 1], got '0.5'"),
+        (baseline_json(files=finding(p_synthetic=True)), ".p_synthetic must be a number in [0, 1], got True"),
+        (baseline_json(files=finding(id=7)), ".id must be a string, got 7"),
+        (baseline_json(files={"a.jsonl": []}), "malformed baseline (files['a.jsonl'] must be an object, got list)"),
+        (baseline_json(model={"name": "m", "sha256": "xyz"}), "malformed baseline (model.sha256 must be a SHA-256"),
     ],
+    ids=["bad-json", "other-schema", "a-list", "no-files", "bad-status", "model-a-list", "unknown-top-key", "unknown-tool-key",
+         "unknown-model-key", "unknown-setting", "unknown-finding-key", "hash-not-hex", "hash-upper-case", "score-a-string",
+         "score-a-boolean", "id-a-number", "entries-a-list", "model-hash-not-hex"],
 )
 def test_broken_baselines_are_refused_with_the_file_and_the_fix(tmp_path, content, message):
     path = tmp_path / ".auditor-baseline.json"
@@ -103,3 +135,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json"]
+
+
+def test_a_baseline_accepts_exactly_the_settings_a_hook_records(tmp_path):
+    assert set(HookSettings(root=tmp_path).recorded("a" * 64, 0.5, {})) == RECORDED_SETTINGS

@@ -84,15 +84,15 @@ def test_a_pickle_given_as_model_is_refused_and_never_run(tmp_path):
     assert not marker.exists()
 
 
-def test_pickled_array_inside_a_correctly_hashed_archive_is_refused(tmp_path):
+def test_pickled_array_inside_a_correctly_hashed_archive_is_refused(tmp_path, tiny_model_dir):
     marker = tmp_path / "pwned"
-    model = tmp_path / "model"
-    save_model(model, {"name": "x", "versions": {}}, {"a": np.zeros(2)})
+    model = _copy(tiny_model_dir, tmp_path)
     member = io.BytesIO()
     np.save(member, np.array([_Exploit(marker)], dtype=object), allow_pickle=True)
     archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("a.npy", member.getvalue())
+    with zipfile.ZipFile(model / ARRAYS_NAME) as original, zipfile.ZipFile(archive, "w") as z:
+        for name in original.namelist():  # every array of the format, one of them a pickle
+            z.writestr(name, member.getvalue() if name == "validation_human.npy" else original.read(name))
     blob = archive.getvalue()
     (model / ARRAYS_NAME).write_bytes(blob)
     meta = json.loads((model / JSON_NAME).read_text())

@@ -752,7 +752,7 @@ def test_permission_error_at_open_is_fatal(tmp_path: Path, monkeypatch: pytest.M
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(_formats, "open", denied, raising=False)
+    monkeypatch.setattr(_formats, "open_regular", denied)
     with pytest.raises(InputError, match="permission denied"):
         read([path])
 
