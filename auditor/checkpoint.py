@@ -11,16 +11,23 @@ the same read reports and annotator state, merged in the same order.
 Layout of ``.<output name>.partial/``::
 
     run.json            format, the run's identity (tool version, inputs with size and
-                        modification time, settings, annotator), shard size
+                        modification time, settings, annotator), shard size, and a random
+                        run id
     shard-000000.arrow  the shard's rows of the fingerprint table (Arrow IPC, corpus rows)
     shard-000000.npz    the annotator's arrays (``numpy.load(allow_pickle=False)``)
-    shard-000000.json   written last, so its presence means the shard is complete: read
-                        report, text bytes, rows, the annotator's other state
+    shard-000000.json   written last, so its presence means the shard is complete: the run
+                        id, the shard's index and span (its files with byte ranges or row
+                        groups), the SHA-256 of its ``.arrow`` and ``.npz``, read report,
+                        text bytes, rows, the annotator's other state
 
 Resuming checks the identity first: a changed input file (size or modification
 time), another setting, model or tool version is refused with the differences
-named, never mixed with the old shards. Nothing in the directory is unpickled: it
-sits in a directory anyone may write to (a data repository), so it is only data.
+named, never mixed with the old shards. Then every shard read back must be of
+this run (its run id), of the same part of the input as the shard planned now
+(index and span) and hold the very files it recorded (hashes): a shard copied
+from another checkpoint, renamed, or edited is refused, never read out of order.
+Nothing in the directory is unpickled: it sits in a directory anyone may write
+to (a data repository), so it is only data.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,11 +45,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from auditor.atomic import atomic_path
+from auditor.atomic import atomic_path, file_sha256
 from auditor.errors import InputError
 from auditor.read_report import ReadReport
 
-FORMAT = "auditor.checkpoint/1"
+FORMAT = "auditor.checkpoint/2"
 RUN_FILE = "run.json"
 _SHARD_RE = re.compile(r"shard-(\d{6,})\.json")
 
@@ -67,21 +75,26 @@ def input_identity(inputs: Sequence[tuple[str, str]]) -> list[list[object]]:
     return described
 
 
+Span = list[list[object]]  # a shard's pieces: [path, format, start, stop, first record] each
+
+
 @dataclass
 class SavedShard:
-    """A completed shard as read back: its counts, read report and the annotator's state."""
+    """A completed shard: its counts, read report, the annotator's state and the span of input it covers."""
 
     rows: int
     text_bytes: int
     report: ReadReport
     annotation: AnnotatorState | None
+    span: Span | None = None
 
 
 class Checkpoint:
     """The completed shards of one run (see the module docstring); create with :meth:`open`."""
 
-    def __init__(self, directory: Path, schema: pa.Schema, shard_bytes: int, completed: frozenset[int]):
+    def __init__(self, directory: Path, schema: pa.Schema, shard_bytes: int, completed: frozenset[int], run: str):
         self.directory, self.schema, self.shard_bytes, self.completed = directory, schema, shard_bytes, completed
+        self.run = run  # the random id every shard of this checkpoint records
 
     @classmethod
     def open(cls, output: str | os.PathLike[str], identity: Mapping[str, object], schema: pa.Schema,
@@ -97,7 +110,8 @@ class Checkpoint:
         run_file = directory / RUN_FILE
         if resume and run_file.is_file():
             recorded = _read_json(run_file)
-            if recorded.get("format") != FORMAT or not isinstance(recorded.get("shard_bytes"), int):
+            if recorded.get("format") != FORMAT or not isinstance(recorded.get("shard_bytes"), int) \
+                    or not isinstance(recorded.get("run"), str):
                 raise InputError(f"{run_file}: not a checkpoint this version of auditor can resume; run again without --resume")
             changed = [key for key in sorted(set(identity) | set(recorded.get("identity", {})))
                        if identity.get(key) != recorded.get("identity", {}).get(key)]
@@ -107,16 +121,22 @@ class Checkpoint:
                     "another setting, model or version); run again without --resume to start over"
                 )
             completed = frozenset(int(m.group(1)) for name in os.listdir(directory) if (m := _SHARD_RE.fullmatch(name)))
-            return cls(directory, schema, int(recorded["shard_bytes"]), completed)
+            return cls(directory, schema, int(recorded["shard_bytes"]), completed, str(recorded["run"]))
         discard(output)
         directory.mkdir()
+        run = secrets.token_hex(16)
         with atomic_path(run_file) as tmp:
-            tmp.write_text(json.dumps({"format": FORMAT, "identity": identity, "shard_bytes": shard_bytes},
+            tmp.write_text(json.dumps({"format": FORMAT, "identity": identity, "shard_bytes": shard_bytes, "run": run},
                                       indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        return cls(directory, schema, shard_bytes, frozenset())
+        return cls(directory, schema, shard_bytes, frozenset(), run)
 
     def _path(self, index: int, suffix: str) -> Path:
         return self.directory / f"shard-{index:06d}{suffix}"
+
+    @staticmethod
+    def _files(annotated: bool) -> tuple[str, ...]:
+        """The suffixes of a shard's data files (the ``.json`` records their hashes)."""
+        return (".arrow", ".npz") if annotated else (".arrow",)
 
     @contextlib.contextmanager
     def writer(self, index: int) -> Iterator[ShardWriter]:
@@ -132,20 +152,40 @@ class Checkpoint:
             with atomic_path(self._path(index, ".npz")) as tmp, open(tmp, "wb") as handle:
                 np.savez(handle, **annotation[1])
         record = {"rows": writer.saved.rows, "text_bytes": writer.saved.text_bytes, "report": writer.saved.report.to_state(),
-                  "annotation": annotation[0] if annotation is not None else None}
+                  "annotation": annotation[0] if annotation is not None else None,
+                  # What ties the shard to this run, to its place in the input and to its other files.
+                  "run": self.run, "index": index, "span": writer.saved.span,
+                  "sha256": {suffix: file_sha256(self._path(index, suffix)) for suffix in self._files(annotation is not None)}}
         with atomic_path(self._path(index, ".json")) as tmp:  # last: the shard is complete
             tmp.write_text(json.dumps(record, sort_keys=True, allow_nan=False), encoding="utf-8")
 
-    def load(self, index: int) -> SavedShard:
-        """The counts, read report and annotator state of completed shard ``index``."""
+    def load(self, index: int, span: Span | None) -> SavedShard:
+        """The counts, read report and annotator state of completed shard ``index``.
+
+        ``span``: the input the shard planned now covers; a shard recorded by another run, for
+        another part of the input, or whose files are not the ones it recorded is refused.
+        """
         path = self._path(index, ".json")
         record = _read_json(path)
+        if record.get("run") != self.run:
+            raise InputError(f"{path}: a shard of another run (not the one {self.directory / RUN_FILE} records); "
+                             "run again without --resume")
+        if record.get("index") != index or record.get("span") != _canonical(span):
+            raise InputError(f"{path}: this shard covers another part of the input than shard {index} of this run "
+                             f"(recorded: {record.get('span')!r}); run again without --resume")
+        hashes = record.get("sha256")
+        for suffix in self._files(record.get("annotation") is not None):
+            file = self._path(index, suffix)
+            if not isinstance(hashes, dict) or hashes.get(suffix) is None or file_sha256(file) != hashes[suffix]:
+                raise InputError(f"{file}: damaged checkpoint (not the file {path.name} recorded: its SHA-256 differs); "
+                                 "run again without --resume")
         try:
             annotation = None
             if record["annotation"] is not None:
                 with np.load(self._path(index, ".npz"), allow_pickle=False) as arrays:
                     annotation = (record["annotation"], {name: arrays[name] for name in arrays.files})
-            return SavedShard(int(record["rows"]), int(record["text_bytes"]), ReadReport.from_state(record["report"]), annotation)
+            return SavedShard(int(record["rows"]), int(record["text_bytes"]), ReadReport.from_state(record["report"]), annotation,
+                              record["span"])
         except (KeyError, TypeError, ValueError, OSError) as err:
             raise InputError(f"{path}: damaged checkpoint ({err}); run again without --resume") from None
 
@@ -180,6 +220,16 @@ class ShardWriter:
 def discard(output: str | os.PathLike[str]) -> None:
     """Remove the checkpoint of a run writing ``output``, if any (a finished or abandoned run)."""
     shutil.rmtree(checkpoint_dir(output), ignore_errors=True)
+
+
+def shard_span(pieces: Sequence[object]) -> Span:
+    """The span of a shard's pieces (:class:`auditor.shards.Piece`) as recorded in its checkpoint files."""
+    return _canonical([[p.open_path, p.fmt, p.start, p.stop, p.first_record] for p in pieces])  # type: ignore[attr-defined]
+
+
+def _canonical(value: object) -> object:
+    """``value`` as it reads back from JSON (tuples become lists), so recorded and planned spans compare equal."""
+    return json.loads(json.dumps(value))
 
 
 def _read_json(path: Path) -> dict[str, object]:

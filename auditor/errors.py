@@ -18,3 +18,15 @@ class InputError(AuditorError):
 
 class ConfigError(AuditorError):
     """An option or configuration value is invalid."""
+
+
+class OutputError(AuditorError):
+    """An output cannot be written: another run holds its location, or the disk is full."""
+
+
+class OutputLocked(OutputError):
+    """Another run is writing to the same output location (it holds the location's lock)."""
+
+
+class OutOfSpace(OutputError):
+    """The file system ran out of space (or quota) while an output was being written."""

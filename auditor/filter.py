@@ -26,22 +26,25 @@ none is kept and they carry only their score reason.
 
 ``from_scan`` is checked, document by document, against the inputs: same
 source, id and normalized text length in the same order, and the same number of
-documents; anything else is refused (the scan is of other inputs or stale).
+documents; anything else is refused (the scan is of other inputs or stale). The
+scan computed its length on the first ``max_doc_chars`` characters of a longer
+text, so the check does too, while the record is written whole.
 
 Nothing is lost: every document read lands in exactly one of the two files,
 records that could not be read are counted by reason in the summary, and both
-files are written under temporary names and renamed only when everything
-succeeded.
+files are written under temporary names and replaced as a pair only when
+everything succeeded, with a manifest vouching for them
+(:mod:`auditor.filter_outputs`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -53,10 +56,12 @@ from auditor.detector import Detector
 from auditor.errors import ConfigError, InputError
 from auditor.fingerprint import Progress
 from auditor.normalize import normalize
-from auditor.readers import ReadReport, expand_inputs, read_documents
+from auditor.read_report import Problem
+from auditor.readers import Document, ReadReport, expand_inputs, read_documents
 from auditor.scan import SCHEMA as SCAN_SCHEMA
 from auditor.scan import ScanOptions, scan
-from auditor.writers import output_format, record_writer
+from auditor.filter_outputs import commit_pair, manifest_path, staged_pair
+from auditor.writers import JsonlRecordWriter, ParquetRecordWriter, output_format, writing_records
 
 SCHEMA = "auditor.filter/1"
 AUDITOR_FIELDS = (
@@ -65,7 +70,8 @@ AUDITOR_FIELDS = (
     pa.field("reasons", pa.list_(pa.string())),
     pa.field("auditor_id", pa.string()),
 )
-_SCAN_COLUMNS = ("source", "id", "chars", "p_synthetic", "dup_cluster")
+_SCAN_COLUMNS = ("source", "record", "id", "chars", "p_synthetic", "dup_cluster")
+RecordWriter = JsonlRecordWriter | ParquetRecordWriter
 _PROGRESS_EVERY = 1024
 
 
@@ -100,12 +106,13 @@ class FilterOptions:
 
 @dataclass
 class FilterResult:
-    """What :func:`filter_corpus` wrote: the summary (JSON-ready), the two files and the wall time."""
+    """What :func:`filter_corpus` wrote: the summary (JSON-ready), the two files, their manifest and the wall time."""
 
     summary: dict[str, object]
     keep: Path
     reject: Path
     seconds: float
+    manifest: Path | None = None
 
 
 @dataclass
@@ -114,17 +121,24 @@ class ScanScores:
 
     path: Path
     sources: list[str]
+    records: np.ndarray  # record index within its source: aligns the re-read records with the scan's rows
     ids: list[str]
     chars: np.ndarray  # length of the normalized text: catches edited files and another --text-field
     p_synthetic: np.ndarray
     clusters: np.ndarray  # -1: no near-duplicate
     threshold: float
     near_duplicates: bool
+    skipped: int  # records the scan read but did not keep (every reason)
     model: dict[str, object]
     option: str = "--from-scan"  # how messages name it ("scan": one run by filter_corpus itself)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def source_set(self) -> frozenset[str]:
+        """Every source the scan has rows of (normalized paths)."""
+        return frozenset(os.path.normpath(source) for source in self.sources)
 
 
 def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") -> ScanScores:
@@ -142,6 +156,7 @@ def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") ->
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         threshold = float(summary["flagged"]["threshold"])
         documents = int(summary["documents"])
+        skipped = int(summary["skipped"]["total"])
         near_duplicates = bool(summary["near_duplicates"]["enabled"])
         if summary.get("schema") != SCAN_SCHEMA:
             raise ValueError(f"schema {summary.get('schema')!r}, expected {SCAN_SCHEMA!r}")
@@ -162,12 +177,14 @@ def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") ->
     return ScanScores(
         path=table_path,
         sources=table.column("source").to_pylist(),
+        records=table.column("record").to_numpy().astype(np.int64),
         ids=table.column("id").to_pylist(),
         chars=table.column("chars").to_numpy().astype(np.int64),
         p_synthetic=table.column("p_synthetic").to_numpy().astype(np.float64),
         clusters=clusters,
         threshold=threshold,
         near_duplicates=near_duplicates,
+        skipped=skipped,
         model={"name": model.get("name"), "sha256": model.get("sha256")},
         option=option,
     )
@@ -215,6 +232,7 @@ def _check_outputs(paths: Sequence[str], keep: Path, reject: Path, fmt: str, fro
     protected = [(path, "one of the inputs") for path, _ in expand_inputs(paths, fmt) if path != "-"]
     if from_scan is not None:
         protected += [(str(Path(from_scan) / name), "part of --from-scan") for name in ("documents.parquet", "summary.json")]
+    targets[manifest_path(keep).resolve()] = ("--keep", f"{keep}'s manifest {manifest_path(keep)}")
     for path, what in protected:
         hit = targets.get(Path(path).resolve())
         if hit is not None:
@@ -226,7 +244,7 @@ def _mismatch(scores: ScanScores, detail: str) -> InputError:
         return InputError(f"the inputs changed between the scan and the writing pass: {detail}; run the command again")
     return InputError(
         f"--from-scan {scores.path} does not match the inputs: {detail}; re-run 'auditor scan' on these inputs with the "
-        "same reader options (--format, --text-field, --id-field, --strict), or drop --from-scan to score them now"
+        "same reader options (--format, --text-field, --id-field, --strict, --max-doc-chars), or drop --from-scan to score them now"
     )
 
 
@@ -254,71 +272,40 @@ def filter_corpus(
     _check_outputs(paths, keep_path, reject_path, reader.format, options.from_scan)
     if options.dedup and not options.scan.fingerprint.near_duplicates and options.from_scan is None:
         raise ConfigError("dedup needs near-duplicate clusters: do not disable near-duplicates")
+    if options.from_scan is None and "-" in paths:
+        raise InputError("-: without --from-scan the inputs are read twice (scan, then write), which standard input "
+                         "cannot be; save it to a file, or scan it first and pass --from-scan")
     start = time.perf_counter()
-    if options.from_scan is not None:
-        scores = load_scan(options.from_scan)
-    else:
-        if "-" in paths:
-            raise InputError("-: without --from-scan the inputs are read twice (scan, then write), which standard input "
-                             "cannot be; save it to a file, or scan it first and pass --from-scan")
-        with tempfile.TemporaryDirectory(prefix="auditor-filter-") as tmp:
-            scan(paths, tmp, replace(options.scan, reports=False), progress=progress, detector=detector)
-            scores = load_scan(tmp, option="scan")
-    if options.dedup and not scores.near_duplicates:
-        raise InputError(f"--dedup: {scores.path} has no near-duplicate clusters (scanned with --no-near-duplicates); "
-                         "re-run the scan without it")
-    max_score = (options.max_score if options.max_score is not None else scores.threshold) if options.score_filter else None
-    for_score, duplicate_of = decide(scores.p_synthetic, scores.clusters, max_score, options.dedup)
-    reason = score_reason(max_score) if max_score is not None else ""
-
     report = ReadReport()
-    documents = text_bytes = 0
-    metadata = {"schema": SCHEMA, "max_score": max_score, "dedup": options.dedup, "model": scores.model}
-    # Both files are written complete under pending names (each atomically), then renamed into
-    # place together: a failure while closing one never leaves the other updated alone.
-    pending = {target: target.with_name(f".pending-{os.getpid()}-{target.name}") for target in (keep_path, reject_path)}
-    try:
-        with record_writer(pending[keep_path], AUDITOR_FIELDS, {**metadata, "file": "keep"}, "--keep") as keep_out, \
-                record_writer(pending[reject_path], AUDITOR_FIELDS, {**metadata, "file": "reject"}, "--reject") as reject_out:
-            for doc in read_documents(paths, reader, report):
-                i = doc.row
-                if i >= len(scores):
-                    raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs have more")
-                if scores.ids[i] != doc.id or os.path.normpath(scores.sources[i]) != os.path.normpath(doc.source):
-                    raise _mismatch(scores, f"document {i} is {scores.ids[i]!r} from {scores.sources[i]} in the scan "
-                                            f"but {doc.id!r} from {doc.source} in the inputs")
-                chars = len(normalize(doc.text))
-                if chars != scores.chars[i]:
-                    raise _mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
-                                            f"(normalized) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
-                reasons = []
-                if for_score[i]:
-                    reasons.append(reason)
-                if duplicate_of[i] >= 0:
-                    reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
-                cluster = int(scores.clusters[i])
-                auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
-                           "reasons": reasons, "auditor_id": doc.id}
-                (reject_out if reasons else keep_out).write(doc.fields, auditor)
-                documents += 1
-                if progress is not None:  # the byte count only feeds the progress line
-                    text_bytes += len(doc.text.encode("utf-8"))
-                    if documents % _PROGRESS_EVERY == 0:
-                        progress(Progress(documents, text_bytes, time.perf_counter() - start))
-            if documents != len(scores):
-                raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {documents}")
-            # Both files complete before either is renamed into place.
-            keep_out.finish()
-            reject_out.finish()
-        for target, staged in pending.items():
-            os.replace(staged, target)
-    finally:
-        for staged in pending.values():
-            staged.unlink(missing_ok=True)
-    # Every document of the scan was written (checked above), so the counts follow from the decisions.
-    duplicate = duplicate_of >= 0
+    # Both outputs locked, written complete under temporary names, then replaced as a pair with
+    # their manifest; the scan run now and any staging live in a scratch directory beside them.
+    with staged_pair(keep_path, reject_path) as staged:
+        if options.from_scan is not None:
+            scores = load_scan(options.from_scan)
+        else:
+            scan(paths, staged.scratch / "scan", replace(options.scan, reports=False), progress=progress, detector=detector)
+            scores = load_scan(staged.scratch / "scan", option="scan")
+        if options.dedup and not scores.near_duplicates:
+            raise InputError(f"--dedup: {scores.path} has no near-duplicate clusters (scanned with --no-near-duplicates); "
+                             "re-run the scan without it")
+        max_score = (options.max_score if options.max_score is not None else scores.threshold) if options.score_filter else None
+        for_score, duplicate_of = decide(scores.p_synthetic, scores.clusters, max_score, options.dedup)
+        metadata = {"schema": SCHEMA, "max_score": max_score, "dedup": options.dedup, "model": scores.model}
+        with writing_records(staged.keep, output_format(keep_path), keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}) as keep_out, \
+                writing_records(staged.reject, output_format(reject_path), reject_path, AUDITOR_FIELDS,
+                                {**metadata, "file": "reject"}) as reject_out:
+            documents = _write_documents(_scanned(read_documents(paths, reader, report), scores, report), scores, for_score, duplicate_of,
+                                         score_reason(max_score) if max_score is not None else "", (keep_out, reject_out),
+                                         reader.max_doc_chars, progress, start)
+            if report.skipped_total != scores.skipped:
+                # A record the scan has no row for must be one it skipped: anything else was added since.
+                raise _mismatch(scores, f"{report.skipped_total} record(s) skipped here or missing from the scan, "
+                                        f"but the scan skipped {scores.skipped} (records added or changed since?)")
+        # Every document of the scan was written (checked), so the counts follow from the decisions.
+        duplicate = duplicate_of >= 0
+        kept = documents - int((for_score | duplicate).sum())
+        manifest = commit_pair(staged, keep_path, reject_path, {"keep": kept, "reject": documents - kept})
     by_score, by_duplicate, both = int(for_score.sum()), int(duplicate.sum()), int((for_score & duplicate).sum())
-    kept = documents - int((for_score | duplicate).sum())
     read = report.to_dict()
     json_columns = {name: list(writer.json_columns) for name, writer in (("keep", keep_out), ("reject", reject_out)) if writer.json_columns}
     summary: dict[str, object] = {
@@ -339,7 +326,83 @@ def filter_corpus(
         "repaired": read["repaired"],
         "ignored_files": read["ignored_files"],
         "problems": read["examples"],
-        "outputs": {"keep": str(keep_path), "reject": str(reject_path)},
+        "outputs": {"keep": str(keep_path), "reject": str(reject_path), "manifest": str(manifest)},
         "json_columns": json_columns,
     }
-    return FilterResult(summary, keep_path, reject_path, time.perf_counter() - start)
+    return FilterResult(summary, keep_path, reject_path, time.perf_counter() - start, manifest)
+
+
+NOT_IN_SCAN = "not_in_scan"
+
+
+def _scanned(documents: Iterable[Document], scores: ScanScores, report: ReadReport) -> Iterator[tuple[int, Document]]:
+    """Pair each document read with every field with its row in the scan; count the ones the scan skipped.
+
+    Reading every field, a record is read whole, so a few records the scan skipped
+    (``record_too_large``: its text began beyond what ``max_doc_chars`` keeps; a text
+    whose first ``max_doc_chars`` characters are blank) are read here. They are
+    matched by ``(source, record)``: a record the scan has no row for, in a file
+    the scan read up to or past it, is counted as ``not_in_scan`` and written to
+    neither file, exactly as the scan left it out of its counts. Anything else
+    that does not line up is a mismatch (checked by :func:`_write_documents`).
+    """
+    row, n = 0, len(scores)
+    finished: set[str] = set()  # sources whose scan rows are all behind the pointer
+    for doc in documents:
+        source = os.path.normpath(doc.source)
+        while row < n and os.path.normpath(scores.sources[row]) != source and os.path.normpath(scores.sources[row]) in finished:
+            row += 1  # cannot happen for a scan of these inputs; the checks below then report the mismatch
+        current = os.path.normpath(scores.sources[row]) if row < n else None
+        if current == source and doc.record == scores.records[row]:
+            yield row, doc
+            row += 1
+            if row == n or os.path.normpath(scores.sources[row]) != source:
+                finished.add(source)
+        elif (current == source and doc.record < scores.records[row]) or source in finished or (current != source and source not in scores.source_set):
+            report.add_skipped(Problem(doc.source, doc.record, NOT_IN_SCAN,
+                                       "the scan skipped this record (its summary counts why); written to neither file"))
+        else:
+            yield row, doc  # out of step with the scan: _write_documents names the difference
+
+
+def _write_documents(
+    documents: Iterable[tuple[int, Document]], scores: ScanScores, for_score: np.ndarray, duplicate_of: np.ndarray, reason: str,
+    writers: tuple[RecordWriter, RecordWriter], max_doc_chars: int | None, progress: Callable[[Progress], None] | None,
+    start: float,
+) -> int:
+    """Write each document to the keep or the reject writer with the auditor's fields; return how many.
+
+    Each is checked against the scan's row first (source, id, normalized length; see
+    :func:`_mismatch`). The scan computed the length on the first ``max_doc_chars``
+    characters of a longer text, so the check cuts there too; the record is written whole.
+    """
+    keep_out, reject_out = writers
+    written = text_bytes = 0
+    for i, doc in documents:
+        if i >= len(scores):
+            raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs have more")
+        if scores.ids[i] != doc.id or os.path.normpath(scores.sources[i]) != os.path.normpath(doc.source):
+            raise _mismatch(scores, f"document {i} is {scores.ids[i]!r} from {scores.sources[i]} in the scan "
+                                    f"but {doc.id!r} from {doc.source} in the inputs")
+        chars = len(normalize(doc.text[:max_doc_chars] if max_doc_chars is not None else doc.text))
+        if chars != scores.chars[i]:
+            cut = f", of its first {max_doc_chars:,} characters" if max_doc_chars is not None and len(doc.text) > max_doc_chars else ""
+            raise _mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
+                                    f"(normalized{cut}) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
+        reasons = []
+        if for_score[i]:
+            reasons.append(reason)
+        if duplicate_of[i] >= 0:
+            reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
+        cluster = int(scores.clusters[i])
+        auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
+                   "reasons": reasons, "auditor_id": doc.id}
+        (reject_out if reasons else keep_out).write(doc.fields, auditor)
+        written += 1
+        if progress is not None:  # the byte count only feeds the progress line
+            text_bytes += len(doc.text.encode("utf-8"))
+            if written % _PROGRESS_EVERY == 0:
+                progress(Progress(written, text_bytes, time.perf_counter() - start))
+    if written != len(scores):
+        raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {written}")
+    return written

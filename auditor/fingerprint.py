@@ -39,14 +39,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor import __version__
-from auditor.atomic import atomic_path
-from auditor.checkpoint import Checkpoint, SavedShard, discard, input_identity
+from auditor.atomic import atomic_path, remove_leftovers
+from auditor.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity, shard_span
 from auditor.engine import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
 from auditor.features import minhash
 from auditor.features.dedup import NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES
 from auditor.fingerprint_table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
-from auditor.errors import AuditorError, InputError
+from auditor.errors import AuditorError, InputError, OutOfSpace
+from auditor.lock import output_lock
 from auditor.parallel import ExecutionOptions, run_ordered
 from auditor.readers import ReadReport, expand_inputs, nothing_read, read_pieces, resolve_inputs
 from auditor.shards import Shard, plan_shards, shard_target
@@ -105,7 +106,8 @@ class ShardResult:
     ``error``: what the shard raised in a worker, re-raised here when the run reaches
     that shard, so the run fails with the error of the *first* failing shard in input
     order (what a sequential read would have met), not of whichever worker failed first.
-    ``resumed``: the shard is in the checkpoint (nothing else is set).
+    ``resumed``: the shard is in the checkpoint (only ``span`` is set besides).
+    ``span``: the input the shard covers (last part), which its checkpoint records.
     """
 
     table: pa.Table
@@ -114,18 +116,21 @@ class ShardResult:
     annotation: object = None  # the annotator's harvest (last part)
     error: BaseException | None = None
     resumed: bool = False
+    span: Span | None = None
 
 
 def shard_parts(task: ShardTask) -> Iterator[ShardResult]:
     """Read and fingerprint one shard, a part per batch; in this process, so memory stays one batch."""
+    span = shard_span(task.shard.pieces)
     if task.resumed:
-        yield ShardResult(task.schema.empty_table(), resumed=True)
+        yield ShardResult(task.schema.empty_table(), resumed=True, span=span)
         return
     report = ReadReport()
     for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
         table = pa.Table.from_batches([record_batch(batch, task.schema, task.annotator)], schema=task.schema)
         yield ShardResult(table, batch.text_bytes)
-    yield ShardResult(task.schema.empty_table(), 0, report, task.annotator.harvest() if task.annotator is not None else None)
+    yield ShardResult(task.schema.empty_table(), 0, report, task.annotator.harvest() if task.annotator is not None else None,
+                      span=span)
 
 
 def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
@@ -141,7 +146,8 @@ def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
         return [ShardResult(task.schema.empty_table(), error=err)]
     last = parts[-1]
     table = pa.concat_tables([part.table for part in parts])
-    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation, resumed=last.resumed)]
+    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation, resumed=last.resumed,
+                        span=last.span)]
 
 
 def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object],
@@ -194,7 +200,9 @@ def fingerprint(
     results do not depend on it. Standard input (``-``) is always read in this
     process. ``resume`` (needs ``out``): reuse the shards an interrupted run with
     the same inputs and settings completed (:mod:`auditor.checkpoint`); the output
-    is the same. Raises :class:`~auditor.errors.InputError` for unusable inputs.
+    is the same. Raises :class:`~auditor.errors.InputError` for unusable inputs,
+    :class:`~auditor.errors.OutputLocked` when another run is writing ``out``
+    (:mod:`auditor.lock`).
 
     Example::
 
@@ -209,10 +217,21 @@ def fingerprint(
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]
-    if out is not None:
-        _refuse_output_among_inputs(Path(out), paths, options.reader.format)
-        if not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
-            raise InputError(f"output directory {Path(out).parent} does not exist: create it or choose another --out")
+    if out is None:
+        return _fingerprint(paths, None, options, progress, annotator, execution, resume)
+    _refuse_output_among_inputs(Path(out), paths, options.reader.format)
+    if not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
+        raise InputError(f"output directory {Path(out).parent} does not exist: create it or choose another --out")
+    # One run at a time writes OUT and its checkpoint; a killed run's temporary files are removed.
+    with output_lock(out, "--out"):
+        remove_leftovers(out)
+        return _fingerprint(paths, out, options, progress, annotator, execution, resume)
+
+
+def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: FingerprintOptions,
+                 progress: Callable[[Progress], None] | None, annotator: Annotator | None,
+                 execution: ExecutionOptions | None, resume: bool) -> FingerprintResult:
+    """:func:`fingerprint` once its arguments are checked (and, with ``out``, its lock held)."""
     report = ReadReport()
     start = time.perf_counter()
     inputs = resolve_inputs(paths, options.reader, report)
@@ -250,9 +269,9 @@ def fingerprint(
         if annotator is not None:
             annotator.absorb(state, shard_start)
 
-    def resume_shard(shard: int) -> None:
+    def resume_shard(shard: int, span: Span | None) -> None:
         assert checkpoint is not None
-        saved, shard_start = checkpoint.load(shard), documents
+        saved, shard_start = checkpoint.load(shard, span), documents
         shard_text = saved.text_bytes
         for batch in checkpoint.batches(shard):
             take(pa.Table.from_batches([batch]), shard_text)
@@ -278,7 +297,7 @@ def fingerprint(
                         kept.append(table)
                 if part.report is not None:
                     dumped = annotator.dump(part.annotation) if annotator is not None and writer is not None else None
-                    saved = SavedShard(documents - shard_start, shard_text, part.report, dumped)
+                    saved = SavedShard(documents - shard_start, shard_text, part.report, dumped, part.span)
                     if writer is not None:
                         writer.complete(saved)
                     complete(saved, part.annotation, shard_start)
@@ -294,7 +313,7 @@ def fingerprint(
                 parts = iter(parts)
                 first = next(parts)
                 if first.resumed:
-                    resume_shard(shards)
+                    resume_shard(shards, first.span)
                     resumed += 1
                 else:
                     run_shard(shards, itertools.chain([first], parts))
@@ -304,7 +323,8 @@ def fingerprint(
     except BaseException as err:
         # Keep completed shards for --resume after an interruption (Ctrl-C, a killed worker, a full
         # disk); not after an input error, which the input must change to fix (resuming refuses then).
-        if checkpoint is not None and (isinstance(err, AuditorError) or not (checkpoint.completed or shards > resumed)):
+        input_error = isinstance(err, AuditorError) and not isinstance(err, OutOfSpace)
+        if checkpoint is not None and (input_error or not (checkpoint.completed or shards > resumed)):
             discard(out)
         raise
     if index is None:

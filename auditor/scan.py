@@ -36,6 +36,7 @@ from auditor.estimate import METHODS, FractionEstimator, fraction_text
 from auditor.checkpoint import AnnotatorState
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
 from auditor.parallel import ExecutionOptions
+from auditor.lock import output_lock
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
@@ -258,6 +259,8 @@ def scan(
 
     ``resume``: continue a scan of the same inputs with the same settings into ``out``
     that was interrupted, from the shards it completed; the outputs are the same.
+    Another run writing into ``out`` at the same time raises
+    :class:`~auditor.errors.OutputLocked` (:mod:`auditor.lock`).
     """
     detector = detector if detector is not None else load_detector(options.model)
     threshold = detector.threshold if options.threshold is None else options.threshold
@@ -270,6 +273,14 @@ def scan(
         known.check_compatible(options.fingerprint.num_perm, options.fingerprint.seed)
         lsh_banding(min(options.known_threshold, QUERY_BANDING), options.fingerprint.num_perm)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # One scan at a time writes into a directory: two would mix their files (auditor.lock).
+    with output_lock(out_dir, "--out", directory=True):
+        return _scan(paths, out_dir, options, progress, detector, resume, threshold, known)
+
+
+def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: Callable[[Progress], None] | None,
+          detector: Detector, resume: bool, threshold: float, known: KnownIndex | None) -> ScanResult:
+    """:func:`scan` once the model and index are loaded and the output directory is locked."""
     # A stale summary must never sit next to a new table (a run killed between the writes).
     (out_dir / "summary.json").unlink(missing_ok=True)
     for name in ("documents.parquet", TOKENS_FILE, REPORT_MD, REPORT_HTML, "summary.json"):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from auditor.estimate import FractionEstimator, Reference
 from auditor.features.style import FrequencyTable
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
 from auditor.linear import LinearDetector
+from auditor.lock import output_lock
 from auditor.metrics import detection_metrics, grouped_metrics
 from auditor.model import StoredModel, library_versions, save_model
 from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
@@ -269,4 +271,7 @@ def train(
         "validation_human": np.sort(scores[valid & (data.y == 0)]),
         "validation_machine": np.sort(scores[valid & (data.y == 1)]),
     }
-    return save_model(out, metadata, arrays)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    # Two trainings into one directory must not pair one's arrays with the other's model.json.
+    with output_lock(out, "--out", directory=True):
+        return save_model(out, metadata, arrays)

@@ -10,7 +10,7 @@ decided per file (the name is taken when any record has that field).
 Both writers stream and write atomically (a temporary name renamed on success).
 Parquet needs one type per column, which a JSONL corpus does not promise, so
 the Parquet writer stages batches in Arrow IPC files in a hidden scratch
-directory beside the output and writes the file at the end with one type per
+directory beside the output (:func:`auditor.atomic.scratch_dir`) and writes the file at the end with one type per
 column: compatible types are widened (a column that is null in some batches
 takes the others' type, integers mixed with decimals become floats, objects
 with different keys become one struct with every key); a column whose values
@@ -27,7 +27,6 @@ import decimal
 import gzip
 import json
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor._formats import repair_surrogates
-from auditor.atomic import atomic_path
+from auditor.atomic import atomic_path, naming_full_disk, scratch_dir
 from auditor.errors import ConfigError
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl.gz", ".parquet": "parquet"}
@@ -87,21 +86,32 @@ def to_json(value: object) -> str:
 
 
 class JsonlRecordWriter:
-    """One JSON object per line, original keys first (in their order), then the auditor's."""
+    """One JSON object per line, original keys first (in their order), then the auditor's.
 
-    def __init__(self, stream: BinaryIO) -> None:
+    ``target``: the output the stream will become, named when the disk fills up
+    (:class:`~auditor.errors.OutOfSpace`): a run writes two outputs at once, so the
+    writer, not the block around both, knows which one failed.
+    """
+
+    def __init__(self, stream: BinaryIO, target: Path | None = None) -> None:
         self._stream = stream
+        self._target = target if target is not None else Path(getattr(stream, "name", "output"))
         self.json_columns: dict[str, None] = {}  # JSONL needs none; for symmetry with Parquet
 
     def finish(self) -> None:
-        """Flush buffered lines (the file appears at its path when the ``record_writer`` block ends)."""
-        self._stream.flush()
+        """Write out buffered lines (and a gzip stream's end); the file is then complete."""
+        with naming_full_disk(self._target):
+            if isinstance(self._stream, gzip.GzipFile):
+                self._stream.close()  # its trailer; the file underneath stays open for the caller
+            else:
+                self._stream.flush()
 
     def write(self, fields: Mapping[str, object], auditor: Mapping[str, object]) -> None:
         record = dict(fields)
         for name, value in auditor.items():
             record[auditor_name(name, record)] = value
-        self._stream.write(to_json(record).encode("utf-8") + b"\n")
+        with naming_full_disk(self._target):
+            self._stream.write(to_json(record).encode("utf-8") + b"\n")
 
 
 # Arrow refuses to write types nested deeper than 64 levels ("Max recursion depth reached");
@@ -184,10 +194,13 @@ class ParquetRecordWriter:
         auditor_fields: the auditor's columns, with their types, in order.
         metadata: JSON-ready file metadata, stored under the key ``auditor``
             (``json_columns`` is added).
+        target: the output ``path`` will become, named when the disk fills up (default ``path``).
     """
 
-    def __init__(self, path: Path, scratch: Path, auditor_fields: Sequence[pa.Field], metadata: Mapping[str, object]) -> None:
+    def __init__(self, path: Path, scratch: Path, auditor_fields: Sequence[pa.Field], metadata: Mapping[str, object],
+                 target: Path | None = None) -> None:
         self._path, self._scratch = path, scratch
+        self._target = target if target is not None else path
         self._auditor_fields = list(auditor_fields)
         self._metadata = dict(metadata)
         self._rows: list[Mapping[str, object]] = []
@@ -203,7 +216,8 @@ class ParquetRecordWriter:
         self._auditor_rows.append(auditor)
         self._chars += sum(len(v) for v in fields.values() if isinstance(v, str))
         if len(self._rows) >= BATCH_ROWS or self._chars >= BATCH_CHARS:
-            self._flush()
+            with naming_full_disk(self._target):
+                self._flush()
 
     def _flush(self) -> None:
         if not self._rows:
@@ -276,6 +290,10 @@ class ParquetRecordWriter:
         if self._finished:
             return
         self._finished = True
+        with naming_full_disk(self._target):
+            self._assemble()
+
+    def _assemble(self) -> None:
         self._flush()
         self.close_pieces()
         targets = self._target_types()
@@ -320,23 +338,34 @@ def record_writer(
     On an exception nothing is left behind: neither a partial file nor staging files.
     """
     kind = output_format(path, option)
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        if kind == "parquet":
-            scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.scratch-", dir=tmp.parent))
-            writer = ParquetRecordWriter(tmp, scratch, auditor_fields, metadata or {})
-            try:
-                yield writer
-                writer.finish()
-            finally:
-                with contextlib.suppress(Exception):
-                    writer.close_pieces()
-                shutil.rmtree(scratch, ignore_errors=True)
-        else:
-            with open(tmp, "wb") as raw:
-                if kind == "jsonl.gz":
-                    # No file name or time in the header: the same records give the same bytes.
-                    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as stream:
-                        yield JsonlRecordWriter(stream)  # type: ignore[arg-type]
-                else:
-                    yield JsonlRecordWriter(raw)  # type: ignore[arg-type]
+    with atomic_path(path) as tmp, writing_records(tmp, kind, Path(path), auditor_fields, metadata) as writer:
+        yield writer
+
+
+@contextlib.contextmanager
+def writing_records(
+    file: Path, kind: str, target: Path, auditor_fields: Sequence[pa.Field], metadata: Mapping[str, object] | None = None
+) -> Iterator[JsonlRecordWriter | ParquetRecordWriter]:
+    """Write records of format ``kind`` (:func:`output_format`) straight into ``file``, complete when the block ends.
+
+    ``target``: the output ``file`` will become (Parquet staging files go to a scratch
+    directory beside it, removed at the end; a killed run's is removed by
+    :func:`auditor.atomic.remove_leftovers`). The caller makes it atomic.
+    """
+    if kind == "parquet":
+        scratch = scratch_dir(target)
+        writer = ParquetRecordWriter(file, scratch, auditor_fields, metadata or {}, target)
+        try:
+            yield writer
+            writer.finish()
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close_pieces()
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
+    with open(file, "wb") as raw:
+        # No file name or time in a gzip header: the same records give the same bytes.
+        stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if kind == "jsonl.gz" else raw
+        lines = JsonlRecordWriter(stream, target)  # type: ignore[arg-type]
+        yield lines
+        lines.finish()

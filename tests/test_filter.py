@@ -1,6 +1,7 @@
 """auditor filter: nothing lost, every original field kept, reasons, --from-scan, output formats, atomicity."""
 
 import csv
+import errno
 import gzip
 import json
 import os
@@ -340,7 +341,7 @@ def test_from_scan_refuses_a_scan_of_other_inputs(scanned, tmp_path):
     assert result.stderr == (
         f"error: --from-scan {scan_dir / 'documents.parquet'} does not match the inputs: document 0 is 'j0' from "
         f"{root / 'a.jsonl'} in the scan but 'c1' from {root / 'b.csv'} in the inputs; re-run 'auditor scan' on these inputs "
-        "with the same reader options (--format, --text-field, --id-field, --strict), or drop --from-scan to score them now\n"
+        "with the same reader options (--format, --text-field, --id-field, --strict, --max-doc-chars), or drop --from-scan to score them now\n"
     )
     result = run([root / "a.jsonl", "--keep", keep, "--reject", reject, "--from-scan", scan_dir])
     assert result.exit_code == 2 and "does not match the inputs: the scan has 17 documents, the inputs 12; " in result.stderr
@@ -361,7 +362,7 @@ def test_from_scan_refuses_a_scan_of_other_inputs(scanned, tmp_path):
             "but 110 in the scan (edited since, or another --text-field?)") in result.stderr
     shutil.rmtree(edited)
     shutil.rmtree(stale)
-    # A scan with one document fewer (same order): refused once the inputs run past it.
+    # A scan with one document fewer (same order): the document it lacks is not one it skipped, so refused.
     short = tmp_path / "short"
     shutil.copytree(scan_dir, short)
     table = pq.read_table(scan_dir / "documents.parquet")
@@ -371,7 +372,8 @@ def test_from_scan_refuses_a_scan_of_other_inputs(scanned, tmp_path):
     (short / "summary.json").write_text(json.dumps(summary))
     result = run([root, "--keep", keep, "--reject", reject, "--from-scan", short])
     assert result.exit_code == 2
-    assert f"the scan has {table.num_rows - 1} documents, the inputs have more" in result.stderr
+    skipped = summary["skipped"]["total"]
+    assert f"{skipped + 1} record(s) skipped here or missing from the scan, but the scan skipped {skipped} (records added or changed since?)" in result.stderr
     (short / "summary.json").unlink()
     result = run([root, "--keep", keep, "--reject", reject, "--from-scan", short])
     assert result.exit_code == 2
@@ -455,13 +457,13 @@ def test_a_failure_mid_run_leaves_no_output_and_no_temporary_file(scanned, tmp_p
     def failing(self, fields, auditor):
         calls["n"] += 1
         if calls["n"] == 5:
-            raise OSError("No space left on device")
+            raise OSError(errno.EIO, "Input/output error")
         return original(self, fields, auditor)
 
     monkeypatch.setattr(writers.JsonlRecordWriter if suffix == ".jsonl" else writers.ParquetRecordWriter, "write", failing)
     monkeypatch.setattr(writers, "BATCH_ROWS", 2)  # Parquet: staging pieces exist when it fails
     options = FilterOptions(from_scan=str(scan_dir))
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="Input/output error"):
         filter_corpus([str(root)], keep, reject, options)
     assert sorted(p.name for p in tmp_path.iterdir()) == [keep.name]
     assert keep.read_bytes() == b"previous run\n"

@@ -160,9 +160,58 @@ def test_damaged_or_hostile_checkpoint_is_refused_and_never_unpickled(corpus, tm
     payload = io.BytesIO()
     np.savez(payload, scores=np.array([Exploit()], dtype=object))
     (partial / "shard-000000.npz").write_bytes(payload.getvalue())
+    with pytest.raises(InputError, match=r"shard-000000\.npz: damaged checkpoint \(not the file shard-000000\.json recorded"):
+        scan([str(corpus)], tmp_path, options, resume=True)
+    # Whoever can write the directory can also record the payload's hash: it is still never unpickled.
+    interrupted(corpus, tmp_path)
+    (partial / "shard-000000.npz").write_bytes(payload.getvalue())
+    record = json.loads((partial / "shard-000000.json").read_text(encoding="utf-8"))
+    record["sha256"][".npz"] = hashlib.sha256(payload.getvalue()).hexdigest()
+    (partial / "shard-000000.json").write_text(json.dumps(record), encoding="utf-8")
     with pytest.raises(InputError, match=r"shard-000000\.json: damaged checkpoint .*pickle"):
         scan([str(corpus)], tmp_path, options, resume=True)
     assert not marker.exists()
+
+
+def shard_files(out: Path, index: int) -> list[Path]:
+    return sorted(checkpoint_dir(out / "documents.parquet").glob(f"shard-{index:06d}.*"))
+
+
+def test_shards_of_another_run_are_refused(corpus, tmp_path):
+    """Two interrupted runs of the same inputs and settings: a shard copied from one into the other is refused."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    interrupted(corpus, first)
+    interrupted(corpus, second)
+    for path in shard_files(first, 1):
+        (checkpoint_dir(second / "documents.parquet") / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(InputError, match=r"shard-000001\.json: a shard of another run \(not the one .*run\.json records\); "
+                                         r"run again without --resume$"):
+        scan([str(corpus)], second, ScanOptions(execution=ExecutionOptions(shard_bytes=20_000)), resume=True)
+
+
+def test_swapped_shards_are_refused_not_read_out_of_order(corpus, tmp_path):
+    interrupted(corpus, tmp_path)
+    partial = checkpoint_dir(tmp_path / "documents.parquet")
+    for path in shard_files(tmp_path, 0):  # shard 0's files become shard 1's, and the other way round
+        path.rename(path.with_name(path.name.replace("000000", "swap")))
+    for path in shard_files(tmp_path, 1):
+        path.rename(path.with_name(path.name.replace("000001", "000000")))
+    for path in sorted(partial.glob("shard-swap.*")):
+        path.rename(path.with_name(path.name.replace("swap", "000001")))
+    result = CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(tmp_path), "--shard-size", "20000", "--resume", "--quiet"])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {partial / 'shard-000000.json'}: this shard covers another part of the input than "
+                                    "shard 0 of this run (recorded: ")
+    assert result.output.endswith("); run again without --resume\n")
+
+
+def test_a_shard_whose_rows_were_replaced_is_refused(corpus, tmp_path):
+    interrupted(corpus, tmp_path)
+    partial = checkpoint_dir(tmp_path / "documents.parquet")
+    (partial / "shard-000001.arrow").write_bytes((partial / "shard-000000.arrow").read_bytes())
+    with pytest.raises(InputError, match=r"shard-000001\.arrow: damaged checkpoint \(not the file shard-000001\.json recorded: "
+                                         r"its SHA-256 differs\); run again without --resume$"):
+        scan([str(corpus)], tmp_path, ScanOptions(execution=ExecutionOptions(shard_bytes=20_000)), resume=True)
 
 
 def test_resume_needs_files_not_standard_input(tmp_path):
