@@ -25,6 +25,7 @@ import numpy as np
 
 from auditor import __version__
 from auditor._formats import format_for
+from auditor._regular import open_regular
 from auditor.baseline import REJECTED, UNREVIEWED, Baseline, Finding, content_hash
 from auditor.config import HookSettings
 from auditor.errors import ConfigError
@@ -101,7 +102,8 @@ class FileScorer:
         hashes = {}
         for name, path in zip(self.settings.reference_human, self.settings.reference_paths()):
             try:
-                hashes[name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                with open_regular(path) as handle:  # a committed link to /dev/zero must not hang the hook
+                    hashes[name] = hashlib.file_digest(handle, "sha256").hexdigest()
             except OSError as err:
                 raise ConfigError(f"reference-human {path}: cannot read it: {err.strerror or err}") from None
         return hashes

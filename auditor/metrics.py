@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from auditor.visible import visible
+
 FPR_TARGETS = (0.01, 0.05)
 
 
@@ -72,10 +74,14 @@ def _fmt(value: object) -> str:
 
 
 def metrics_table(result: dict[str, object], group_title: str = "group") -> str:
-    """A plain-text table of :func:`grouped_metrics` output (one row per group, then overall)."""
+    """A plain-text table of :func:`grouped_metrics` output (one row per group, then overall).
+
+    Group names come from the data: they are shown with :func:`auditor.visible.visible`, so
+    the table has one line per group and its columns line up.
+    """
     columns = ("human", "machine", "auroc", "tpr_at_fpr_1pct", "tpr_at_fpr_5pct", "fpr_at_threshold", "tpr_at_threshold")
-    headers = (group_title, "human", "machine", "AUROC", "TPR@1%FPR", "TPR@5%FPR", "FPR@thr", "TPR@thr")
-    rows = [(name, *(_fmt(m[c]) for c in columns)) for name, m in result["by_group"].items()]  # type: ignore[union-attr]
+    headers = (visible(group_title), "human", "machine", "AUROC", "TPR@1%FPR", "TPR@5%FPR", "FPR@thr", "TPR@thr")
+    rows = [(visible(name), *(_fmt(m[c]) for c in columns)) for name, m in result["by_group"].items()]  # type: ignore[union-attr]
     rows.append(("overall", *(_fmt(result["overall"][c]) for c in columns)))  # type: ignore[index]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in [headers, *rows]]

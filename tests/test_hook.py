@@ -381,11 +381,12 @@ def test_terminal_escapes_in_ids_and_text_never_reach_the_output(repo):
     records[0]["text"] = "\x1b]52;c;Y2xpcA==\x07\u202e" + records[0]["text"]
     add_machine(repo, [json.dumps(r) for r in records])
     blocked = hook("--max-shown", "0", "data/generated.jsonl")
-    assert blocked.exit_code == 1 and "\\u001b]0;pwned\\u0007" in blocked.output
+    assert blocked.exit_code == 1 and "\\x1b]0;pwned\\x07" in blocked.output  # auditor.visible's escapes
     assert baseline_command("update", "data/generated.jsonl").exit_code == 0
     audit = baseline_command("audit", input="s\n" * 40)
     for output in (blocked.output, audit.output):
         assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+    assert "\\x1b]52;c;Y2xpcA==\\x07\\u202e" in audit.output  # the excerpt, escaped
 
 
 def test_per_file_threshold_rule_changes_what_is_a_finding(repo):
@@ -409,11 +410,14 @@ def test_repository_files_are_data_files_only_whatever_the_format(repo):
     [
         (".auditor.toml", b"fail-above = \xff\n", ".auditor.toml: invalid TOML"),
         (BASELINE, json.dumps({"schema": "auditor.baseline/1", "model": {}, "settings": {},
-                               "files": {"a": {"h": {"id": "x", "p_synthetic": float("nan"), "status": "accepted"}}}}).encode(),
-         "malformed baseline (ValueError: a p_synthetic is not a finite number)"),
+                               "files": {"a": {"0" * 64: {"id": "x", "p_synthetic": float("nan"), "status": "accepted"}}}}).encode(),
+         "p_synthetic must be a number in [0, 1], got nan"),
         (BASELINE, b"[" * 100_000 + b"]" * 100_000, "nested too deeply to be a baseline"),
+        (BASELINE, json.dumps({"schema": "auditor.baseline/1", "model": {}, "settings": {}, "files": {}, "accept-all": True}).encode(),
+         f"{BASELINE}: malformed baseline (unknown key 'accept-all' in the top level"),
+        (".auditor.toml", b"a = " + b"[" * 100_000 + b"]" * 100_000, ".auditor.toml: invalid TOML (nested too deeply)"),
     ],
-    ids=["config-not-utf8", "baseline-nan-score", "baseline-deep-nesting"],
+    ids=["config-not-utf8", "baseline-nan-score", "baseline-deep-nesting", "baseline-unknown-key", "config-deep-nesting"],
 )
 def test_broken_settings_and_baselines_name_the_file(repo, name, content, message):
     (repo / name).write_bytes(content)

@@ -155,7 +155,10 @@ def test_corpus_text_is_escaped_in_html(planted):
 
 
 def test_escape_md():
-    assert escape_md("a|b\n<i>*x*</i> `c` [d](e) $f$ ~g~ \\") == "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; \\`c\\` \\[d\\](e) \\$f\\$ \\~g\\~ \\\\"
+    # A line break is shown (\n), not folded: a file name "a\nb" must not read like "a b". The backslash of
+    # the escape, like any backslash, is then escaped for Markdown (a backslash shows as itself).
+    assert escape_md("a|b\n<i>*x*</i> `c` [d](e) $f$ ~g~ \\") == "a\\|b\\\\n&lt;i&gt;\\*x\\*&lt;/i&gt; \\`c\\` \\[d\\](e) \\$f\\$ \\~g\\~ \\\\"
+    assert escape_md("a  b\u00a0c") == "a b c"  # spaces are still folded
     assert escape_md("&lt;") == "&amp;lt;"
 
 

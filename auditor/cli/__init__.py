@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import click
 
 from auditor import __version__
-from auditor.cli._common import EXIT_ERROR
+from auditor.cli._common import EXIT_ERROR, echo
 
 # Command name -> "module:attribute" of its Click command.
 COMMANDS: dict[str, str] = {
@@ -93,7 +93,7 @@ def main() -> None:
     try:
         code = cli(prog_name="auditor", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
+        echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as err:
         err.show()

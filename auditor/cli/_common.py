@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import math
+import json
 import sys
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +15,40 @@ from auditor.errors import AuditorError
 from auditor.fingerprint import Progress
 from auditor.parallel import BACKENDS, ExecutionOptions
 from auditor.readers import DEFAULT_MAX_DOC_CHARS, FORMATS, ReaderOptions
+from auditor.visible import visible
 
 EXIT_FINDING = 1  # a threshold was exceeded: a result, not an error
 EXIT_ERROR = 2
 
 
+def echo(message: str = "", err: bool = False) -> None:
+    """Print one human-facing line on stdout (stderr with ``err``).
+
+    Every line a command prints goes through here: control, bidi and separator
+    characters that file names, ids or model names bring along are shown escaped
+    (:func:`auditor.visible.visible`), so a line always ends where the command ends
+    it. A message that spans lines is printed one ``echo`` per line.
+    """
+    click.echo(visible(message), err=err)
+
+
+def echo_table(table: str, err: bool = False) -> None:
+    """A multi-line table (:func:`auditor.metrics.metrics_table`): each of its lines through :func:`echo`.
+
+    Its cells are already shown visibly; :func:`~auditor.visible.visible` is idempotent,
+    so passing them through again changes nothing but keeps every printed line escaped.
+    """
+    for line in table.split("\n"):
+        echo(line, err=err)
+
+
+def echo_json(payload: object) -> None:
+    """``--json`` output on stdout: exact strings, JSON escapes them itself."""
+    click.echo(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False))
+
+
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)  # messages name files, which may hold anything
     sys.exit(EXIT_ERROR)
 
 
@@ -171,12 +198,12 @@ def echo_read_summary(summary: dict[str, Any]) -> None:
     for kind in ("skipped", "repaired"):
         block = summary[kind]
         if block["total"]:
-            click.echo(f"{kind} {block['total']} records: {format_counts(block['by_reason'])}", err=True)
+            echo(f"{kind} {block['total']} records: {format_counts(block['by_reason'])}", err=True)
     for problem in summary.get("problems", [])[:5]:
-        click.echo(f"  {problem['location']}: {problem['reason']}: {problem['detail']}", err=True)
+        echo(f"  {problem['location']}: {problem['reason']}: {problem['detail']}", err=True)
     if summary.get("ignored_files"):
-        click.echo(f"ignored {len(summary['ignored_files'])} files with unsupported extensions "
-                   f"(first: {summary['ignored_files'][0]}); use --format to read them", err=True)
+        echo(f"ignored {len(summary['ignored_files'])} files with unsupported extensions "
+             f"(first: {summary['ignored_files'][0]}); use --format to read them", err=True)
 
 
 def run_with_progress(call: Callable[[Callable[[Progress], None] | None], Any], quiet: bool) -> Any:
@@ -184,14 +211,14 @@ def run_with_progress(call: Callable[[Callable[[Progress], None] | None], Any], 
     progress = progress_printer(quiet)
     result = call(progress)
     if progress is not None:
-        click.echo("", err=True)
+        echo(err=True)
     return result
 
 
 def echo_throughput(verb: str, documents: int, text_bytes: int, seconds: float, suffix: str = "") -> None:
     """``<verb> N documents (X MB) in S s (R MB/s, D docs/s)<suffix>`` on stderr."""
     elapsed = max(seconds, 1e-9)
-    click.echo(
+    echo(
         f"{verb} {documents:,} documents ({text_bytes / 1e6:.1f} MB) in {seconds:.1f} s "
         f"({text_bytes / 1e6 / elapsed:.1f} MB/s, {documents / elapsed:,.0f} docs/s){suffix}",
         err=True,
@@ -201,18 +228,10 @@ def echo_throughput(verb: str, documents: int, text_bytes: int, seconds: float, 
 def echo_resumed(resumed: int, shards: int) -> None:
     """``resumed N of M shards ...`` on stderr, when a run continued an interrupted one."""
     if resumed:
-        click.echo(f"resumed {resumed:,} of {plural(shards, 'shard')} from the interrupted run (throughput above counts them)", err=True)
+        echo(f"resumed {resumed:,} of {plural(shards, 'shard')} from the interrupted run (throughput above counts them)", err=True)
 
 
 def plural(count: int, noun: str) -> str:
     """``1 file``, ``2 files``, ``1,000 documents``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
-
-def printable(text: str, keep_newlines: bool = False) -> str:
-    """``text`` safe for a terminal: control and format characters (escape sequences, bidi overrides) shown as ``\\uXXXX``.
-
-    For anything a data file supplies (ids, paths, text) before it reaches a terminal.
-    """
-    kept = "\n\t" if keep_newlines else ""
-    return "".join(c if c in kept or unicodedata.category(c)[0] != "C" else f"\\u{ord(c):04x}" for c in text)

@@ -7,7 +7,7 @@ import os
 import click
 
 from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
-from auditor.cli._common import handle_errors, plural, printable
+from auditor.cli._common import echo, handle_errors, plural
 from auditor.cli.hook import settings_from, settings_options
 from auditor.config import HookSettings, load_settings
 from auditor.errors import ConfigError
@@ -32,20 +32,20 @@ def _report(verb: str, settings: HookSettings, result: UpdateResult) -> None:
     baseline = result.baseline
     documents = sum(scan.documents for scan in result.scanned)
     counts = baseline.counts()
-    click.echo(
+    echo(
         f"{verb} {os.path.relpath(settings.baseline_path)}: scanned {plural(len(result.scanned), 'file')} ({plural(documents, 'document')}) with model "
-        f"{printable(baseline.model['name'])} at p_synthetic >= {baseline.settings['threshold']}: {result.added} findings added, "
+        f"{baseline.model['name']} at p_synthetic >= {baseline.settings['threshold']}: {result.added} findings added, "
         f"{result.removed} removed, {result.kept} kept; {sum(counts.values())} in total "
         f"({counts[UNREVIEWED]} unreviewed, {counts[ACCEPTED]} accepted, {counts[REJECTED]} rejected)",
         err=True,
     )
     if result.rescored:
-        click.echo(f"  the previous baseline was made with another model or other settings: {plural(len(result.rescored), 'other file')} "
-                   "it named rescored (statuses kept, nothing added)", err=True)
+        echo(f"  the previous baseline was made with another model or other settings: {plural(len(result.rescored), 'other file')} "
+             "it named rescored (statuses kept, nothing added)", err=True)
     if result.ignored:
-        click.echo(f"  ignored {len(result.ignored)} files that are not data files (first: {result.ignored[0]})", err=True)
+        echo(f"  ignored {len(result.ignored)} files that are not data files (first: {result.ignored[0]})", err=True)
     if counts[UNREVIEWED]:
-        click.echo("  review the unreviewed findings with 'auditor baseline audit'", err=True)
+        echo("  review the unreviewed findings with 'auditor baseline audit'", err=True)
 
 
 @baseline_group.command("create")
@@ -107,7 +107,7 @@ def audit_command(accept_all: bool, review_all: bool, config: str | None, baseli
         for key, digest, _ in queue:
             recorded.with_status(key, digest, ACCEPTED)
         recorded.save(path)
-        click.echo(f"accepted {plural(len(queue), 'finding')} in {os.path.relpath(path)}", err=True)
+        echo(f"accepted {plural(len(queue), 'finding')} in {os.path.relpath(path)}", err=True)
         return
     decided = 0
     texts: dict[str, dict[str, Located]] = {}
@@ -116,16 +116,17 @@ def audit_command(accept_all: bool, review_all: bool, config: str | None, baseli
             texts[key] = locate(settings, key, [d for k, d, _ in queue if k == key])
         found = texts[key].get(digest)
         where = f"{relative_to_cwd(settings, key)}:{found.record}" if found else relative_to_cwd(settings, key)
-        click.echo(printable(f"[{number}/{len(queue)}] {where} id={finding.id} p_synthetic={finding.p_synthetic:.4f} ({finding.status})"))
+        echo(f"[{number}/{len(queue)}] {where} id={finding.id} p_synthetic={finding.p_synthetic:.4f} ({finding.status})")
         if found is None:
-            click.echo("    no longer in the file ('auditor baseline update' drops it)")
+            echo("    no longer in the file ('auditor baseline update' drops it)")
         else:
             excerpt = found.text[:EXCERPT_CHARS] + (" [...]" if len(found.text) > EXCERPT_CHARS else "")
-            click.echo("\n".join("    " + line for line in printable(excerpt, keep_newlines=True).splitlines()))
+            for line in excerpt.split("\n"):  # the text's own lines, each shown escaped
+                echo("    " + line)
         try:
             answer = click.prompt("[a]ccept, [r]eject, [s]kip, [q]uit", type=click.Choice(["a", "r", "s", "q"]), show_choices=False)
         except click.exceptions.Abort:  # end of input: keep what was decided
-            click.echo("", err=True)
+            echo(err=True)
             break
         if answer == "q":
             break
@@ -134,5 +135,5 @@ def audit_command(accept_all: bool, review_all: bool, config: str | None, baseli
             recorded.save(path)
             decided += 1
     counts = recorded.counts()
-    click.echo(f"reviewed {plural(decided, 'finding')}: {counts[ACCEPTED]} accepted, {counts[REJECTED]} rejected, "
-               f"{counts[UNREVIEWED]} unreviewed in {os.path.relpath(path)}", err=True)
+    echo(f"reviewed {plural(decided, 'finding')}: {counts[ACCEPTED]} accepted, {counts[REJECTED]} rejected, "
+         f"{counts[UNREVIEWED]} unreviewed in {os.path.relpath(path)}", err=True)

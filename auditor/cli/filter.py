@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from auditor.cli._common import FiniteFloat, echo_read_summary, handle_errors, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, echo, echo_json, echo_read_summary, handle_errors, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import corpus_options, near_duplicate_options
 from auditor.filter import FilterOptions, filter_corpus, score_reason
 from auditor.scan import ScanOptions
@@ -86,23 +84,23 @@ def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_score: fl
     if not quiet:
         echo_summary(summary, result.seconds)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))
+        echo_json(summary)
 
 
 def echo_summary(summary: dict, seconds: float) -> None:
     """The filter's outcome on stderr: documents read, kept, rejected by reason, skipped."""
     scores = summary["scores"]
     source = f"scan {scores['from_scan']}" if scores["from_scan"] else "a scan run now"
-    click.echo(f"read {summary['documents']:,} documents in {seconds:.1f} s (scores from {source}, model {scores['model']['name']})", err=True)
+    echo(f"read {summary['documents']:,} documents in {seconds:.1f} s (scores from {source}, model {scores['model']['name']})", err=True)
     echo_read_summary(summary)
     rejected = summary["rejected"]
-    click.echo(f"kept {summary['kept']:,} -> {summary['outputs']['keep']}", err=True)
-    click.echo(f"rejected {rejected['total']:,} -> {summary['outputs']['reject']}", err=True)
+    echo(f"kept {summary['kept']:,} -> {summary['outputs']['keep']}", err=True)
+    echo(f"rejected {rejected['total']:,} -> {summary['outputs']['reject']}", err=True)
     if summary["max_score"] is not None:
-        click.echo(f"  {score_reason(summary['max_score'])}: {rejected['by_reason']['synthetic']:,}", err=True)
+        echo(f"  {score_reason(summary['max_score'])}: {rejected['by_reason']['synthetic']:,}", err=True)
     else:
-        click.echo("  no score filter", err=True)
+        echo("  no score filter", err=True)
     if summary["dedup"]:
-        click.echo(f"  near-duplicate: {rejected['by_reason']['near_duplicate']:,} (both reasons: {rejected['both']:,})", err=True)
+        echo(f"  near-duplicate: {rejected['by_reason']['near_duplicate']:,} (both reasons: {rejected['both']:,})", err=True)
     for name, columns in summary["json_columns"].items():
-        click.echo(f"{summary['outputs'][name]}: written as JSON text (values with no common Parquet type): {', '.join(columns)}", err=True)
+        echo(f"{summary['outputs'][name]}: written as JSON text (values with no common Parquet type): {', '.join(columns)}", err=True)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from auditor.cli._common import FiniteFloat, echo_read_summary, echo_resumed, execution_from, execution_options, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, echo, echo_json, echo_read_summary, echo_resumed, execution_from, execution_options, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from auditor.fingerprint import FingerprintOptions, fingerprint
@@ -50,7 +48,7 @@ def corpus_options(fmt: str, text_field: str, id_field: str | None, strict: bool
 
 def echo_near_duplicates(near: dict) -> None:
     if near.get("enabled"):
-        click.echo(
+        echo(
             f"near-duplicates: {near['clusters']} clusters holding {near['documents_in_clusters']} documents "
             f"({near['fraction_in_clusters']:.1%}) at Jaccard >= {near['threshold']}",
             err=True,
@@ -60,8 +58,8 @@ def echo_near_duplicates(near: dict) -> None:
 def echo_evasion(summary: dict) -> None:
     evasion = summary.get("evasion") or {}
     if evasion.get("documents"):
-        click.echo(f"evasion characters: {evasion['documents']:,} documents hold {evasion['characters']:,} invisible or "
-                   "look-alike characters (removed or folded before scoring; see evasion_chars)", err=True)
+        echo(f"evasion characters: {evasion['documents']:,} documents hold {evasion['characters']:,} invisible or "
+             "look-alike characters (removed or folded before scoring; see evasion_chars)", err=True)
 
 
 @click.command("fingerprint")
@@ -97,8 +95,8 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
         echo_read_summary(summary)
         echo_near_duplicates(summary["near_duplicates"])
         echo_evasion(summary)
-        click.echo(f"wrote {out}", err=True)
+        echo(f"wrote {out}", err=True)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))
+        echo_json(summary)
 
 

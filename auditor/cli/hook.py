@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from auditor.cli._common import EXIT_FINDING, FiniteFloat, format_counts, handle_errors, plural, printable
+from auditor.cli._common import EXIT_FINDING, FiniteFloat, echo, format_counts, handle_errors, plural
 from auditor.config import HookSettings, load_settings
 from auditor.estimate import fraction_text
 from auditor.hook import FileScan, FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
@@ -44,7 +44,7 @@ def settings_from(config: str | None, baseline: str | None, model: str | None, t
 
 
 def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
-    return printable(f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}")
+    return f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}"
 
 
 def _skipped(scan: FileScan) -> str:
@@ -54,35 +54,36 @@ def _skipped(scan: FileScan) -> str:
 def _headline(settings: HookSettings, verdict: FileVerdict) -> str:
     scan = verdict.scan
     comparison = ">" if verdict.over_tolerance else "<="
-    return (f"{printable(relative_to_cwd(settings, scan.key))}: {plural(len(verdict.new), 'new finding')} in "
+    return (f"{relative_to_cwd(settings, scan.key)}: {plural(len(verdict.new), 'new finding')} in "
             f"{plural(scan.documents, 'document')} (p_synthetic >= {scan.threshold:.4f}); estimated synthetic fraction "
             f"{fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}{_skipped(scan)}")
 
 
 def _echo_verdict(settings: HookSettings, verdict: FileVerdict, max_shown: int) -> None:
     scan = verdict.scan
-    click.echo(_headline(settings, verdict))
+    echo(_headline(settings, verdict))
     listed = [(doc, "  rejected in the baseline audit: remove it") for doc in verdict.rejected]
     if verdict.over_tolerance:
         listed += [(doc, "") for doc in verdict.new]
     shown = listed if max_shown == 0 else listed[:max_shown]
     for doc, note in shown:
-        click.echo(f"  {location(settings, scan.key, doc)}{note}")
+        echo(f"  {location(settings, scan.key, doc)}{note}")
     if len(shown) < len(listed):
-        click.echo(f"  ... and {len(listed) - len(shown)} more (--max-shown 0 lists them all)")
+        echo(f"  ... and {len(listed) - len(shown)} more (--max-shown 0 lists them all)")
 
 
 def _echo_fix(settings: HookSettings, blocked: Sequence[FileVerdict], fix_options: Sequence[str]) -> None:
-    baseline = printable(os.path.relpath(settings.baseline_path))
+    baseline = os.path.relpath(settings.baseline_path)
     files = " ".join(shlex.quote(relative_to_cwd(settings, v.scan.key)) for v in blocked if v.new)
-    click.echo(f"auditor: {plural(len(blocked), 'file')} with machine-written text beyond what {baseline} accepts.")
+    echo(f"auditor: {plural(len(blocked), 'file')} with machine-written text beyond what {baseline} accepts.")
     if files:
         # The same settings as this run, or the update would record other findings than the hook checks.
-        command = printable(" ".join(["auditor", "baseline", "update", *map(shlex.quote, fix_options), files]))
-        click.echo(f"Fix: remove the listed documents, or accept them with\n  {command}\n"
-                   f"and commit {baseline} (review accepted findings with 'auditor baseline audit').")
+        command = " ".join(["auditor", "baseline", "update", *map(shlex.quote, fix_options), files])
+        echo("Fix: remove the listed documents, or accept them with")
+        echo(f"  {command}")
+        echo(f"and commit {baseline} (review accepted findings with 'auditor baseline audit').")
     if any(v.rejected for v in blocked):
-        click.echo("Documents rejected in the baseline audit must be removed (or re-reviewed with 'auditor baseline audit --all').")
+        echo("Documents rejected in the baseline audit must be removed (or re-reviewed with 'auditor baseline audit --all').")
 
 
 def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: bool, fix_options: Sequence[str] = ()) -> int:
@@ -94,25 +95,25 @@ def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: 
     """
     if verbose:
         for path in result.ignored:
-            click.echo(f"{printable(path)}: not a data file, ignored")
+            echo(f"{path}: not a data file, ignored")
     for verdict in result.files:
         if verdict.blocked:
             _echo_verdict(settings, verdict, max_shown)
         elif verdict.new:
-            click.echo(f"{_headline(settings, verdict)}: within the file's tolerance, not blocking")
+            echo(f"{_headline(settings, verdict)}: within the file's tolerance, not blocking")
         elif verbose or verdict.scan.skipped:
             scan = verdict.scan
-            click.echo(f"{printable(relative_to_cwd(settings, scan.key))}: ok: {plural(scan.documents, 'document')}, "
-                       f"{plural(len(scan.flagged), 'finding')} ({verdict.accepted} in the baseline), estimated synthetic fraction "
-                       f"{fraction_text(scan.fraction)}, fail-above {scan.fail_above:g}{_skipped(scan)}")
+            echo(f"{relative_to_cwd(settings, scan.key)}: ok: {plural(scan.documents, 'document')}, "
+                 f"{plural(len(scan.flagged), 'finding')} ({verdict.accepted} in the baseline), estimated synthetic fraction "
+                 f"{fraction_text(scan.fraction)}, fail-above {scan.fail_above:g}{_skipped(scan)}")
     blocked = result.blocked
     if blocked:
         _echo_fix(settings, blocked, fix_options)
     if result.rewritten:
-        baseline = printable(os.path.relpath(settings.baseline_path))
-        click.echo(f"auditor: the baseline {baseline} was out of date: {printable('; '.join(result.stale))}.\n"
-                   f"It has been rewritten with the current model and settings ({plural(len(result.rescored), 'file')} rescored, "
-                   f"statuses kept, nothing new accepted): review it and 'git add {baseline}'.")
+        baseline = os.path.relpath(settings.baseline_path)
+        echo(f"auditor: the baseline {baseline} was out of date: {'; '.join(result.stale)}.")
+        echo(f"It has been rewritten with the current model and settings ({plural(len(result.rescored), 'file')} rescored, "
+             f"statuses kept, nothing new accepted): review it and 'git add {baseline}'.")
         return EXIT_BASELINE_REWRITTEN
     return EXIT_FINDING if blocked else 0
 

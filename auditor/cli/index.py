@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from auditor.cli._common import echo_read_summary, handle_errors, reader_from, reader_options, run_with_progress
+from auditor.cli._common import echo, echo_json, echo_read_summary, handle_errors, reader_from, reader_options, run_with_progress
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from auditor.fingerprint import FingerprintOptions
 from auditor.known import build_index
@@ -48,8 +46,8 @@ def index_build_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     options = FingerprintOptions(reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), num_perm=num_perm, seed=seed, near_duplicates=False)
     summary = run_with_progress(lambda progress: build_index(list(paths), out, options, progress=progress), quiet)
     if not quiet:
-        click.echo(f"indexed {summary['indexed']:,} distinct signatures of {summary['documents']:,} documents", err=True)
+        echo(f"indexed {summary['indexed']:,} distinct signatures of {summary['documents']:,} documents", err=True)
         echo_read_summary(summary)
-        click.echo(f"wrote {out}", err=True)
+        echo(f"wrote {out}", err=True)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+        echo_json(summary)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from auditor.cli._common import FiniteFloat, handle_errors, reader_from, reader_options
+from auditor.cli._common import FiniteFloat, echo, echo_json, echo_table, handle_errors, reader_from, reader_options
 from auditor.evaluate import EvaluateOptions, evaluate
 from auditor.metrics import metrics_table
 from auditor.training import TrainOptions, train
@@ -55,14 +53,14 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
         reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), label_field=label_field, group_field=group_field,
         report_fields=report_fields, exclude=exclude, name=name, max_fpr=max_fpr,
     )
-    say = None if quiet else (lambda message: click.echo(message, err=True))
+    say = None if quiet else (lambda message: echo(message, err=True))
     stored = train(list(paths), out, options, progress=say)
     if not quiet:
         meta = stored.metadata
-        click.echo(metrics_table({"overall": meta["validation"]["overall"], "by_group": meta["validation"][f"by_{group_field}"]},
+        echo_table(metrics_table({"overall": meta["validation"]["overall"], "by_group": meta["validation"][f"by_{group_field}"]},
                                  group_title=group_field), err=True)
-        click.echo(f"threshold {meta['threshold']:.4f} ({meta['threshold_rule']})", err=True)
-        click.echo(f"wrote {out} (arrays sha256 {stored.sha256[:12]}...)", err=True)
+        echo(f"threshold {meta['threshold']:.4f} ({meta['threshold_rule']})", err=True)
+        echo(f"wrote {out} (arrays sha256 {stored.sha256[:12]}...)", err=True)
 
 
 @click.command("evaluate")
@@ -87,10 +85,10 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
                               group_field=group_field, model=model_path, threshold=threshold)
     result = evaluate(list(paths), options)
     if as_json:
-        click.echo(json.dumps(result, indent=2, sort_keys=True, allow_nan=False))
+        echo_json(result)
         return
-    click.echo(f"model {result['model']['name']} (sha256 {result['model']['sha256'][:12]}...)")
-    click.echo(metrics_table(result, group_title=group_field))
+    echo(f"model {result['model']['name']} (sha256 {result['model']['sha256'][:12]}...)")
+    echo_table(metrics_table(result, group_title=group_field))
     skipped = result["skipped"]
     if skipped["total"]:
-        click.echo(f"skipped {skipped['total']} records", err=True)
+        echo(f"skipped {skipped['total']} records", err=True)

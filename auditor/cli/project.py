@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from auditor.cli._common import FiniteFloat, handle_errors, reader_from, reader_options
+from auditor.cli._common import FiniteFloat, echo, echo_json, handle_errors, reader_from, reader_options
 from auditor.projection import DEFAULT_GENERATIONS, REGIMES, ProjectionOptions, generations_until, max_synthetic_fraction, project_distribution
 from auditor.projection_inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
 from auditor.readers import ReadReport
@@ -95,20 +93,22 @@ def project_command(synthetic_fraction: float | None, from_summary: str | None, 
         payload: dict[str, object] = {"inputs": inputs, "regimes": projection.regimes}
         if safe is not None:
             payload["max_drift"] = {"drift": max_drift, "max_synthetic_fraction": safe}
-        click.echo(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False))
+        echo_json(payload)
         return
-    click.echo(f"p0: {source.description}, {inputs['vocab_size']:,} types; synthetic fraction {synthetic_fraction:.3f}; "
-               f"{tokens:,.0f} tokens per generation; sharpening tau {tau:g}: {inputs['sharpening_source']}")
-    click.echo("sampling error (left of |) and decoding bias (right); ppl_ratio = exp(KL + chi2/2), a unigram proxy")
+    echo(f"p0: {source.description}, {inputs['vocab_size']:,} types; synthetic fraction {synthetic_fraction:.3f}; "
+         f"{tokens:,.0f} tokens per generation; sharpening tau {tau:g}: {inputs['sharpening_source']}")
+    echo("sampling error (left of |) and decoding bias (right); ppl_ratio = exp(KL + chi2/2), a unigram proxy")
     for regime, rows in projection.regimes.items():
-        click.echo(f"\n{regime}")
+        echo()
+        echo(regime)
         for line in _table(rows):
-            click.echo(line)
+            echo(line)
         reached = generations_until(rows)
         verdict = (f"the perplexity proxy rises 10% by generation {reached}" if reached is not None
                    else f"the perplexity proxy stays within 10% over {generations} generations (x{rows[-1]['ppl_ratio']:.3f})")
-        click.echo(f"{regime}: {verdict}")
+        echo(f"{regime}: {verdict}")
     if safe is not None:
-        click.echo(f"\nlargest synthetic fraction keeping the proxy within {max_drift:g} of generation 0 after {generations} generations:")
+        echo()
+        echo(f"largest synthetic fraction keeping the proxy within {max_drift:g} of generation 0 after {generations} generations:")
         for regime, value in safe.items():
-            click.echo(f"  {regime}: " + ("none (sampling error alone exceeds it)" if value is None else f"{value:.3f}"))
+            echo(f"  {regime}: " + ("none (sampling error alone exceeds it)" if value is None else f"{value:.3f}"))

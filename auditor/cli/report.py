@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
-from auditor.cli._common import handle_errors
+from auditor.cli._common import echo, handle_errors
 from auditor.errors import InputError
+from auditor.lock import output_lock
 from auditor.report import REPORT_HTML, REPORT_MD, documents_path_of, load_summary, write_reports
 
 
@@ -54,5 +56,8 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
     if documents is not None and not documents.is_file():
         raise InputError(f"{documents}: documents table not found (named by {summary_path}); "
                          "keep the scan's output files together or re-run 'auditor scan'")
-    written = write_reports(summary, documents, Path(summary_path).parent, md_path=md_target, html_path=html_target)
-    click.echo(f"wrote {', '.join(str(path) for path in written)}", err=True)
+    # Into the scan's directory: not while a scan writes there (auditor.lock).
+    into_directory = md_target is None and html_target is None
+    with output_lock(Path(summary_path).parent, "report directory", directory=True) if into_directory else contextlib.nullcontext():
+        written = write_reports(summary, documents, Path(summary_path).parent, md_path=md_target, html_path=html_target)
+    echo(f"wrote {', '.join(str(path) for path in written)}", err=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from auditor.cli._common import FiniteFloat, EXIT_FINDING, execution_from, execution_options, echo_read_summary, echo_resumed, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
+from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo, echo_json, execution_from, execution_options, echo_read_summary, echo_resumed, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
 from auditor.cli.fingerprint import corpus_options, echo_evasion, echo_near_duplicates, near_duplicate_options
 from auditor.estimate import METHODS
 from auditor.projection_inputs import drift_verdict
@@ -78,24 +77,24 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
         echo_read_summary(summary)
         fraction, flagged = summary["synthetic_fraction"], summary["flagged"]
         references = fraction["reference"]
-        click.echo(headline(summary), err=True)
-        click.echo(
+        echo(headline(summary), err=True)
+        echo(
             f"  method {fraction['method']}; human reference: {references['human']['source']} ({references['human']['documents']:,} documents); "
             f"machine reference: {references['machine']['source']} ({references['machine']['documents']:,} documents)",
             err=True,
         )
-        click.echo(f"flagged {flagged['count']:,} documents at p_synthetic >= {flagged['threshold']:.4f}", err=True)
+        echo(f"flagged {flagged['count']:,} documents at p_synthetic >= {flagged['threshold']:.4f}", err=True)
         if summary["known_synthetic"] is not None:
             known = summary["known_synthetic"]
-            click.echo(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
-                       "(counted as machine)", err=True)
+            echo(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
+                 "(counted as machine)", err=True)
         echo_near_duplicates(summary["near_duplicates"])
         echo_evasion(summary)
-        click.echo(drift_verdict(summary["projection"], fraction["estimate"]), err=True)
-        click.echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
+        echo(drift_verdict(summary["projection"], fraction["estimate"]), err=True)
+        echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False))
+        echo_json(summary)
     estimate = summary["synthetic_fraction"]["estimate"]
     if fail_above is not None and estimate > fail_above:
-        click.echo(f"synthetic fraction {estimate:.3f} is above --fail-above {fail_above:g}", err=True)
+        echo(f"synthetic fraction {estimate:.3f} is above --fail-above {fail_above:g}", err=True)
         sys.exit(EXIT_FINDING)

@@ -2,10 +2,13 @@
 
 The template lives in this module (nothing to ship as package data) and is
 rendered by Jinja2 with autoescape on, so every corpus-derived string (ids,
-sources, excerpts, problem details, reasons) is HTML-escaped. Only the SVG
-produced by :mod:`auditor.report.plots` is marked safe, and it never contains
-corpus text. A Content-Security-Policy forbids scripts and every fetch as a
-second line of defence.
+sources, excerpts, problem details, reasons) is HTML-escaped; before that, every
+string the template prints goes through :func:`auditor.visible.visible` (the
+environment's ``finalize``), so control, bidi and separator characters are shown
+escaped, as in the terminal. Markup passes as it is: the CSS, the SVG produced by
+:mod:`auditor.report.plots` (never corpus text), and the excerpts, which are made
+visible (line breaks kept) and HTML-escaped before rendering. A
+Content-Security-Policy forbids scripts and every fetch as a second line of defence.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from jinja2 import Environment, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from auditor.estimate import fraction_text
 from auditor.report.data import DocumentColumns, projection_of, regime_order, source_rows, top_flagged, verdict
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
+from auditor.visible import visible
 
 MAX_SOURCES = 500  # the page stays usable for folders of many files; summary.json has them all
 MAX_LISTED = 20
@@ -93,7 +97,13 @@ _TEMPLATE = """<!DOCTYPE html>
 </html>
 """
 
-_ENV = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+
+def _shown(value: object) -> object:
+    """What a ``{{ ... }}`` prints, before autoescaping: strings made visible; markup (CSS, SVG, excerpts) as it is."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+_ENV = Environment(autoescape=True, finalize=_shown, undefined=StrictUndefined, keep_trailing_newline=True)
 _COMPILED = _ENV.from_string(_TEMPLATE)
 
 
@@ -133,7 +143,9 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
     # The one place markup is trusted: SVG drawn by matplotlib from numbers and fixed labels only.
     plots = [plot if plot.svg is None else replace(plot, svg=Markup(plot.svg)) for plot in all_plots(summary, columns)]
     sources, hidden = _sources(summary)
-    top = list(summary.get("top_documents") or [])  # type: ignore[call-overload]
+    # An excerpt keeps its line breaks (the cell is pre-wrap); everything else in it is shown escaped.
+    top = [{**doc, "excerpt": escape(visible(doc.get("excerpt", ""), keep_newlines=True))}
+           for doc in summary.get("top_documents") or []]  # type: ignore[attr-defined]
     model = summary.get("model") or {}
     computed = bool(projection.get("computed"))  # type: ignore[union-attr]
     return _COMPILED.render(

@@ -2,7 +2,8 @@
 
 Every string that comes from the corpus or the user (ids, sources, paths,
 excerpts, reasons, model names) goes through :func:`escape_md`, so a document
-cannot break a table, inject HTML into the rendered comment or turn into a link.
+cannot break a table, inject HTML into the rendered comment or turn into a link,
+and shows control, bidi and separator characters escaped (:func:`auditor.visible.visible`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 
 from auditor.estimate import fraction_text
 from auditor.report.data import source_rows, top_flagged, verdict
+from auditor.visible import visible
 
 MAX_SOURCES = 20  # a pull-request comment stays readable; summary.json has them all
 MAX_DOCUMENTS = 5
@@ -29,13 +31,14 @@ _AUTOLINK = re.compile(r"([@#]|:(?=//)|(?i:\bwww)(?=\.))")
 
 
 def escape_md(value: object) -> str:
-    """``value`` as literal text in Markdown: one line, no HTML, no inline syntax, no mentions or autolinks."""
-    text = " ".join(str(value).split())  # a newline would end a table row
+    """``value`` as literal text in Markdown: one line, controls shown escaped, no HTML, no inline syntax,
+    no mentions or autolinks."""
+    text = " ".join(visible(value).split())  # line breaks are escaped; other spaces folded (a table cell is one line)
     return _AUTOLINK.sub("\\1\u2060", _SPECIAL.sub(r"\\\1", html.escape(text, quote=False)))
 
 
 def _excerpt(text: object) -> str:
-    folded = " ".join(str(text).split())
+    folded = " ".join(str(text).split())  # the document's own layout: line breaks are only spacing here
     return escape_md(folded if len(folded) <= EXCERPT_CHARS else folded[: EXCERPT_CHARS - 1] + "\u2026")
 
 
