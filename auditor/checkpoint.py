@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from auditor._regular import read_regular
 from auditor.atomic import atomic_path, file_sha256
 from auditor.errors import InputError
 from auditor.read_report import ReadReport
@@ -176,7 +177,11 @@ class Checkpoint:
         hashes = record.get("sha256")
         for suffix in self._files(record.get("annotation") is not None):
             file = self._path(index, suffix)
-            if not isinstance(hashes, dict) or hashes.get(suffix) is None or file_sha256(file) != hashes[suffix]:
+            try:
+                found = file_sha256(file)
+            except OSError as err:
+                raise InputError(f"{file}: damaged checkpoint ({err.strerror or err}); run again without --resume") from None
+            if not isinstance(hashes, dict) or hashes.get(suffix) is None or found != hashes[suffix]:
                 raise InputError(f"{file}: damaged checkpoint (not the file {path.name} recorded: its SHA-256 differs); "
                                  "run again without --resume")
         try:
@@ -234,8 +239,8 @@ def _canonical(value: object) -> object:
 
 def _read_json(path: Path) -> dict[str, object]:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        value = json.loads(read_regular(path, None, "a checkpoint record").decode("utf-8"))  # a FIFO planted here must not hang
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise InputError(f"{path}: damaged checkpoint ({err}); run again without --resume") from None
     if not isinstance(value, dict):
         raise InputError(f"{path}: damaged checkpoint (not a JSON object); run again without --resume")

@@ -25,10 +25,12 @@ its score too gets both reasons). When every member is rejected for its score,
 none is kept and they carry only their score reason.
 
 ``from_scan`` is checked, document by document, against the inputs: same
-source, id and normalized text length in the same order, and the same number of
-documents; anything else is refused (the scan is of other inputs or stale). The
-scan computed its length on the first ``max_doc_chars`` characters of a longer
-text, so the check does too, while the record is written whole.
+source, record, id and normalized text length in the same order, and the same
+number of documents; records the scan skipped are counted (``not_in_scan``), and
+anything else is refused (the scan is of other inputs or stale;
+:mod:`auditor.filter_scan`). The scan computed its length on the first
+``max_doc_chars`` characters of a longer text, so the check does too, while the
+record is written whole.
 
 Nothing is lost: every document read lands in exactly one of the two files,
 records that could not be read are counted by reason in the summary, and both
@@ -39,28 +41,24 @@ everything succeeded, with a manifest vouching for them
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from auditor import __version__
 from auditor.detector import Detector
 from auditor.errors import ConfigError, InputError
 from auditor.fingerprint import Progress
 from auditor.normalize import normalize
-from auditor.read_report import Problem
 from auditor.readers import Document, ReadReport, expand_inputs, read_documents
-from auditor.scan import SCHEMA as SCAN_SCHEMA
 from auditor.scan import ScanOptions, scan
 from auditor.filter_outputs import commit_pair, manifest_path, staged_pair
+from auditor.filter_scan import ScanAlignment, ScanScores, load_scan, mismatch, out_of_step
 from auditor.writers import JsonlRecordWriter, ParquetRecordWriter, output_format, writing_records
 
 SCHEMA = "auditor.filter/1"
@@ -70,7 +68,6 @@ AUDITOR_FIELDS = (
     pa.field("reasons", pa.list_(pa.string())),
     pa.field("auditor_id", pa.string()),
 )
-_SCAN_COLUMNS = ("source", "record", "id", "chars", "p_synthetic", "dup_cluster")
 RecordWriter = JsonlRecordWriter | ParquetRecordWriter
 _PROGRESS_EVERY = 1024
 
@@ -113,81 +110,6 @@ class FilterResult:
     reject: Path
     seconds: float
     manifest: Path | None = None
-
-
-@dataclass
-class ScanScores:
-    """The per-document columns of a scan that filtering needs, in input order."""
-
-    path: Path
-    sources: list[str]
-    records: np.ndarray  # record index within its source: aligns the re-read records with the scan's rows
-    ids: list[str]
-    chars: np.ndarray  # length of the normalized text: catches edited files and another --text-field
-    p_synthetic: np.ndarray
-    clusters: np.ndarray  # -1: no near-duplicate
-    threshold: float
-    near_duplicates: bool
-    skipped: int  # records the scan read but did not keep (every reason)
-    model: dict[str, object]
-    option: str = "--from-scan"  # how messages name it ("scan": one run by filter_corpus itself)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @cached_property
-    def source_set(self) -> frozenset[str]:
-        """Every source the scan has rows of (normalized paths)."""
-        return frozenset(os.path.normpath(source) for source in self.sources)
-
-
-def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") -> ScanScores:
-    """Read ``documents.parquet`` and ``summary.json`` of a scan directory; InputError when unusable."""
-    root = Path(directory)
-    rerun = f"re-run 'auditor scan PATH... --out {root}' on the same inputs"
-    if not root.is_dir():
-        raise InputError(f"{option} {root}: not a directory; pass the --out directory of 'auditor scan'")
-    table_path, summary_path = root / "documents.parquet", root / "summary.json"
-    if not table_path.is_file():
-        raise InputError(f"{option} {table_path}: no such file; {rerun}")
-    if not summary_path.is_file():
-        raise InputError(f"{option} {summary_path}: no such file (the scan did not finish); {rerun}")
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        threshold = float(summary["flagged"]["threshold"])
-        documents = int(summary["documents"])
-        skipped = int(summary["skipped"]["total"])
-        near_duplicates = bool(summary["near_duplicates"]["enabled"])
-        if summary.get("schema") != SCAN_SCHEMA:
-            raise ValueError(f"schema {summary.get('schema')!r}, expected {SCAN_SCHEMA!r}")
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise InputError(f"{option} {summary_path}: not a scan summary ({type(err).__name__}: {err}); {rerun}") from None
-    try:
-        names = pq.read_schema(table_path).names
-        missing = [name for name in _SCAN_COLUMNS if name not in names]
-        if missing:
-            raise InputError(f"{option} {table_path}: no column(s) {', '.join(missing)}: not written by 'auditor scan'; {rerun}")
-        table = pq.read_table(table_path, columns=list(_SCAN_COLUMNS))
-    except (pa.ArrowException, OSError) as err:
-        raise InputError(f"{option} {table_path}: cannot be read ({err}); {rerun}") from None
-    if table.num_rows != documents:
-        raise InputError(f"{option} {table_path}: {table.num_rows} rows but {summary_path.name} says {documents} documents; {rerun}")
-    clusters = table.column("dup_cluster").fill_null(-1).to_numpy().astype(np.int64)
-    model = summary.get("model") or {}
-    return ScanScores(
-        path=table_path,
-        sources=table.column("source").to_pylist(),
-        records=table.column("record").to_numpy().astype(np.int64),
-        ids=table.column("id").to_pylist(),
-        chars=table.column("chars").to_numpy().astype(np.int64),
-        p_synthetic=table.column("p_synthetic").to_numpy().astype(np.float64),
-        clusters=clusters,
-        threshold=threshold,
-        near_duplicates=near_duplicates,
-        skipped=skipped,
-        model={"name": model.get("name"), "sha256": model.get("sha256")},
-        option=option,
-    )
 
 
 def decide(p_synthetic: np.ndarray, clusters: np.ndarray, max_score: float | None, dedup: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -239,15 +161,6 @@ def _check_outputs(paths: Sequence[str], keep: Path, reject: Path, fmt: str, fro
             raise InputError(f"{hit[0]} {hit[1]} is also {what}: choose an output path outside the corpus")
 
 
-def _mismatch(scores: ScanScores, detail: str) -> InputError:
-    if scores.option != "--from-scan":  # the scan just run: only a change under our feet explains it
-        return InputError(f"the inputs changed between the scan and the writing pass: {detail}; run the command again")
-    return InputError(
-        f"--from-scan {scores.path} does not match the inputs: {detail}; re-run 'auditor scan' on these inputs with the "
-        "same reader options (--format, --text-field, --id-field, --strict, --max-doc-chars), or drop --from-scan to score them now"
-    )
-
-
 def filter_corpus(
     paths: Sequence[str],
     keep: str | os.PathLike[str],
@@ -294,13 +207,11 @@ def filter_corpus(
         with writing_records(staged.keep, output_format(keep_path), keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}) as keep_out, \
                 writing_records(staged.reject, output_format(reject_path), reject_path, AUDITOR_FIELDS,
                                 {**metadata, "file": "reject"}) as reject_out:
-            documents = _write_documents(_scanned(read_documents(paths, reader, report), scores, report), scores, for_score, duplicate_of,
+            alignment = ScanAlignment(scores, report)
+            documents = _write_documents(alignment.pair(read_documents(paths, reader, report)), scores, for_score, duplicate_of,
                                          score_reason(max_score) if max_score is not None else "", (keep_out, reject_out),
                                          reader.max_doc_chars, progress, start)
-            if report.skipped_total != scores.skipped:
-                # A record the scan has no row for must be one it skipped: anything else was added since.
-                raise _mismatch(scores, f"{report.skipped_total} record(s) skipped here or missing from the scan, "
-                                        f"but the scan skipped {scores.skipped} (records added or changed since?)")
+            alignment.check(documents)
         # Every document of the scan was written (checked), so the counts follow from the decisions.
         duplicate = duplicate_of >= 0
         kept = documents - int((for_score | duplicate).sum())
@@ -332,39 +243,6 @@ def filter_corpus(
     return FilterResult(summary, keep_path, reject_path, time.perf_counter() - start, manifest)
 
 
-NOT_IN_SCAN = "not_in_scan"
-
-
-def _scanned(documents: Iterable[Document], scores: ScanScores, report: ReadReport) -> Iterator[tuple[int, Document]]:
-    """Pair each document read with every field with its row in the scan; count the ones the scan skipped.
-
-    Reading every field, a record is read whole, so a few records the scan skipped
-    (``record_too_large``: its text began beyond what ``max_doc_chars`` keeps; a text
-    whose first ``max_doc_chars`` characters are blank) are read here. They are
-    matched by ``(source, record)``: a record the scan has no row for, in a file
-    the scan read up to or past it, is counted as ``not_in_scan`` and written to
-    neither file, exactly as the scan left it out of its counts. Anything else
-    that does not line up is a mismatch (checked by :func:`_write_documents`).
-    """
-    row, n = 0, len(scores)
-    finished: set[str] = set()  # sources whose scan rows are all behind the pointer
-    for doc in documents:
-        source = os.path.normpath(doc.source)
-        while row < n and os.path.normpath(scores.sources[row]) != source and os.path.normpath(scores.sources[row]) in finished:
-            row += 1  # cannot happen for a scan of these inputs; the checks below then report the mismatch
-        current = os.path.normpath(scores.sources[row]) if row < n else None
-        if current == source and doc.record == scores.records[row]:
-            yield row, doc
-            row += 1
-            if row == n or os.path.normpath(scores.sources[row]) != source:
-                finished.add(source)
-        elif (current == source and doc.record < scores.records[row]) or source in finished or (current != source and source not in scores.source_set):
-            report.add_skipped(Problem(doc.source, doc.record, NOT_IN_SCAN,
-                                       "the scan skipped this record (its summary counts why); written to neither file"))
-        else:
-            yield row, doc  # out of step with the scan: _write_documents names the difference
-
-
 def _write_documents(
     documents: Iterable[tuple[int, Document]], scores: ScanScores, for_score: np.ndarray, duplicate_of: np.ndarray, reason: str,
     writers: tuple[RecordWriter, RecordWriter], max_doc_chars: int | None, progress: Callable[[Progress], None] | None,
@@ -372,22 +250,19 @@ def _write_documents(
 ) -> int:
     """Write each document to the keep or the reject writer with the auditor's fields; return how many.
 
-    Each is checked against the scan's row first (source, id, normalized length; see
-    :func:`_mismatch`). The scan computed the length on the first ``max_doc_chars``
+    Each is checked against the scan's row it was paired with (:class:`~auditor.filter_scan.ScanAlignment`:
+    source and record) first: id, normalized length. The scan computed the length on the first ``max_doc_chars``
     characters of a longer text, so the check cuts there too; the record is written whole.
     """
     keep_out, reject_out = writers
     written = text_bytes = 0
     for i, doc in documents:
-        if i >= len(scores):
-            raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs have more")
-        if scores.ids[i] != doc.id or os.path.normpath(scores.sources[i]) != os.path.normpath(doc.source):
-            raise _mismatch(scores, f"document {i} is {scores.ids[i]!r} from {scores.sources[i]} in the scan "
-                                    f"but {doc.id!r} from {doc.source} in the inputs")
+        if scores.ids[i] != doc.id:  # another --id-field
+            raise out_of_step(scores, i, doc)
         chars = len(normalize(doc.text[:max_doc_chars] if max_doc_chars is not None else doc.text))
         if chars != scores.chars[i]:
             cut = f", of its first {max_doc_chars:,} characters" if max_doc_chars is not None and len(doc.text) > max_doc_chars else ""
-            raise _mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
+            raise mismatch(scores, f"the text of document {i} ({doc.id!r}, {doc.source}:{doc.record}) has {chars} characters "
                                     f"(normalized{cut}) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
         reasons = []
         if for_score[i]:
@@ -403,6 +278,4 @@ def _write_documents(
             text_bytes += len(doc.text.encode("utf-8"))
             if written % _PROGRESS_EVERY == 0:
                 progress(Progress(written, text_bytes, time.perf_counter() - start))
-    if written != len(scores):
-        raise _mismatch(scores, f"the scan has {len(scores)} documents, the inputs {written}")
     return written

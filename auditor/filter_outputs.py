@@ -43,12 +43,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor import __version__
+from auditor._regular import read_regular
 from auditor.atomic import directory_of, file_sha256, naming_full_disk, remove_leftovers, scratch_dir, staged_path
 from auditor.errors import InputError
 from auditor.lock import output_lock
 
 MANIFEST_SCHEMA = "auditor.filter-manifest/1"
 MANIFEST_SUFFIX = ".manifest.json"
+MAX_MANIFEST_BYTES = 1 << 20  # a manifest is a few hundred bytes; it is read whole
 
 
 def manifest_path(keep: str | os.PathLike[str]) -> Path:
@@ -93,7 +95,9 @@ def commit_pair(staged: StagedPair, keep: Path, reject: Path, documents: Mapping
     ``documents``: the number of documents in each file (``keep``, ``reject``), recorded in the manifest.
     """
     manifest = manifest_path(keep)
-    base = os.path.abspath(manifest.parent)
+    # Directories resolved: the system resolves "../" in the recorded path after following a linked
+    # directory, so a path computed from the names as given would miss when one is a link.
+    base = os.path.realpath(manifest.parent)
     record = {
         "schema": MANIFEST_SCHEMA,
         "run": {
@@ -104,7 +108,8 @@ def commit_pair(staged: StagedPair, keep: Path, reject: Path, documents: Mapping
         },
     }
     for name, target, file in (("keep", keep, staged.keep), ("reject", reject, staged.reject)):
-        record[name] = {"path": os.path.relpath(os.path.abspath(target), base), "sha256": file_sha256(file),
+        location = os.path.join(os.path.realpath(directory_of(target)), target.name)
+        record[name] = {"path": os.path.relpath(location, base), "sha256": file_sha256(file),
                         "bytes": file.stat().st_size, "documents": int(documents[name])}
     with staged_path(manifest) as manifest_tmp:
         with naming_full_disk(manifest):
@@ -128,11 +133,11 @@ def verified_pair(keep: str | os.PathLike[str]) -> dict[str, object]:
     manifest = manifest_path(keep)
     again = "run 'auditor filter' again"
     try:
-        record = json.loads(manifest.read_text(encoding="utf-8"))
+        record = json.loads(read_regular(manifest, MAX_MANIFEST_BYTES, "a manifest").decode("utf-8"))
     except FileNotFoundError:
         raise InputError(f"{manifest}: no manifest: the pair is being replaced, or the run replacing it was interrupted; "
                          f"{again}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise InputError(f"{manifest}: unreadable manifest ({err}); {again}") from None
     if not isinstance(record, dict) or record.get("schema") != MANIFEST_SCHEMA:
         raise InputError(f"{manifest}: not a manifest of schema {MANIFEST_SCHEMA}; {again}")
@@ -141,7 +146,11 @@ def verified_pair(keep: str | os.PathLike[str]) -> dict[str, object]:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             raise InputError(f"{manifest}: no {name!r} entry with a path; {again}")
         path = manifest.parent / entry["path"]
-        if file_sha256(path) != entry.get("sha256"):
+        try:
+            found = file_sha256(path)
+        except OSError as err:
+            raise InputError(f"{path}: the {name} file {manifest.name} names cannot be read ({err.strerror or err}); {again}") from None
+        if found != entry.get("sha256"):
             raise InputError(f"{path}: not the {name} file {manifest.name} names (missing, or its SHA-256 differs): "
                              f"keep and reject are not one run's pair; {again}")
     return record

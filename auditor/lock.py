@@ -19,8 +19,15 @@ The lock file is removed on release, while still locked, and a run that locks a
 file checks that it is still the one at the path (else it locks the new one):
 so two runs can never both believe they hold the lock.
 
-Locks are re-entrant within a thread (``auditor scan`` locks its directory and
-the fingerprint stage inside it locks ``documents.parquet``). On a file system
+A command writing several files into a directory holds the directory's lock and
+each file's (:func:`outputs_lock`): ``auditor scan`` holds ``DIR/.auditor.lock``
+and ``DIR/.documents.parquet.lock``, ``DIR/.summary.json.lock``, ... for the whole
+run, so a command writing one of those files directly (``auditor fingerprint
+--out DIR/documents.parquet``, ``auditor report --md DIR/report.md``) is refused
+too, instead of replacing a file the scan has written and then vouching for it.
+
+Locks are re-entrant within a thread (``auditor scan`` locks ``documents.parquet``
+and the fingerprint stage inside it locks it again). On a file system
 without ``flock`` support (some network mounts) the run goes on unlocked.
 """
 
@@ -30,7 +37,7 @@ import contextlib
 import errno
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from auditor.atomic import directory_of
@@ -96,6 +103,22 @@ def output_lock(path: str | os.PathLike[str], option: str, directory: bool = Fal
             del _held[key]
         if fd is not None:
             _release(lock_file, fd)
+
+
+@contextlib.contextmanager
+def outputs_lock(files: Iterable[tuple[str | os.PathLike[str], str]], directory: tuple[str | os.PathLike[str], str] | None = None
+                 ) -> Iterator[None]:
+    """Hold the lock of ``directory`` (when given; it must exist), then of each output file of ``files``, for the block.
+
+    ``files``: ``(path, option)`` pairs, ``directory`` a ``(path, option)`` pair; ``option``
+    names the output in messages. Raises :class:`OutputLocked` at once when another run holds any of them.
+    """
+    with contextlib.ExitStack() as stack:
+        if directory is not None:
+            stack.enter_context(output_lock(directory[0], directory[1], directory=True))
+        for file, option in files:
+            stack.enter_context(output_lock(file, option))
+        yield
 
 
 def _acquire(lock_file: Path, target: Path, option: str) -> int | None:

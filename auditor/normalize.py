@@ -189,57 +189,121 @@ def _mark_patterns() -> _MarkPatterns:
     )
 
 
-def _is_latin_word(word: str, min_letters: int = 2) -> bool:
-    # One letter is left alone unless the whole document is disguised: x-bar (x + U+0304)
-    # or a dental t (t + U+032A) in a transcription is notation.
-    letters = [c for c in word if c.isalpha()]
-    return len(letters) >= min_letters and all(_is_latin(c) for c in letters)
+# The marks Latin orthographies stack on a letter (Combining Diacritical Marks): one of these after a
+# letter that composition left as it was may be a spelling (Yoruba e + dot below + acute).
+_LATIN_DIACRITICS = ("\u0300", "\u036f")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 
 
-def _fold_stray_marks(text: str) -> tuple[str, int]:
-    """Remove the combining marks that no Latin spelling has, from Latin words; the text and how many.
+@dataclass(frozen=True)
+class _WordMarks:
+    """What the marks of a Latin word say: its letters, those carrying a mark (composed or not), and its marks left after composition."""
 
-    ``text`` is composed (NFC). A mark still following a Latin letter then is one that
-    composition could not absorb into a precomposed letter: an accent on a letter no
-    orthography accents that way (t + U+0301), a second mark stacked on an accented letter
-    (U+00E1 + U+0301), a mark of another script, an overlay (U+0336). Put after the letters of
-    a word, such marks change every token and n-gram while a reader still reads the word. In a
-    word of two or more Latin letters they are removed, with the accents of the letter they sit
-    on (that letter was tampered with), and counted. Accents that compose (French, German,
-    Polish, Vietnamese) are left alone, and so are words with letters of other scripts
-    (Devanagari, Thai, Arabic, Hebrew and IPA have their own marks) and one-letter words
-    (x + U+0304, x-bar). When a document has stray marks and at least
-    :data:`_DISGUISED_SHARE` of its Latin letters carry a mark, a mark was put on every letter,
-    also where it composes (a + U+0301 is U+00E1): every mark of its Latin words is removed.
-    The output has no stray mark left, so a second pass changes nothing.
-    """
+    letters: int
+    marked: int
+    loose: bool  # a mark is left after composition, in a word of two letters or more
+    tampered: bool  # ... and no orthography writes it there (see _fold_stray_marks)
+
+
+def _word_marks(word: str) -> _WordMarks | None:
+    """The marks of ``word`` (composed, NFC), None when it is not a Latin word."""
+    bases = [(base, after) for base, after in _mark_patterns().letter.findall(word) if base.isalpha()]
+    if not bases or not all(_is_latin(base) for base, _ in bases):
+        return None
+    marked = bare = 0
+    foreign = False
+    for base, after in bases:
+        own = unicodedata.normalize("NFD", base)[1:]  # the accents composed into the letter
+        marked += bool(after or own)
+        if not after:
+            continue
+        if len(after) != 1 or not _LATIN_DIACRITICS[0] <= after <= _LATIN_DIACRITICS[1] or unicodedata.combining(after) <= 1 \
+                or after in own:
+            foreign = True  # another script's mark, an overlay, two marks, the letter's own accent again
+        elif not own:
+            bare += 1
+    loose = len(bases) >= 2 and any(after for _, after in bases)
+    return _WordMarks(len(bases), marked, loose, loose and (foreign or bare >= 2))
+
+
+def _strip_marks(word: str, every_letter: bool) -> tuple[str, int]:
+    """``word`` without the marks of its letters that carry a mark left after composition (all its letters'
+    marks with ``every_letter``), their own accents included; and how many marks went."""
     patterns = _mark_patterns()
-    if patterns.stray.search(text) is None:
-        return text, 0
-    letters = marked = stray = 0
-    for word in patterns.word.findall(text):
-        if _is_latin_word(word, 1):
-            bases = [(base, after) for base, after in patterns.letter.findall(word) if base.isalpha()]
-            letters += len(bases)
-            marked += sum(bool(after) or len(unicodedata.normalize("NFD", base)) > 1 for base, after in bases)
-            stray += len(bases) >= 2 and any(after for _, after in bases)
-    if not stray:
-        return text, 0
-    disguised = marked >= _DISGUISED_SHARE * letters
     removed = 0
 
     def fold_letter(match: re.Match[str]) -> str:
         nonlocal removed
-        if not (match.group(2) or (disguised and match.group(1).isalpha())):
+        if not (match.group(2) or (every_letter and match.group(1).isalpha())):
             return match.group()
         decomposed = unicodedata.normalize("NFD", match.group())
         bare = patterns.mark.sub("", decomposed)
         removed += len(decomposed) - len(bare)
         return bare
 
+    return patterns.letter.sub(fold_letter, word), removed
+
+
+def _fold_stray_marks(text: str) -> tuple[str, int]:
+    """Remove the combining marks that no Latin spelling has, from Latin words; the text and how many.
+
+    ``text`` is composed (NFC). A mark still following a Latin letter then is one that
+    composition could not absorb into a precomposed letter. Some orthographies write such
+    marks: a tone stacked on a letter that carries another accent (Yoruba \u1eb9\u0301 \u1ecd\u0300,
+    Igbo \u1ecb\u0301, Navajo \u0105\u0301, Lithuanian \u0105\u0303) and a diacritic on a letter
+    that has no precomposed form with it (Guarani g\u0303, Marshallese m\u0327, a transliterated
+    r\u0325). No orthography writes a mark of another script (U+093C), an overlay (U+0336), two
+    marks after one letter, a letter's own accent again (U+00E1 + U+0301), or diacritics on
+    several letters of a word none of which could take them (t\u0301h\u0301e). Put after the
+    letters of a word, such marks change every token and n-gram while a reader still reads the
+    word: in a word of two or more Latin letters holding one, the marks left after composition
+    are removed, with the accents of the letters they sit on (those letters were tampered
+    with), and counted. Accents that compose (French, German, Polish, Vietnamese) are left
+    alone, and so are words with letters of other scripts (Devanagari, Thai, Arabic, Hebrew and
+    IPA have their own marks) and one-letter words (x + U+0304, x-bar). When a document has
+    marks left after composition and at least :data:`_DISGUISED_SHARE` of its Latin letters
+    carry a mark, a mark was put on every letter, also where it composes (a + U+0301 is
+    U+00E1): every mark of its Latin words is removed. The output has no such mark left but
+    orthographies', so a second pass changes nothing.
+
+    Plain ASCII words never change and are only counted; every other word is looked at once however often it recurs.
+    """
+    patterns = _mark_patterns()
+    if patterns.stray.search(text) is None:
+        return text, 0
+    words = patterns.word.findall(text)
+    letters = len(_ASCII_LETTER.findall("".join(word for word in words if word.isascii())))
+    marked = loose = 0
+    latin: dict[str, _WordMarks] = {}
+    seen: set[str] = set()
+    for word in words:
+        if word.isascii():
+            continue
+        found = latin.get(word)
+        if found is None:
+            if word in seen:
+                continue
+            seen.add(word)
+            found = _word_marks(word)
+            if found is None:
+                continue
+            latin[word] = found
+        letters, marked, loose = letters + found.letters, marked + found.marked, loose + found.loose
+    if not loose:
+        return text, 0
+    disguised = marked >= _DISGUISED_SHARE * letters
+    folded = {word: _strip_marks(word, disguised) for word, found in latin.items() if disguised or found.tampered}
+    if not folded:
+        return text, 0
+    removed = 0
+
     def fold_word(match: re.Match[str]) -> str:
+        nonlocal removed
         word = match.group()
-        return patterns.letter.sub(fold_letter, word) if _is_latin_word(word, 1 if disguised else 2) else word
+        if word not in folded:
+            return word
+        removed += folded[word][1]
+        return folded[word][0]
 
     return patterns.word.sub(fold_word, text), removed
 

@@ -31,12 +31,12 @@ import pyarrow as pa
 from auditor import __version__
 from auditor.atomic import atomic_path, remove_leftovers
 from auditor.detector import Detector, load_detector
-from auditor.errors import InputError
+from auditor.errors import InputError, OutputError
 from auditor.estimate import METHODS, FractionEstimator, fraction_text
 from auditor.checkpoint import AnnotatorState
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
 from auditor.parallel import ExecutionOptions
-from auditor.lock import output_lock
+from auditor.lock import outputs_lock
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
 from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
@@ -44,6 +44,9 @@ from auditor.report import REPORT_HTML, REPORT_MD, write_reports
 from auditor.tokencounts import TokenCounter, TokenCounts
 
 SCHEMA = "auditor.summary/1"
+DOCUMENTS_FILE = "documents.parquet"
+# Every file a scan writes into its directory, summary.json last.
+OUTPUT_FILES = (DOCUMENTS_FILE, TOKENS_FILE, REPORT_MD, REPORT_HTML, "summary.json")
 TOP_DOCUMENTS = 20  # highest-scoring documents kept, with excerpts, for the reports
 EXCERPT_CHARS = 300
 
@@ -272,9 +275,14 @@ def scan(
         known = KnownIndex.load_shared(options.known_synthetic)
         known.check_compatible(options.fingerprint.num_perm, options.fingerprint.seed)
         lsh_banding(min(options.known_threshold, QUERY_BANDING), options.fingerprint.num_perm)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # One scan at a time writes into a directory: two would mix their files (auditor.lock).
-    with output_lock(out_dir, "--out", directory=True):
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"--out {out_dir}: cannot create the directory ({err.strerror or err}); "
+                          "check that its parent is writable, or write elsewhere") from None
+    # One scan at a time writes into a directory, and no other command into one of its files:
+    # either would mix files of two runs (auditor.lock).
+    with outputs_lock([(out_dir / name, "--out") for name in OUTPUT_FILES], directory=(out_dir, "--out")):
         return _scan(paths, out_dir, options, progress, detector, resume, threshold, known)
 
 
@@ -283,7 +291,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     """:func:`scan` once the model and index are loaded and the output directory is locked."""
     # A stale summary must never sit next to a new table (a run killed between the writes).
     (out_dir / "summary.json").unlink(missing_ok=True)
-    for name in ("documents.parquet", TOKENS_FILE, REPORT_MD, REPORT_HTML, "summary.json"):
+    for name in OUTPUT_FILES:
         remove_leftovers(out_dir / name)  # what a killed scan was writing
     # Absolute: workers elsewhere (a dask cluster) resolve paths against their own directory.
     known_path = os.path.abspath(options.known_synthetic) if options.known_synthetic is not None else None
@@ -291,7 +299,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     start = time.perf_counter()
     # References first: their errors come early.
     estimator = build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
-    result = fingerprint(paths, out=out_dir / "documents.parquet", options=options.fingerprint, progress=progress, annotator=scorer,
+    result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=options.fingerprint, progress=progress, annotator=scorer,
                          execution=options.execution, resume=resume)
     fp = result.summary
     documents = int(fp["documents"])  # type: ignore[arg-type]
@@ -328,11 +336,11 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
         "fingerprint": fp["fingerprint"],
         "projection": scan_projection(token_counts, fraction),
         "top_documents": scorer.top_documents(),
-        "outputs": {"documents": "documents.parquet", "tokens": TOKENS_FILE,
+        "outputs": {"documents": DOCUMENTS_FILE, "tokens": TOKENS_FILE,
                     **({"report_md": REPORT_MD, "report_html": REPORT_HTML} if options.reports else {})},
     }
     if options.reports:
-        write_reports(summary, out_dir / "documents.parquet", out_dir)
+        write_reports(summary, out_dir / DOCUMENTS_FILE, out_dir)
     with atomic_path(out_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
     return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes, result.shards, result.resumed_shards)

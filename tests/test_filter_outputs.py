@@ -54,19 +54,25 @@ def corpus(tmp_path_factory) -> Path:
 # --------------------------------------------------------------------------- item 2: long documents
 
 
-@pytest.mark.parametrize("from_scan", [False, True], ids=["scan-now", "from-scan"])
-def test_documents_longer_than_max_doc_chars_are_written_whole(corpus, tmp_path, tiny_model_dir, from_scan):
-    keep, reject = tmp_path / "keep.jsonl", tmp_path / "reject.jsonl"
-    args = [corpus, "--keep", keep, "--reject", reject, "--max-doc-chars", 500, "--no-score-filter", "--quiet"]
+def filter_long(inputs: list[Path], keep: Path, reject: Path, tmp_path: Path, model: Path, from_scan: bool, *extra: object):
+    """``auditor filter INPUTS`` at --max-doc-chars 500 without the score filter: scoring now, or from a scan of them run first."""
+    args = [*inputs, "--keep", keep, "--reject", reject, "--max-doc-chars", 500, "--no-score-filter", *extra]
     if from_scan:
-        scanned = CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(tmp_path / "scan"), "--model", str(tiny_model_dir),
+        scanned = CliRunner().invoke(cli, ["scan", *map(str, inputs), "--out", str(tmp_path / "scan"), "--model", str(model),
                                            "--max-doc-chars", "500", "--quiet"])
         assert scanned.exit_code == 0, scanned.output
         args += ["--from-scan", tmp_path / "scan"]
     else:
-        args += ["--model", tiny_model_dir]
+        args += ["--model", model]
     result = run(args)
     assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize("from_scan", [False, True], ids=["scan-now", "from-scan"])
+def test_documents_longer_than_max_doc_chars_are_written_whole(corpus, tmp_path, tiny_model_dir, from_scan):
+    keep, reject = tmp_path / "keep.jsonl", tmp_path / "reject.jsonl"
+    filter_long([corpus], keep, reject, tmp_path, tiny_model_dir, from_scan, "--quiet")
     records = {r["auditor_id"]: r for r in read_jsonl(keep)}
     assert len(records) == 8 and read_jsonl(reject) == []
     assert records["book"]["text"] == LONG and records["book"]["after"] == ["the", "text"]
@@ -97,6 +103,39 @@ def test_records_the_scan_skipped_for_their_size_are_counted_and_the_rest_writte
     assert summary["documents"] == summary["kept"] == 4
     assert summary["skipped"] == {"total": 2, "by_reason": {"not_in_scan": 2}}
     assert [r["auditor_id"] for r in read_jsonl(keep)] == ["d0", "d1", "d2", "d3"]
+
+
+@pytest.mark.parametrize("order", [("a", "a"), ("z", "a", "z"), ("a", "skipped", "a", "skipped")])
+@pytest.mark.parametrize("from_scan", [False, True], ids=["scan-now", "from-scan"])
+def test_files_listed_again_line_up_with_the_scan_when_it_skipped_their_first_or_last_records(tmp_path, tiny_model_dir,
+                                                                                             order, from_scan):
+    # Each listing of a file is its own run of rows in the scan: a record the scan skipped at the end of one
+    # run (or the start of the next) must not be matched against the other run's rows, nor skip them.
+    root = tmp_path / "corpus"
+    root.mkdir()
+    blank = {"text": " " * 600 + LONG}  # skipped by the scan (its first 500 characters are blank), read whole here
+    files = {"a": [blank] + [{"id": f"a{i}", "text": " ".join(WORDS[i:] + WORDS[:i])} for i in range(3)] + [blank],
+             "z": [{"id": f"z{i}", "text": " ".join(WORDS[i + 3:] + WORDS[:i + 3])} for i in range(2)] + [blank],
+             "skipped": [blank, blank]}
+    for name, records in files.items():
+        (root / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    inputs = [root / f"{name}.jsonl" for name in order]
+    keep, reject = tmp_path / "keep.jsonl", tmp_path / "reject.jsonl"
+    result = filter_long(inputs, keep, reject, tmp_path, tiny_model_dir, from_scan, "--json")
+    expected = [r["id"] for name in order for r in files[name] if "id" in r]
+    assert [r["auditor_id"] for r in read_jsonl(keep)] == expected
+    skipped = sum(1 for name in order for r in files[name] if "id" not in r)
+    assert json.loads(result.stdout)["skipped"] == {"total": skipped, "by_reason": {"not_in_scan": skipped}}
+
+
+def test_a_scan_of_the_inputs_under_another_path_is_named_in_the_refusal(corpus, tmp_path, tiny_model_dir):
+    scan([str(corpus / "a.jsonl")], tmp_path / "scan", ScanOptions(model=str(tiny_model_dir), reports=False))
+    moved = tmp_path / "moved.jsonl"
+    moved.write_bytes((corpus / "a.jsonl").read_bytes())
+    result = run([moved, "--keep", tmp_path / "k.jsonl", "--reject", tmp_path / "r.jsonl", "--from-scan", tmp_path / "scan"])
+    assert result.exit_code == 2
+    assert (f"does not match the inputs: the scan has 7 documents, the inputs 0; the scan has no row of {moved} "
+            "(all skipped, or scanned under another path?); re-run 'auditor scan'") in result.output
 
 
 def test_from_scan_with_another_max_doc_chars_is_refused_naming_the_option(corpus, tmp_path, tiny_model_dir):
@@ -132,6 +171,19 @@ def test_the_manifest_names_the_pair_with_their_hashes(corpus, scanned, tmp_path
                                   "bytes": reject.stat().st_size, "documents": result.summary["rejected"]["total"]}
     assert verified_pair(keep) == manifest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.parquet", "keep.parquet.manifest.json", "out"]
+
+
+def test_the_manifest_finds_the_reject_file_when_the_keep_directory_is_a_link(corpus, scanned, tmp_path):
+    # project/keep -> elsewhere/kept: "keep/../reject/..." is resolved by the system from elsewhere/kept, not project.
+    (tmp_path / "elsewhere" / "kept").mkdir(parents=True)
+    project = tmp_path / "project"
+    (project / "reject").mkdir(parents=True)
+    (project / "keep").symlink_to(tmp_path / "elsewhere" / "kept", target_is_directory=True)
+    keep, reject = project / "keep" / "keep.jsonl", project / "reject" / "reject.jsonl"
+    filter_corpus([str(corpus)], keep, reject, FilterOptions(from_scan=str(scanned), max_score=0.5))
+    manifest = verified_pair(keep)
+    assert (manifest_path(keep).parent / manifest["reject"]["path"]).resolve() == reject.resolve()
+    assert manifest["keep"]["path"] == "keep.jsonl"
 
 
 def test_an_interrupt_between_the_renames_never_leaves_a_mixed_pair(corpus, scanned, tmp_path, monkeypatch):

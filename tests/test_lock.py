@@ -138,3 +138,40 @@ def test_report_and_index_build_into_a_locked_directory_exit_2(tmp_path, tiny_mo
     assert report.exit_code == 2 and report.output.startswith(f"error: report directory {out}: in use by another auditor run (pid ")
     assert build.exit_code == 2 and build.output.startswith(f"error: --out {index}: in use by another auditor run (pid ")
     assert list(index.iterdir()) == []
+
+
+def test_no_other_command_writes_a_file_of_a_directory_being_scanned(tmp_path, tiny_model_dir):
+    # A scan holds its directory and each of its files: writing one of them directly (a fingerprint
+    # table over documents.parquet, a report, a filter output) would leave the scan vouching for it.
+    scanned = tmp_path / "scanned"
+    scan([str(CORPUS)], scanned, ScanOptions(model=str(tiny_model_dir)))
+    out = tmp_path / "audit"
+    with first_run(["scan", "-", "--out", out, "--model", tiny_model_dir, "--quiet"], out / DIRECTORY_LOCK) as first:
+        deadline = time.monotonic() + 120
+        while not (out / ".documents.parquet.partial").is_dir():  # reading its input, in the fingerprint stage
+            assert time.monotonic() < deadline, "the scan never reached its fingerprint stage"
+            time.sleep(0.01)
+        held = f"in use by another auditor run (pid {first.pid}, lock"
+        fingerprint = run(["fingerprint", CORPUS, "--out", out / "documents.parquet", "--quiet"])
+        report = run(["report", scanned / "summary.json", "--md", out / "report.md"])
+        filtered = run(["filter", CORPUS, "--keep", tmp_path / "keep.jsonl", "--reject", out / "tokens.parquet",
+                        "--from-scan", scanned, "--quiet"])
+        assert fingerprint.exit_code == report.exit_code == filtered.exit_code == 2
+        assert fingerprint.output.startswith(f"error: --out {out / 'documents.parquet'}: {held} {out / '.documents.parquet.lock'}); ")
+        assert report.output.startswith(f"error: --md {out / 'report.md'}: {held} {out / '.report.md.lock'}); ")
+        assert filtered.output.startswith(f"error: --reject {out / 'tokens.parquet'}: {held} {out / '.tokens.parquet.lock'}); ")
+        assert [p.name for p in out.iterdir() if not p.name.endswith(".lock")] == [".documents.parquet.partial"]
+    assert not (tmp_path / "keep.jsonl").exists()
+
+
+def test_a_scan_into_a_directory_one_of_whose_files_is_being_written_touches_nothing(tmp_path, tiny_model_dir):
+    out = tmp_path / "audit"
+    scan([str(CORPUS)], out, ScanOptions(model=str(tiny_model_dir)))
+    before = sorted(p.name for p in out.iterdir())
+    table = out / "documents.parquet"
+    with first_run(["fingerprint", "-", "--out", table, "--quiet"], out / ".documents.parquet.lock") as first:
+        second = run(["scan", CORPUS, "--out", out, "--model", tiny_model_dir, "--quiet"])
+        assert second.exit_code == 2
+        assert second.output.startswith(f"error: --out {table}: in use by another auditor run (pid {first.pid}, ")
+        assert (out / "summary.json").is_file()  # the scan stopped before removing anything
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == before

@@ -9,12 +9,14 @@ instead of hanging it or exhausting the machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,22 @@ def auditor(*args: object, cwd: Path | None = None, stdin: str | None = None) ->
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUDITOR_")}
     return subprocess.run([sys.executable, "-m", "auditor", *map(str, args)], cwd=cwd, input=stdin, env=env, capture_output=True,
                           text=True, timeout=60, preexec_fn=_limit_memory)
+
+
+@contextlib.contextmanager
+def deadline(what: str, seconds: int = 10) -> Iterator[None]:
+    """Fail (TimeoutError ``what``) instead of hanging when the block takes more than ``seconds``."""
+
+    def too_late(signum, frame):
+        raise TimeoutError(what)
+
+    previous = signal.signal(signal.SIGALRM, too_late)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def refused(result: subprocess.CompletedProcess[str], path: object, kind: str) -> None:
@@ -145,6 +163,57 @@ def test_the_hook_never_hangs_on_what_was_committed(tmp_path, committed, plant, 
     refused(auditor("hook", given, cwd=root), Path(committed).name, kind)
 
 
+# --------------------------------------------------------------------------- a checkpoint, a filter manifest
+
+
+class _Interrupt(KeyboardInterrupt):
+    pass
+
+
+@pytest.mark.parametrize(("name", "plant", "kind"), [("shard-000000.json", _fifo, FIFO), ("shard-000000.arrow", _link_zero, ZERO)])
+def test_a_checkpoint_file_that_is_not_regular_is_refused_on_resume(tmp_path, name, plant, kind):
+    # The checkpoint sits beside the output, in a directory others may write (a data repository).
+    from auditor.checkpoint import checkpoint_dir
+    from auditor.parallel import ExecutionOptions
+    from auditor.scan import ScanOptions, scan
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join((ROOT / "sample_data" / n).read_text(encoding="utf-8")
+                              for n in ("human_stdlib_docstrings.jsonl", "machine_docstrings.jsonl")), encoding="utf-8")
+
+    def interrupt(progress) -> None:
+        if progress.documents >= 300:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        scan([str(corpus)], tmp_path / "out", ScanOptions(execution=ExecutionOptions(shard_bytes=20_000)), progress=interrupt)
+    plant(checkpoint_dir(tmp_path / "out" / "documents.parquet") / name)
+    result = auditor("scan", corpus, "--out", tmp_path / "out", "--shard-size", 20_000, "--resume", "--quiet")
+    refused(result, name, kind)
+    assert "damaged checkpoint" in result.stderr and result.stderr.endswith("; run again without --resume\n")
+
+
+def test_a_filter_manifest_or_output_that_is_not_regular_is_refused_by_the_reader(tmp_path):
+    from auditor.errors import InputError
+    from auditor.filter_outputs import manifest_path, verified_pair
+
+    keep = tmp_path / "keep.jsonl"
+    keep.write_text(GOOD)
+    os.mkfifo(manifest_path(keep))
+    with deadline("the manifest was waited for"), \
+            pytest.raises(InputError, match=r"keep\.jsonl\.manifest\.json: unreadable manifest \(.*not a regular file but a named pipe"):
+        verified_pair(keep)
+    manifest_path(keep).unlink()
+    manifest_path(keep).write_text('{"schema": "auditor.filter-manifest/1", "keep": {"path": "keep.jsonl"}, '
+                                   '"reject": {"path": "reject.jsonl"}}')
+    (tmp_path / "reject.jsonl").symlink_to("/dev/zero")
+    keep.unlink()
+    keep.symlink_to("/dev/zero")
+    with deadline("the keep file was read on and on"), \
+            pytest.raises(InputError, match=r"keep\.jsonl: the keep file keep\.jsonl\.manifest\.json names cannot be read \(not a regular"):
+        verified_pair(keep)
+
+
 # --------------------------------------------------------------------------- the check is made on what was opened
 
 
@@ -152,15 +221,6 @@ def test_a_fifo_swapped_in_after_the_check_is_refused_on_the_opened_descriptor(t
     fifo = tmp_path / "swapped.jsonl"
     os.mkfifo(fifo)
     monkeypatch.setattr(_regular, "check_regular", lambda path: None)  # as if the path changed after it was checked
-
-    def too_late(signum, frame):
-        raise TimeoutError("open blocked on a FIFO")
-
-    previous = signal.signal(signal.SIGALRM, too_late)
-    signal.alarm(10)
-    try:
+    with deadline("open blocked on a FIFO"):
         with pytest.raises(NotRegularFileError, match=r"not a regular file but a named pipe \(FIFO\)"):
             open_regular(fifo)  # opened without blocking (O_NONBLOCK), then refused by fstat
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)

@@ -203,3 +203,13 @@ def test_interval_carries_the_models_cross_domain_error_without_an_in_domain_ref
     scores = np.array(pq.read_table(tmp_path / "a" / "documents.parquet").column("p_synthetic").to_pylist())
     inner = bare.estimate(scores)
     assert plain["low"] == pytest.approx(max(0.0, inner.low - p90)) and plain["high"] == pytest.approx(min(1.0, inner.high + p90))
+
+
+def test_an_out_directory_that_cannot_be_created_is_exit_2_saying_what_to_do(tmp_path, tiny_model_dir):
+    (tmp_path / "a-file").write_text("not a directory")
+    out = tmp_path / "a-file" / "audit"
+    corpus = Path(__file__).resolve().parent.parent / "sample_data" / "mixed.jsonl"
+    result = CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(out), "--model", str(tiny_model_dir), "--quiet"])
+    assert result.exit_code == 2
+    assert result.output == (f"error: --out {out}: cannot create the directory (Not a directory); check that its parent is "
+                             "writable, or write elsewhere\n")

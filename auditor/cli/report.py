@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
 
 from auditor.cli._common import echo, handle_errors
 from auditor.errors import InputError
-from auditor.lock import output_lock
+from auditor.lock import outputs_lock
 from auditor.report import REPORT_HTML, REPORT_MD, documents_path_of, load_summary, write_reports
 
 
@@ -56,8 +55,11 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
     if documents is not None and not documents.is_file():
         raise InputError(f"{documents}: documents table not found (named by {summary_path}); "
                          "keep the scan's output files together or re-run 'auditor scan'")
-    # Into the scan's directory: not while a scan writes there (auditor.lock).
+    # Not while another run writes the scan's directory (into it) or the same report files (auditor.lock).
     into_directory = md_target is None and html_target is None
-    with output_lock(Path(summary_path).parent, "report directory", directory=True) if into_directory else contextlib.nullcontext():
-        written = write_reports(summary, documents, Path(summary_path).parent, md_path=md_target, html_path=html_target)
+    directory = Path(summary_path).parent
+    targets = [(directory / REPORT_MD, "report"), (directory / REPORT_HTML, "report")] if into_directory else \
+        [(target, flag) for target, flag in ((md_target, "--md"), (html_target, "--html")) if target is not None]
+    with outputs_lock(targets, directory=(directory, "report directory") if into_directory else None):
+        written = write_reports(summary, documents, directory, md_path=md_target, html_path=html_target)
     echo(f"wrote {', '.join(str(path) for path in written)}", err=True)
