@@ -1,17 +1,26 @@
-"""The machine-text detector: a standardized linear model over dense, formatting-invariant features.
+"""The machine-text detector: a model over dense, formatting-invariant features, scored with numpy.
 
-Why linear and dense: sparse word n-gram models reach ~0.97 AUROC inside one
-source but learn its topic and layout, and fall to ~0.7 on other sources (see
-``models/README.md``). The features here are computed on normalized text
-(:mod:`auditor.normalize`), are rates or distribution statistics rather than
-vocabulary, and exclude document length, which differs by class for reasons
-of how the training pool was built, not of who wrote it.
+Why dense: sparse word n-gram models reach ~0.97 AUROC inside one source but learn
+its topic and layout, and fall to ~0.7 on other sources (see ``models/README.md``).
+The features here are computed on normalized text (:mod:`auditor.normalize`), are
+rates or distribution statistics rather than vocabulary, and exclude document
+length, which differs by class for reasons of how the training pool was built,
+not of who wrote it.
 
-:class:`LinearScorer` is the fitted model: four arrays and numpy arithmetic, so
-it is stored without pickling (:mod:`auditor.model`) and scores without
-scikit-learn. :class:`auditor.linear.LinearDetector` fits it, following
-scikit-learn's estimator conventions. :class:`Detector` is the loaded,
-ready-to-score form used by ``auditor scan``.
+Two stored kinds of model score the same features:
+
+- ``auditor.model/2`` (what ``auditor train`` writes): boosted regression trees
+  (:class:`~auditor.trees.TreeEnsemble`) whose raw score goes through a
+  :class:`~auditor.calibration.Calibration` fitted on held-out families, so
+  ``p_synthetic`` is a calibrated probability (:class:`CalibratedTrees`);
+- ``auditor.model/1`` (models from before): :class:`LinearScorer`, a
+  standardized logistic regression, uncalibrated.
+
+Both are plain arrays and numpy arithmetic, stored without pickling
+(:mod:`auditor.model`); scanning never imports scikit-learn. A model lists the
+features it was trained on by name, and scoring selects those columns, so a
+later version that computes more features still scores an older model.
+:class:`Detector` is the loaded, ready-to-score form used by ``auditor scan``.
 """
 
 from __future__ import annotations
@@ -24,10 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
+from auditor.calibration import Calibration
+from auditor.features.lexicon import LEXICON_NAMES, lexicon_features
 from auditor.features.stats import FEATURE_NAMES
 from auditor.features.style import FrequencyTable, style_feature_names, style_features
 from auditor.features.tokens import TokenBatch
-from auditor.model import ModelError, StoredModel, load_stored
+from auditor.model import LINEAR_FORMAT, ModelError, StoredModel, load_stored
+from auditor.trees import TreeEnsemble
 
 # Length is excluded on purpose (it separates the training pool's classes for
 # reasons of how the pool was built: truncated human texts, short continuations).
@@ -37,16 +49,32 @@ DETECTOR_FINGERPRINT = tuple(name for name in FEATURE_NAMES if name not in EXCLU
 
 def detector_feature_names() -> tuple[str, ...]:
     """Columns of the detector's input matrix, in order."""
-    return DETECTOR_FINGERPRINT + style_feature_names()
+    return DETECTOR_FINGERPRINT + style_feature_names() + LEXICON_NAMES
 
 
 def feature_matrix(
     normalized_texts: Sequence[str], tokens: TokenBatch, fingerprint: Mapping[str, np.ndarray], table: FrequencyTable
 ) -> np.ndarray:
     """The detector's input matrix for one batch, shape ``(n_docs, len(detector_feature_names()))``."""
-    style = style_features(normalized_texts, tokens, table)
-    columns = [fingerprint[name] for name in DETECTOR_FINGERPRINT] + [style[name] for name in style_feature_names()]
+    computed = {**style_features(normalized_texts, tokens, table), **lexicon_features(normalized_texts, tokens)}
+    columns = [fingerprint[name] for name in DETECTOR_FINGERPRINT] + [computed[name] for name in detector_feature_names()[len(DETECTOR_FINGERPRINT):]]
     return np.column_stack(columns).astype(np.float64) if columns else np.zeros((len(normalized_texts), 0))
+
+
+@dataclass(frozen=True, eq=False)
+class CalibratedTrees:
+    """Boosted trees and the calibration of their raw score: ``p_synthetic = calibration(trees(X))``."""
+
+    trees: TreeEnsemble
+    calibration: Calibration
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return self.trees.decision_function(X)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """``(n, 2)``: calibrated probabilities of human (column 0) and machine (column 1)."""
+        p = self.calibration(self.trees.decision_function(X))
+        return np.column_stack([1.0 - p, p])
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: identity equality (fields are arrays)
@@ -124,7 +152,9 @@ class Detector:
             covers model.json and, through the hash it records, model.npz.
         arrays_sha256: SHA-256 of model.npz alone.
         threshold: default decision threshold on ``p_synthetic``.
-        estimator: the fitted :class:`LinearScorer`.
+        estimator: the fitted model (:class:`CalibratedTrees` or :class:`LinearScorer`);
+            ``estimator.predict_proba(X)[:, 1]`` is ``p_synthetic``.
+        columns: which columns of :func:`feature_matrix` the model takes, in its order.
         table: the word-frequency table its features use.
         metadata: the whole ``model.json``.
         human_scores / machine_scores: validation score distributions (held-out).
@@ -135,15 +165,20 @@ class Detector:
     arrays_sha256: str
     path: Path | None
     threshold: float
-    estimator: LinearScorer
+    estimator: CalibratedTrees | LinearScorer
+    columns: np.ndarray
     table: FrequencyTable
     metadata: dict[str, object]
     human_scores: np.ndarray
     machine_scores: np.ndarray
 
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        """``p_synthetic`` of every row of a full :func:`feature_matrix`."""
+        return self.estimator.predict_proba(np.asarray(X)[:, self.columns])[:, 1]
+
     def score(self, normalized_texts: Sequence[str], tokens: TokenBatch, fingerprint: Mapping[str, np.ndarray]) -> np.ndarray:
         """``p_synthetic`` of every document of a batch."""
-        return self.estimator.predict_proba(feature_matrix(normalized_texts, tokens, fingerprint, self.table))[:, 1]
+        return self.probability(feature_matrix(normalized_texts, tokens, fingerprint, self.table))
 
     @classmethod
     def from_stored(cls, stored: StoredModel) -> Detector:
@@ -152,16 +187,25 @@ class Detector:
         where = stored.path or "model"
         features = meta["features"]
         assert isinstance(features, dict)  # the schema checked the fields' types (auditor.model_schema)
-        if features["names"] != list(detector_feature_names()):
-            raise ModelError(f"{where}: the model's feature list differs from this version's; retrain the model")
+        names = list(features["names"])
+        known = {name: i for i, name in enumerate(detector_feature_names())}
+        unknown = [name for name in names if name not in known]
+        if unknown or len(set(names)) != len(names):
+            problem = f"features this version does not compute ({', '.join(unknown[:3])})" if unknown else "repeated feature names"
+            raise ModelError(f"{where}: the model lists {problem}; retrain the model with this version")
         try:
-            estimator = LinearScorer.from_arrays(stored.arrays, clip=float(features["clip"]))
+            if meta["format"] == LINEAR_FORMAT:
+                estimator: CalibratedTrees | LinearScorer = LinearScorer.from_arrays(stored.arrays, clip=float(features["clip"]))
+                if len(estimator.coef) != len(names):
+                    raise ValueError(f"{len(estimator.coef)} coefficients for {len(names)} features")
+            else:
+                estimator = CalibratedTrees(TreeEnsemble.from_arrays(stored.arrays, len(names)), Calibration.from_arrays(stored.arrays))
             table = FrequencyTable.from_arrays(stored.arrays, source=str(features["frequency_table"]))
         except ValueError as err:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
         human, machine = stored.arrays["validation_human"], stored.arrays["validation_machine"]
         return cls(str(meta["name"]), stored.identity, stored.sha256, stored.path, float(meta["threshold"]),  # type: ignore[arg-type]
-                   estimator, table, meta, human, machine)
+                   estimator, np.array([known[name] for name in names], dtype=np.int64), table, meta, human, machine)
 
 
 def default_model_path() -> Path:

@@ -80,8 +80,8 @@ INDEX_SCHEMA = Schema(
     dimensions={"indexed": Count(("indexed",)), "num_perm": Count(("minhash", "num_perm"))},
 )
 _INDEX_FORMAT = StoredFormat(
-    INDEX_FORMAT, JSON_NAME, ARRAYS_NAME, "index", IndexFormatError, _REMEDY,
-    "pass a directory written by 'auditor index build'", INDEX_SCHEMA, max_json_bytes=256 << 20,
+    {INDEX_FORMAT: INDEX_SCHEMA}, JSON_NAME, ARRAYS_NAME, "index", IndexFormatError, _REMEDY,
+    "pass a directory written by 'auditor index build'", max_json_bytes=256 << 20,
 )
 
 

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from auditor.detector import LinearScorer
+from auditor.validation import training_arrays
 
 
 class LinearDetector(ClassifierMixin, BaseEstimator):
@@ -39,12 +40,7 @@ class LinearDetector(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearDetector:
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y):
-            raise ValueError(f"X must be 2-D with one row per label, got {X.shape} and {len(y)} labels")
-        if set(np.unique(y).tolist()) != {0, 1}:
-            raise ValueError("y must contain both classes, 0 (human) and 1 (machine)")
+        X, y = training_arrays(X, y)
         weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         mean = np.average(X, axis=0, weights=weights)
         std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weights))

@@ -74,7 +74,7 @@ def _fmt(value: object) -> str:
 
 
 def metrics_table(result: dict[str, object], group_title: str = "group") -> str:
-    """A plain-text table of :func:`grouped_metrics` output (one row per group, then overall).
+    """A plain-text table of :func:`grouped_metrics` output (one row per group, then overall when present).
 
     Group names come from the data: they are shown with :func:`auditor.visible.visible`, so
     the table has one line per group and its columns line up.
@@ -82,7 +82,8 @@ def metrics_table(result: dict[str, object], group_title: str = "group") -> str:
     columns = ("human", "machine", "auroc", "tpr_at_fpr_1pct", "tpr_at_fpr_5pct", "fpr_at_threshold", "tpr_at_threshold")
     headers = (visible(group_title), "human", "machine", "AUROC", "TPR@1%FPR", "TPR@5%FPR", "FPR@thr", "TPR@thr")
     rows = [(visible(name), *(_fmt(m[c]) for c in columns)) for name, m in result["by_group"].items()]  # type: ignore[union-attr]
-    rows.append(("overall", *(_fmt(result["overall"][c]) for c in columns)))  # type: ignore[index]
+    if "overall" in result:
+        rows.append(("overall", *(_fmt(result["overall"][c]) for c in columns)))  # type: ignore[index]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in [headers, *rows]]
     return "\n".join(lines)

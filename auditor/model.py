@@ -1,7 +1,7 @@
 """The detector model on disk: arrays in ``model.npz``, everything else in ``model.json``.
 
 A model file is data, never code. Loading reads JSON with :mod:`json`, checks it
-against :data:`auditor.model_schema.MODEL_SCHEMA`, and reads the arrays after
+against :data:`auditor.model_schema.MODEL_SCHEMAS` (one schema per format), and reads the arrays after
 checking their SHA-256 against the one recorded in ``model.json``, each bounded by
 what the schema says before its data is read (:mod:`auditor._npz`,
 ``allow_pickle=False``); nothing is ever unpickled, so a model committed to a data
@@ -41,9 +41,10 @@ from auditor._npz import ArchiveError, read_arrays
 from auditor._regular import read_regular
 from auditor.atomic import atomic_path
 from auditor.errors import AuditorError
-from auditor.model_schema import MODEL_SCHEMA, Schema, SchemaError, expected_arrays
+from auditor.model_schema import MODEL_SCHEMAS, Schema, SchemaError, expected_arrays
 
-FORMAT = "auditor.model/1"
+LINEAR_FORMAT = "auditor.model/1"  # a linear detector, uncalibrated (models trained before boosted trees)
+FORMAT = "auditor.model/2"  # boosted trees with a calibration
 JSON_NAME = "model.json"
 ARRAYS_NAME = "model.npz"
 _ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -97,8 +98,9 @@ def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object], arrays: Mapping[str, np.ndarray]) -> StoredModel:
-    """Write ``model.npz`` then ``model.json`` (each atomically) into ``directory``.
+def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object], arrays: Mapping[str, np.ndarray],
+               format: str = FORMAT) -> StoredModel:
+    """Write ``model.npz`` then ``model.json`` (each atomically) into ``directory``, as ``format``.
 
     The JSON is written last: a directory whose JSON names arrays with another
     hash (a crash between the two writes) is refused on load, never half-used.
@@ -107,7 +109,9 @@ def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object]
     target.mkdir(parents=True, exist_ok=True)
     blob = npz_bytes(arrays)
     sha256 = hashlib.sha256(blob).hexdigest()
-    full = {**metadata, "format": FORMAT, "arrays": {"file": ARRAYS_NAME, "sha256": sha256, "names": sorted(arrays)}}
+    if format not in MODEL_SCHEMAS:
+        raise ValueError(f"unknown model format {format!r}")
+    full = {**metadata, "format": format, "arrays": {"file": ARRAYS_NAME, "sha256": sha256, "names": sorted(arrays)}}
     with atomic_path(target / ARRAYS_NAME) as tmp:
         tmp.write_bytes(blob)
     with atomic_path(target / JSON_NAME) as tmp:
@@ -119,28 +123,27 @@ def save_model(directory: str | os.PathLike[str], metadata: Mapping[str, object]
 class StoredFormat:
     """What a directory of JSON + ``.npz`` must look like (models, known-text indexes)."""
 
-    format: str
+    schemas: Mapping[str, Schema]  # each accepted "format" value and what the JSON and arrays must then be
     json_name: str
     arrays_name: str
     what: str  # "model", "index": used in messages
     error: type[AuditorError]
     remedy: str
     hint: str  # how to get a valid directory
-    schema: Schema  # the JSON's fields and the arrays they imply
     max_json_bytes: int  # read whole and parsed: bounded before parsing
     max_arrays_bytes: int | None = None  # None: as large as the file on disk
 
 
 MODEL_FORMAT = StoredFormat(
-    FORMAT, JSON_NAME, ARRAYS_NAME, "model", ModelError, "restore the file or retrain",
-    "pass --model a directory written by 'auditor train'", MODEL_SCHEMA, max_json_bytes=16 << 20, max_arrays_bytes=1 << 30,
+    MODEL_SCHEMAS, JSON_NAME, ARRAYS_NAME, "model", ModelError, "restore the file or retrain",
+    "pass --model a directory written by 'auditor train'", max_json_bytes=16 << 20, max_arrays_bytes=1 << 30,
 )
 
 
 def read_stored(path: str | os.PathLike[str], spec: StoredFormat) -> tuple[Path, dict[str, object], dict[str, np.ndarray], str]:
     """Directory, JSON metadata, verified arrays and their SHA-256 of a stored directory (or its JSON file).
 
-    The JSON is checked against ``spec.schema`` before the arrays are read, and the arrays
+    The JSON is checked against the schema of its ``format`` (``spec.schemas``) before the arrays are read, and the arrays
     against what it says (:mod:`auditor._npz`). Only regular files are read. Raises ``spec.error``
     naming the file (and the field) and ``spec.remedy``.
     """
@@ -160,11 +163,12 @@ def read_stored(path: str | os.PathLike[str], spec: StoredFormat) -> tuple[Path,
         raise spec.error(f"{json_path}: unreadable {spec.what} metadata ({err.strerror or err}); {spec.remedy}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise spec.error(f"{json_path}: unreadable {spec.what} metadata ({err}); {spec.remedy}") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != spec.format:
-        found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
-        raise spec.error(f"{json_path}: {spec.what} format {found!r} is not supported (expected {spec.format!r}); {spec.remedy}")
+    found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
+    if not isinstance(found, str) or found not in spec.schemas:
+        accepted = " or ".join(repr(name) for name in spec.schemas)
+        raise spec.error(f"{json_path}: {spec.what} format {found!r} is not supported (expected {accepted}); {spec.remedy}")
     try:
-        expected = expected_arrays(metadata, spec.schema)
+        expected = expected_arrays(metadata, spec.schemas[found])
     except SchemaError as err:
         raise spec.error(f"{json_path}: {err}; {spec.remedy}") from None
     arrays_path = directory / spec.arrays_name

@@ -181,39 +181,85 @@ PROBABILITIES = ("finite numbers in [0, 1]", _probabilities)
 # model.json does not record the word-frequency table's length: 4 Mi words (64 MiB) at most.
 MAX_FREQUENCY_WORDS = 1 << 22
 
-MODEL_SCHEMA = Schema(
-    fields=(
-        (("name",), STRING),
-        (("threshold",), number(0.0, 1.0)),
-        (("features",), OBJECT),
-        (("features", "names"), STRINGS),
-        (("features", "clip"), number(0.0, low_open=True)),
-        (("features", "frequency_table"), STRING),
-        (("validation",), OBJECT),
-        (("validation", "overall"), OBJECT),
-        (("validation", "overall", "human"), integer(2)),
-        (("validation", "overall", "machine"), integer(2)),
-        (("validation", "estimation_error"), optional(OBJECT)),
-        (("validation", "estimation_error", "p90_abs"), number(0.0, 1.0)),
-        (("versions",), OBJECT),
-        (("versions", "numpy"), optional(STRING)),
-        (("versions", "scikit-learn"), optional(STRING)),
-    ),
+_COMMON_FIELDS = (
+    (("name",), STRING),
+    (("threshold",), number(0.0, 1.0)),
+    (("features",), OBJECT),
+    (("features", "names"), STRINGS),
+    (("features", "frequency_table"), STRING),
+    (("validation",), OBJECT),
+    (("validation", "overall"), OBJECT),
+    (("validation", "overall", "human"), integer(2)),
+    (("validation", "overall", "machine"), integer(2)),
+    (("validation", "estimation_error"), optional(OBJECT)),
+    (("validation", "estimation_error", "p90_abs"), number(0.0, 1.0)),
+    (("versions",), OBJECT),
+    (("versions", "numpy"), optional(STRING)),
+    (("versions", "scikit-learn"), optional(STRING)),
+)
+_COMMON_ARRAYS = {
+    "freq_hashes": ArraySpec("uint64", ("words",)),
+    "freq_zipf": ArraySpec("float32", ("words",)),
+    "freq_ranks": ArraySpec("int32", ("words",)),
+    "validation_human": ArraySpec("float64", ("human",), PROBABILITIES),
+    "validation_machine": ArraySpec("float64", ("machine",), PROBABILITIES),
+}
+_COMMON_DIMENSIONS = {
+    "words": Bounded(MAX_FREQUENCY_WORDS),
+    "human": Count(("validation", "overall", "human")),
+    "machine": Count(("validation", "overall", "machine")),
+}
+# Bounds on a tree model's size: far beyond what training writes (~6,000 nodes), far below harm.
+MAX_TREES = 100_000
+MAX_NODES = 1 << 24
+MAX_KNOTS = 1 << 20
+
+#: ``auditor.model/1``: a standardized linear model (logistic regression), uncalibrated.
+LINEAR_MODEL_SCHEMA = Schema(
+    fields=(*_COMMON_FIELDS, (("features", "clip"), number(0.0, low_open=True))),
     arrays={
         "detector_coef": ArraySpec("float64", ("features",)),
         "detector_mean": ArraySpec("float64", ("features",)),
         "detector_scale": ArraySpec("float64", ("features",)),
         "detector_intercept": ArraySpec("float64", (1,)),
-        "freq_hashes": ArraySpec("uint64", ("words",)),
-        "freq_zipf": ArraySpec("float32", ("words",)),
-        "freq_ranks": ArraySpec("int32", ("words",)),
-        "validation_human": ArraySpec("float64", ("human",), PROBABILITIES),
-        "validation_machine": ArraySpec("float64", ("machine",), PROBABILITIES),
+        **_COMMON_ARRAYS,
+    },
+    dimensions={"features": LengthOf(("features", "names")), **_COMMON_DIMENSIONS},
+)
+
+#: ``auditor.model/2``: boosted regression trees (:class:`auditor.trees.TreeEnsemble`) and a
+#: calibration of their raw score (:class:`auditor.calibration.Calibration`).
+MODEL_SCHEMA = Schema(
+    fields=(
+        *_COMMON_FIELDS,
+        (("estimator",), OBJECT),
+        (("estimator", "trees"), integer(1, MAX_TREES)),
+        (("estimator", "nodes"), integer(1, MAX_NODES)),
+        (("calibration",), OBJECT),
+        (("calibration", "knots"), integer(1, MAX_KNOTS)),
+        (("calibration", "prior"), number(0.0, 1.0, low_open=True)),
+    ),
+    arrays={
+        "trees_feature": ArraySpec("int32", ("nodes",)),
+        "trees_threshold": ArraySpec("float64", ("nodes",)),
+        "trees_missing_left": ArraySpec("bool", ("nodes",)),
+        "trees_left": ArraySpec("int32", ("nodes",)),
+        "trees_right": ArraySpec("int32", ("nodes",)),
+        "trees_value": ArraySpec("float64", ("nodes",)),
+        "trees_roots": ArraySpec("int32", ("trees",)),
+        "trees_baseline": ArraySpec("float64", (1,)),
+        "trees_depth": ArraySpec("int32", (1,)),
+        "calibration_raw": ArraySpec("float64", ("knots",)),
+        "calibration_probability": ArraySpec("float64", ("knots",), PROBABILITIES),
+        **_COMMON_ARRAYS,
     },
     dimensions={
-        "features": LengthOf(("features", "names")),
-        "words": Bounded(MAX_FREQUENCY_WORDS),
-        "human": Count(("validation", "overall", "human")),
-        "machine": Count(("validation", "overall", "machine")),
+        "nodes": Count(("estimator", "nodes")),
+        "trees": Count(("estimator", "trees")),
+        "knots": Count(("calibration", "knots")),
+        **_COMMON_DIMENSIONS,
     },
 )
+
+#: Every model format the loader reads, by the ``format`` value of ``model.json``.
+MODEL_SCHEMAS = {"auditor.model/1": LINEAR_MODEL_SCHEMA, "auditor.model/2": MODEL_SCHEMA}

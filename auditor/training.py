@@ -1,19 +1,22 @@
-"""``auditor train``: fit the detector, validate it across groups, choose its threshold, store it.
+"""``auditor train``: fit the detector, validate it across groups, calibrate it, choose its threshold, store it.
 
-Validation is leave-one-group-out (by default one *source* at a time): for
-each group, a detector trained on all the others scores it. Those held-out
-scores give every validation figure in ``model.json``, the threshold, and the
-score distributions the corpus-level estimator uses; the shipped detector is
-then fitted on everything. No figure is computed on documents the scoring
-model was trained on.
+Validation is leave-one-group-out (``group_field``; the shipped model holds out one
+*family* of writing at a time): for each group, a detector trained on all the others
+scores it (:mod:`auditor.validation`). Those held-out scores give every validation
+figure in ``model.json``, the calibration of ``p_synthetic``, the threshold, and the
+score distributions the corpus-level estimator uses; the shipped detector is then
+fitted on everything. No figure is computed on documents the scoring model was
+trained on.
 
-The threshold is the smallest one whose held-out false-positive rate is at
-most ``max_fpr`` on *every* human group, so no single kind of human writing
-is flagged much more than the target (a detector tuned on the average flags
-the unusual human sources, which are exactly the ones a corpus needs).
+Two estimators: ``trees`` (default; boosted trees, :mod:`auditor.boosting`, stored as
+``auditor.model/2`` with a calibration) and ``linear`` (the earlier logistic
+regression, :mod:`auditor.linear`, stored as ``auditor.model/1``, uncalibrated; kept to
+compare against). Every (``weight_field`` value, label) cell weighs the same in
+training, so no family's majority class dominates.
 
-Training is deterministic: no step draws random numbers (L-BFGS on fixed
-data), and :mod:`auditor.model` writes byte-identical files for identical input.
+Training is deterministic: the trees' binning has a fixed seed and no early
+stopping draws a split, L-BFGS runs on fixed data, and :mod:`auditor.model` writes
+byte-identical files for identical input.
 """
 
 from __future__ import annotations
@@ -25,16 +28,29 @@ from pathlib import Path
 
 import numpy as np
 
+from auditor.boosting import BoostedDetector
+from auditor.calibration import PRIOR, Calibration
 from auditor.detector import DETECTOR_FINGERPRINT, EXCLUDED_FINGERPRINT, detector_feature_names, feature_matrix
 from auditor.errors import InputError
-from auditor.estimate import FractionEstimator, Reference
 from auditor.features.style import FrequencyTable
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
 from auditor.linear import LinearDetector
 from auditor.lock import output_lock
 from auditor.metrics import detection_metrics, grouped_metrics
-from auditor.model import StoredModel, library_versions, save_model
+from auditor.model import FORMAT, LINEAR_FORMAT, StoredModel, library_versions, save_model
 from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
+from auditor.validation import (
+    Estimator,
+    HeldOut,
+    balanced_weights,
+    choose_round_threshold,
+    choose_threshold,
+    held_out_raw,
+    reference_mismatch,
+)
+
+__all__ = ["TrainOptions", "LabelledFeatures", "Validated", "balanced_weights", "choose_threshold", "extract_features", "train", "validate"]
+ESTIMATORS = ("trees", "linear")
 
 _LABELS = {"human": 0, "0": 0, "machine": 1, "1": 1}
 
@@ -47,9 +63,14 @@ class TrainOptions:
         reader: how the labelled inputs are read (``text_field`` etc.).
         label_field: field holding ``human`` / ``machine`` (or 0 / 1).
         group_field: field whose values are held out one at a time for validation.
+        weight_field: field whose (value, label) cells weigh the same in training (None: ``group_field``).
+        threshold_field: the threshold keeps held-out FPR <= ``max_fpr`` in every human group of
+            this field (None: ``group_field``).
         report_fields: more fields to break the held-out figures down by (e.g. ``generator``).
         exclude: ``(field, value)`` pairs; matching records are left out of training.
         name: model name recorded in the metadata.
+        estimator: ``trees`` (:class:`~auditor.boosting.BoostedDetector`, calibrated) or ``linear``.
+        trees / learning_rate / max_leaf_nodes / min_samples_leaf: the trees' parameters.
         C / clip: :class:`~auditor.linear.LinearDetector` parameters.
         max_fpr: held-out false-positive rate allowed on every human group.
         frequency_words: size of the word-frequency table (most frequent words).
@@ -58,9 +79,16 @@ class TrainOptions:
     reader: ReaderOptions = field(default_factory=ReaderOptions)
     label_field: str = "label"
     group_field: str = "source"
+    weight_field: str | None = None
+    threshold_field: str | None = None
     report_fields: tuple[str, ...] = ()
     exclude: tuple[tuple[str, str], ...] = ()
     name: str = "auditor-model"
+    estimator: str = "trees"
+    trees: int = 200
+    learning_rate: float = 0.08
+    max_leaf_nodes: int = 15
+    min_samples_leaf: int = 40
     C: float = 0.1
     clip: float = 8.0
     max_fpr: float = 0.05
@@ -71,6 +99,27 @@ class TrainOptions:
             raise ValueError(f"max_fpr must be in (0, 1), got {self.max_fpr}")
         if self.C <= 0 or self.clip <= 0:
             raise ValueError("C and clip must be positive")
+        if not self.name:
+            raise ValueError("the model needs a name (--name): model.json requires a non-empty one")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {self.estimator!r}")
+        if self.trees < 1 or not 0 < self.learning_rate <= 1 or self.max_leaf_nodes < 2 or self.min_samples_leaf < 1:
+            raise ValueError("trees >= 1, 0 < learning_rate <= 1, max_leaf_nodes >= 2 and min_samples_leaf >= 1 are required")
+
+    @property
+    def cells_field(self) -> str:
+        return self.weight_field or self.group_field
+
+    @property
+    def fpr_field(self) -> str:
+        return self.threshold_field or self.group_field
+
+    def make_estimator(self) -> Estimator:
+        """A fresh, unfitted estimator with these settings."""
+        if self.estimator == "linear":
+            return LinearDetector(C=self.C, clip=self.clip)
+        return BoostedDetector(max_iter=self.trees, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+                               min_samples_leaf=self.min_samples_leaf)
         for name, value in self.exclude:
             if not name:
                 raise ValueError(f"exclusion {name}={value} needs a field name (FIELD=VALUE)")
@@ -103,7 +152,8 @@ def _label(doc: Document, label_field: str) -> int:
 
 def extract_features(paths: Sequence[str], options: TrainOptions, table: FrequencyTable) -> LabelledFeatures:
     """Read labelled documents and compute their detector features."""
-    wanted = (options.label_field, options.group_field, *options.report_fields, *(name for name, _ in options.exclude))
+    wanted = (options.label_field, options.group_field, options.cells_field, options.fpr_field, *options.report_fields,
+              *(name for name, _ in options.exclude))
     reader = replace(options.reader, extra_fields=tuple(dict.fromkeys(wanted)))
     report = ReadReport()
     excluded = 0
@@ -118,7 +168,8 @@ def extract_features(paths: Sequence[str], options: TrainOptions, table: Frequen
 
     blocks: list[np.ndarray] = []
     labels: list[int] = []
-    meta: dict[str, list[str]] = {name: [] for name in (options.group_field, *options.report_fields)}
+    meta: dict[str, list[str]] = {name: [] for name in dict.fromkeys((options.group_field, options.cells_field, options.fpr_field,
+                                                                       *options.report_fields))}
     for batch in fingerprint_batches(kept(), FingerprintOptions(reader=reader, near_duplicates=False)):
         blocks.append(feature_matrix(batch.texts, batch.tokens, batch.features, table))
         for doc in batch.documents:
@@ -131,80 +182,37 @@ def extract_features(paths: Sequence[str], options: TrainOptions, table: Frequen
     return LabelledFeatures(np.vstack(blocks), np.array(labels), fields[options.group_field], fields, report, excluded)
 
 
-def balanced_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Sample weights giving every (group, label) cell the same total weight, mean weight 1."""
-    cells = np.array([f"{g}\x00{label}" for g, label in zip(groups.tolist(), y.tolist())], dtype=object)
-    _, inverse, counts = np.unique(cells, return_inverse=True, return_counts=True)
-    weights = 1.0 / counts[inverse]
-    return weights * len(weights) / weights.sum()
+@dataclass
+class Validated:
+    """What held-out validation gives: ``p_synthetic`` of every document from a model that never saw its group.
 
-
-def held_out_scores(data: LabelledFeatures, options: TrainOptions) -> tuple[np.ndarray, list[dict[str, object]]]:
-    """Leave-one-group-out ``p_synthetic`` per document (NaN where a fold could not be trained)."""
-    scores = np.full(len(data.y), np.nan)
-    folds: list[dict[str, object]] = []
-    for group in sorted(set(data.groups.tolist())):
-        test = data.groups == group
-        train = ~test
-        if len(set(data.y[train].tolist())) < 2:
-            folds.append({"held_out": group, "trained": False, "reason": "the other groups lack one class"})
-            continue
-        model = LinearDetector(C=options.C, clip=options.clip)
-        model.fit(data.X[train], data.y[train], balanced_weights(data.y[train], data.groups[train]))
-        scores[test] = model.predict_proba(data.X[test])[:, 1]
-        folds.append({"held_out": group, "trained": True, "documents": int(test.sum())})
-    return scores, folds
-
-
-def choose_threshold(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, max_fpr: float) -> float:
-    """Smallest threshold whose false-positive rate is <= ``max_fpr`` in every human group."""
-    threshold = 0.0
-    for group in sorted(set(groups[y == 0].tolist())):
-        human = np.sort(scores[(groups == group) & (y == 0)])[::-1]
-        allowed = int(np.floor(max_fpr * len(human)))  # this many may score at or above it
-        if allowed < len(human):
-            threshold = max(threshold, float(np.nextafter(human[allowed], np.inf)))
-    return min(threshold, 1.0)
-
-
-MISMATCH_FRACTIONS = (0.0, 0.1, 0.3, 0.5)
-
-
-def reference_mismatch(scores: np.ndarray, y: np.ndarray, groups: np.ndarray, threshold: float, size: int = 400) -> dict[str, object] | None:
-    """How far the ``em`` estimate lands when a group is estimated against the *other* groups' scores.
-
-    That is what happens when a user scans a corpus from a new domain with the model's own
-    references: held-out domains shift the scores of both classes. For each group with both
-    labels, mixtures of its held-out scores at :data:`MISMATCH_FRACTIONS` (``size`` documents,
-    fixed seed) are estimated against references made of every other group's held-out scores.
-    ``auditor scan`` widens its interval by the 90th percentile of these errors when no
-    in-domain reference is given. None when fewer than two groups have both labels.
+    ``p`` is NaN where no fold could score a document. ``calibration`` (trees only) maps raw
+    scores to ``p``; the threshold follows :func:`~auditor.validation.choose_round_threshold`
+    (trees) or :func:`~auditor.validation.choose_threshold` (linear, its exact value).
     """
-    rng = np.random.default_rng(0)
-    errors: list[float] = []
-    for group in sorted(set(groups.tolist())):
-        own = groups == group
-        human, machine = scores[own & (y == 0)], scores[own & (y == 1)]
-        ref_human, ref_machine = scores[~own & (y == 0)], scores[~own & (y == 1)]
-        if min(len(human), len(machine), len(ref_human), len(ref_machine)) < 2:
-            continue
-        try:
-            estimator = FractionEstimator(Reference(ref_human, "other groups"), Reference(ref_machine, "other groups"), threshold)
-        except ValueError:  # the other groups' references do not separate
-            continue
-        for fraction in MISMATCH_FRACTIONS:
-            k = int(round(fraction * size))
-            mixture = np.concatenate([rng.choice(human, size - k), rng.choice(machine, k)])
-            errors.append(abs(estimator.estimate_point(mixture) - fraction))
-    if not errors:
-        return None
-    return {
-        "method": "em",
-        "fractions": list(MISMATCH_FRACTIONS),
-        "mixtures": len(errors),
-        "mean_abs": float(np.mean(errors)),
-        "p90_abs": float(np.quantile(errors, 0.9)),
-    }
+
+    held_out: HeldOut
+    p: np.ndarray
+    calibration: Calibration | None
+    threshold: float
+
+
+def validate(data: LabelledFeatures, options: TrainOptions, unseen: np.ndarray | None = None) -> Validated:
+    """Leave one ``group_field`` group out, calibrate on the held-out scores, choose the threshold.
+
+    ``unseen`` marks documents no fold trains on (a machine style held out on top of the groups).
+    """
+    cells, fpr_groups = data.fields[options.cells_field], data.fields[options.fpr_field]
+    held = held_out_raw(data.X, data.y, data.groups, cells, options.make_estimator, unseen)
+    valid = held.scored
+    if not valid.any() or len(set(data.y[valid].tolist())) < 2:
+        raise InputError(f"validation needs at least two {options.group_field} groups with both labels among the others")
+    if options.estimator == "linear":
+        p = 1.0 / (1.0 + np.exp(-held.raw))
+        return Validated(held, p, None, choose_threshold(p[valid], data.y[valid], fpr_groups[valid], options.max_fpr))
+    calibration = Calibration.fit(held.raw[valid], data.y[valid], balanced_weights(data.y[valid], cells[valid]))
+    p = np.where(valid, calibration(np.nan_to_num(held.raw)), np.nan)
+    return Validated(held, p, calibration, choose_round_threshold(p[valid], data.y[valid], fpr_groups[valid], options.max_fpr))
 
 
 def train(
@@ -222,21 +230,19 @@ def train(
     if len(set(data.y.tolist())) < 2:
         raise InputError("training needs both human and machine documents; only one label was found")
     say(f"validating: leave one {options.group_field} out")
-    scores, folds = held_out_scores(data, options)
-    valid = ~np.isnan(scores)
-    if not valid.any() or len(set(data.y[valid].tolist())) < 2:
-        raise InputError(f"validation needs at least two {options.group_field} groups with both labels among the others")
-    threshold = choose_threshold(scores[valid], data.y[valid], data.groups[valid], options.max_fpr)
+    checked = validate(data, options)
+    valid, p, threshold = checked.held_out.scored, checked.p, checked.threshold
     say("fitting the final model on everything")
-    final = LinearDetector(C=options.C, clip=options.clip).fit(data.X, data.y, balanced_weights(data.y, data.groups))
+    final = options.make_estimator().fit(data.X, data.y, balanced_weights(data.y, data.fields[options.cells_field]))
     validation: dict[str, object] = {
         "protocol": f"leave one {options.group_field} out: each group scored by a model trained on the other groups",
-        "folds": folds,
-        **{f"by_{name}": grouped_metrics(data.y[valid], scores[valid], values[valid], threshold)["by_group"] for name, values in data.fields.items()},
-        "overall": detection_metrics(data.y[valid], scores[valid], threshold),
-        "estimation_error": reference_mismatch(scores[valid], data.y[valid], data.groups[valid], threshold),
+        "folds": checked.held_out.folds,
+        **{f"by_{name}": grouped_metrics(data.y[valid], p[valid], values[valid], threshold)["by_group"] for name, values in data.fields.items()},
+        "overall": detection_metrics(data.y[valid], p[valid], threshold),
+        "estimation_error": reference_mismatch(p[valid], data.y[valid], data.groups[valid], threshold),
     }
-    metadata = {
+    rule = f"held-out FPR <= {options.max_fpr:g} on every human {options.fpr_field}"
+    metadata: dict[str, object] = {
         "name": options.name,
         "versions": library_versions(),
         "features": {
@@ -244,16 +250,16 @@ def train(
             "fingerprint": list(DETECTOR_FINGERPRINT),
             "excluded": list(EXCLUDED_FINGERPRINT),
             "frequency_table": table.source,
-            "clip": options.clip,
-            "normalization": "auditor.normalize: NFKC, invisible characters removed, quotes and whitespace folded",
+            "normalization": "auditor.normalize: NFKC, invisible characters removed, quotes and whitespace folded, "
+                             "look-alike letters and stray combining marks folded",
         },
-        "estimator": {"class": "LinearDetector", "C": options.C, "clip": options.clip, "solver": "lbfgs"},
         "threshold": threshold,
-        "threshold_rule": f"smallest threshold with held-out FPR <= {options.max_fpr:g} on every human {options.group_field}",
         "training": {
             "inputs": list(paths),
             "label_field": options.label_field,
             "group_field": options.group_field,
+            "weight_field": options.cells_field,
+            "threshold_field": options.fpr_field,
             "exclude": [f"{name}={value}" for name, value in options.exclude],
             "documents": int(len(data.y)),
             "excluded": data.excluded,
@@ -266,12 +272,30 @@ def train(
         "validation": validation,
     }
     arrays = {
-        **final.to_arrays(),
         **table.to_arrays(),
-        "validation_human": np.sort(scores[valid & (data.y == 0)]),
-        "validation_machine": np.sort(scores[valid & (data.y == 1)]),
+        "validation_human": np.sort(p[valid & (data.y == 0)]),
+        "validation_machine": np.sort(p[valid & (data.y == 1)]),
     }
+    if isinstance(final, LinearDetector):
+        metadata["features"]["clip"] = options.clip  # type: ignore[index]  # built just above as a dict
+        metadata["estimator"] = {"class": "LinearDetector", "C": options.C, "clip": options.clip, "solver": "lbfgs"}
+        metadata["threshold_rule"] = f"smallest threshold with {rule}"
+        arrays.update(final.to_arrays())
+        model_format = LINEAR_FORMAT
+    else:
+        assert isinstance(final, BoostedDetector) and checked.calibration is not None
+        trees = final.trees_
+        metadata["estimator"] = {"class": "BoostedDetector", "kind": "gradient-boosted regression trees (log-loss)",
+                                 **final.get_params(), "trees": int(len(trees.roots)), "nodes": int(len(trees.feature)),
+                                 "depth": trees.depth}
+        metadata["calibration"] = {"method": "isotonic regression, the centres of its steps joined linearly",
+                                   "fitted_on": f"held-out raw scores (leave one {options.group_field} out)",
+                                   "prior": PRIOR, "knots": int(len(checked.calibration.raw))}
+        metadata["threshold_rule"] = f"smallest round threshold with {rule}"
+        arrays.update(trees.to_arrays())
+        arrays.update(checked.calibration.to_arrays())
+        model_format = FORMAT
     Path(out).mkdir(parents=True, exist_ok=True)
     # Two trainings into one directory must not pair one's arrays with the other's model.json.
     with output_lock(out, "--out", directory=True):
-        return save_model(out, metadata, arrays)
+        return save_model(out, metadata, arrays, format=model_format)

@@ -54,9 +54,17 @@ def labelled_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def linear_model_dir(tmp_path_factory, labelled_path, tiny_table) -> Path:
+    """The same data with the earlier linear estimator (format auditor.model/1), which must keep loading."""
+    out = tmp_path_factory.mktemp("model") / "linear"
+    train([str(labelled_path)], out, TrainOptions(group_field="group", name="linear", estimator="linear"), table=tiny_table)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, labelled_path, tiny_table) -> Path:
     out = tmp_path_factory.mktemp("model") / "tiny"
-    train([str(labelled_path)], out, TrainOptions(group_field="group", name="tiny"), table=tiny_table)
+    train([str(labelled_path)], out, TrainOptions(group_field="group", name="tiny", trees=60), table=tiny_table)
     return out
 
 
@@ -80,7 +88,7 @@ def hook_model_dir(tmp_path_factory, tiny_table) -> Path:
     directory = tmp_path_factory.mktemp("hook-model")
     (directory / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = directory / "model"
-    train([str(directory / "train.jsonl")], out, TrainOptions(group_field="group", name="hook-test"), table=tiny_table)
+    train([str(directory / "train.jsonl")], out, TrainOptions(group_field="group", name="hook-test", estimator="linear"), table=tiny_table)
     return out
 
 

@@ -110,12 +110,12 @@ def originals(root: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory, tiny_model_dir):
+def scanned(tmp_path_factory, linear_model_dir):
     """The corpus and one scan of it (tiny model), shared: most tests reuse it with --from-scan."""
     base = tmp_path_factory.mktemp("filter")
     root = write_corpus(base / "corpus")
     out = base / "scan"
-    scan([str(root)], out, ScanOptions(model=str(tiny_model_dir)))
+    scan([str(root)], out, ScanOptions(model=str(linear_model_dir)))
     return root, out
 
 
@@ -158,7 +158,7 @@ def test_counts_add_up_and_skipped_records_are_reported(scanned, tmp_path):
     assert {p["location"] for p in summary["problems"]} >= {f"{root / 'a.jsonl'}:5", f"{root / 'b.csv'}:4", f"{root / 'c.parquet'}:2"}
     assert summary["schema"] == "auditor.filter/1" and summary["scores"]["from_scan"] == str(scan_dir)
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("read 17 documents in ") and f"scores from scan {scan_dir}, model tiny)" in lines[0]
+    assert lines[0].startswith("read 17 documents in ") and f"scores from scan {scan_dir}, model linear)" in lines[0]
     assert lines[1] == "skipped 5 records: empty_text 1, invalid_json 1, missing_text 2, ragged_row 1"
     assert f"kept {summary['kept']} -> {keep}" in lines and f"rejected {summary['rejected']['total']} -> {reject}" in lines
 
@@ -222,10 +222,10 @@ def test_every_original_field_survives_in_parquet(scanned, tmp_path):
     assert "written as JSON text (values with no common Parquet type): score" in result.stderr
 
 
-def test_jsonl_only_corpus_round_trips_through_parquet_with_native_types(scanned, tmp_path, tiny_model_dir):
+def test_jsonl_only_corpus_round_trips_through_parquet_with_native_types(scanned, tmp_path, linear_model_dir):
     root, _ = scanned
     keep, reject = tmp_path / "keep.parquet", tmp_path / "reject.parquet"
-    result = run([root / "a.jsonl", "--keep", keep, "--reject", reject, "--max-score", "0.5", "--json", "--model", tiny_model_dir])
+    result = run([root / "a.jsonl", "--keep", keep, "--reject", reject, "--max-score", "0.5", "--json", "--model", linear_model_dir])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["json_columns"] == {}
     records = read_records(keep) + read_records(reject)
@@ -236,14 +236,14 @@ def test_jsonl_only_corpus_round_trips_through_parquet_with_native_types(scanned
     assert pq.read_schema(keep).field("score").type == pa.int64()
 
 
-def test_auditor_fields_never_overwrite_original_ones(tmp_path, tiny_model_dir):
+def test_auditor_fields_never_overwrite_original_ones(tmp_path, linear_model_dir):
     corpus = tmp_path / "c.jsonl"
     rows = [
         {"id": "x1", "text": text(1), "p_synthetic": "the user's own", "auditor_p_synthetic": 1, "reasons": ["mine"]},
         {"id": "x2", "text": text(2)},
     ]
     corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    scan([str(corpus)], tmp_path / "scan", ScanOptions(model=str(tiny_model_dir)))
+    scan([str(corpus)], tmp_path / "scan", ScanOptions(model=str(linear_model_dir)))
     for suffix in (".jsonl", ".parquet"):
         keep, reject = tmp_path / f"keep{suffix}", tmp_path / f"reject{suffix}"
         result = run([corpus, "--keep", keep, "--reject", reject, "--no-score-filter", "--from-scan", tmp_path / "scan", "--quiet"])
@@ -321,14 +321,14 @@ def test_dedup_alone_keeps_the_first_of_each_cluster(scanned, tmp_path):
 # --------------------------------------------------------------------------- --from-scan
 
 
-def test_from_scan_gives_the_same_output_as_scanning_now(scanned, tmp_path, tiny_model_dir):
+def test_from_scan_gives_the_same_output_as_scanning_now(scanned, tmp_path, linear_model_dir):
     root, scan_dir = scanned
     reused = [tmp_path / "k1.jsonl", tmp_path / "r1.jsonl"]
     fresh = [tmp_path / "k2.jsonl", tmp_path / "r2.jsonl"]
     assert run([root, "--keep", reused[0], "--reject", reused[1], "--from-scan", scan_dir, "--dedup"]).exit_code == 0
-    result = run([root, "--keep", fresh[0], "--reject", fresh[1], "--model", tiny_model_dir, "--dedup"])
+    result = run([root, "--keep", fresh[0], "--reject", fresh[1], "--model", linear_model_dir, "--dedup"])
     assert result.exit_code == 0, result.output
-    assert "scores from a scan run now, model tiny)" in result.stderr
+    assert "scores from a scan run now, model linear)" in result.stderr
     for a, b in zip(reused, fresh):
         assert a.read_bytes() == b.read_bytes()
 
@@ -383,10 +383,10 @@ def test_from_scan_refuses_a_scan_of_other_inputs(scanned, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["short"]  # nothing written, no temporary files
 
 
-def test_from_scan_refuses_scoring_options(scanned, tmp_path, tiny_model_dir):
+def test_from_scan_refuses_scoring_options(scanned, tmp_path, linear_model_dir):
     root, scan_dir = scanned
     result = run([root, "--keep", tmp_path / "k.jsonl", "--reject", tmp_path / "r.jsonl", "--from-scan", scan_dir,
-                  "--model", tiny_model_dir, "--dup-threshold", "0.5"])
+                  "--model", linear_model_dir, "--dup-threshold", "0.5"])
     assert result.exit_code == 2
     assert "--model, --dup-threshold have no effect with --from-scan" in result.stderr
 

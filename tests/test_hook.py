@@ -61,7 +61,7 @@ def test_human_text_passes_and_a_stray_finding_is_reported_not_blocking(repo):
     result = hook("data/human.jsonl")
     assert result.exit_code == 0
     # One of the 100 held-out human documents reaches the threshold: a false positive the estimate absorbs.
-    assert result.output.startswith("data/human.jsonl: 1 new finding in 100 documents (p_synthetic >= 0.")
+    assert result.output.startswith("data/human.jsonl: 2 new findings in 100 documents (p_synthetic >= 0.")
     assert result.output.endswith("; estimated synthetic fraction 0.00 (95% CI 0.00-0.07) <= fail-above 0.1: "
                                   "within the file's tolerance, not blocking\n")
     assert result.output.count("\n") == 1
@@ -72,7 +72,7 @@ def test_machine_heavy_file_is_blocked_with_a_useful_message(repo):
     result = hook("data/human.jsonl", "data/generated.jsonl")
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines.pop(0).startswith("data/human.jsonl: 1 new finding in 100 documents")  # not blocking (see above)
+    assert lines.pop(0).startswith("data/human.jsonl: 2 new findings in 100 documents")  # not blocking (see above)
     assert lines[0].startswith("data/generated.jsonl: ")
     assert " new findings in 30 documents (p_synthetic >= " in lines[0]
     assert "estimated synthetic fraction 1.00 (95% CI " in lines[0] and lines[0].endswith(" > fail-above 0.1")

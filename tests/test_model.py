@@ -9,6 +9,8 @@ import zipfile
 
 import numpy as np
 import pytest
+
+from auditor.validation import ROUND_THRESHOLDS
 from click.testing import CliRunner
 
 from auditor.cli import cli
@@ -19,14 +21,17 @@ from auditor.training import TrainOptions, train
 
 def test_training_twice_gives_byte_identical_files(tmp_path, labelled_path, tiny_table, tiny_model_dir):
     again = tmp_path / "again"
-    train([str(labelled_path)], again, TrainOptions(group_field="group", name="tiny"), table=tiny_table)
+    train([str(labelled_path)], again, TrainOptions(group_field="group", name="tiny", trees=60), table=tiny_table)
     for name in (JSON_NAME, ARRAYS_NAME):
         assert (again / name).read_bytes() == (tiny_model_dir / name).read_bytes()
 
 
 def test_model_json_records_what_a_user_needs(tiny_model_dir):
     meta = json.loads((tiny_model_dir / JSON_NAME).read_text())
-    assert meta["format"] == "auditor.model/1"
+    assert meta["format"] == "auditor.model/2"
+    assert meta["threshold"] in ROUND_THRESHOLDS and meta["threshold_rule"].startswith("smallest round threshold")
+    assert meta["calibration"]["prior"] == 0.5 and meta["calibration"]["knots"] >= 2
+    assert meta["estimator"]["class"] == "BoostedDetector" and meta["estimator"]["trees"] == 60
     assert meta["arrays"]["sha256"] == hashlib.sha256((tiny_model_dir / ARRAYS_NAME).read_bytes()).hexdigest()
     assert set(meta["versions"]) == {"auditor", "numpy", "scikit-learn", "python"}
     assert meta["training"]["by_group"] == {

@@ -103,17 +103,36 @@ def refused(model: Path, *fragments: str) -> str:
         ("validation.estimation_error", 0.3, "field 'validation.estimation_error' must be an object or null, got 0.3"),
         ("validation", [1, 2], "field 'validation' must be an object, got [1, 2]"),
         ("validation.overall.human", "300", "field 'validation.overall.human' must be an integer in [2, "),
-        ("features.clip", 0, "field 'features.clip' must be a number > 0, got 0"),
+        ("estimator.trees", "60", "field 'estimator.trees' must be an integer in [1, 100000], got '60'"),
+        ("estimator.nodes", 0, "field 'estimator.nodes' must be an integer in [1, 16777216], got 0"),
+        ("calibration.prior", 0, "field 'calibration.prior' must be a number in (0, 1], got 0"),
+        ("calibration.knots", 1.5, "field 'calibration.knots' must be an integer in [1, 1048576], got 1.5"),
         ("features.names", "mean_word_length", "field 'features.names' must be a non-empty list of strings"),
         ("name", 7, "field 'name' must be a non-empty string, got 7"),
         ("versions", None, "field 'versions' must be an object, got None"),
-        ("arrays.names", ["detector_coef"], "field 'arrays.names' must be the list ['detector_coef', 'detector_intercept'"),
+        ("arrays.names", ["trees_feature"], "field 'arrays.names' must be the list ['calibration_probability', 'calibration_raw'"),
     ],
 )
 def test_model_json_fields_are_checked_naming_the_file_and_the_field(model, field, value, expected):
     tamper(model, fields={field: value})
     message = refused(model, expected)
     assert message.startswith(f"{model / JSON_NAME}: field '{field}'") and message.endswith("; restore the file or retrain")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("features.clip", 0, "field 'features.clip' must be a number > 0, got 0"),
+        ("arrays.names", ["detector_coef"], "field 'arrays.names' must be the list ['detector_coef', 'detector_intercept'"),
+        ("threshold", "0.5", "field 'threshold' must be a number in [0, 1], got '0.5'"),
+    ],
+)
+def test_linear_model_fields_are_checked_too(tmp_path, linear_model_dir, field, value, expected):
+    model = Path(shutil.copytree(linear_model_dir, tmp_path / "linear"))
+    assert load_detector(model).estimator.coef.shape == (len(load_detector(model).columns),)  # format 1 still loads
+    tamper(model, fields={field: value})
+    message = refused(model, expected)
+    assert message.startswith(f"{model / JSON_NAME}: field '{field}'")
 
 
 def test_missing_fields_and_a_null_estimation_error(model):
@@ -166,8 +185,8 @@ def test_validation_scores_that_do_not_separate_blame_the_model_not_a_reference_
 @pytest.mark.parametrize(
     ("member", "data", "expected"),
     [
-        ("detector_coef.npy", lambda n: npy(np.array(["0.5"] * n)), "detector_coef must be float64 ({n},), got <U3 ({n},)"),
-        ("detector_coef.npy", lambda n: npy(np.ones(n, dtype=np.complex128)), "detector_coef must be float64 ({n},), got complex128"),
+        ("trees_threshold.npy", lambda n: npy(np.array(["0.5"] * n)), "trees_threshold must be float64 ({n},), got <U3 ({n},)"),
+        ("trees_value.npy", lambda n: npy(np.ones(n, dtype=np.complex128)), "trees_value must be float64 ({n},), got complex128"),
         ("validation_human.npy", lambda n: npy(np.zeros(0)), "validation_human must be float64 (300,), got float64 (0,)"),
         ("validation_human.npy", lambda n: npy(np.zeros((300, 1))), "validation_human must be float64 (300,), got float64 (300, 1)"),
         ("validation_human.npy", lambda n: npy(np.full(300, NAN)), "validation_human must hold finite numbers in [0, 1]"),
@@ -178,7 +197,7 @@ def test_validation_scores_that_do_not_separate_blame_the_model_not_a_reference_
          "frequency-lengths-differ"],
 )
 def test_arrays_must_have_the_dtype_and_shape_model_json_implies(model, member, data, expected):
-    n = len(json.loads((model / JSON_NAME).read_text())["features"]["names"])
+    n = json.loads((model / JSON_NAME).read_text())["estimator"]["nodes"]
     tamper(model, {member: data(n)})
     message = refused(model, f"{model / ARRAYS_NAME}: not a valid array archive (", expected.format(n=n))
     assert message.endswith("; restore the file or retrain")
@@ -199,9 +218,27 @@ def test_a_member_expanding_far_beyond_its_compressed_size_is_refused(model):
 
 def test_unknown_and_missing_members_are_refused(model):
     tamper(model, {"extra.npy": npy(np.zeros(1000))})  # was: accepted and loaded
-    refused(model, "unknown members ['extra.npy']: only the arrays ['detector_coef', ")
+    refused(model, "unknown members ['extra.npy']: only the arrays ['calibration_probability', ")
     tamper(model, {"extra.npy": None, "freq_ranks.npy": None})
     refused(model, "missing arrays ['freq_ranks']")
+
+
+@pytest.mark.parametrize(
+    ("member", "change", "expected"),
+    [
+        ("trees_left", lambda a: np.zeros_like(a), "trees are not stored root first with leaves pointing to themselves"),
+        ("trees_right", lambda a: a + 10**6, "a child or root index is not a node"),
+        ("trees_feature", lambda a: np.where(a >= 0, 10**6, a).astype(np.int32), "a split uses a feature outside"),
+        ("trees_depth", lambda a: np.array([1], dtype=np.int32), "some leaf is deeper than the recorded depth 1"),
+        ("trees_threshold", lambda a: np.full_like(a, np.inf), "non-finite thresholds, values or baseline"),
+        ("calibration_raw", lambda a: a[::-1].copy(), "calibration must be increasing in the raw score"),
+    ],
+)
+def test_tree_arrays_that_could_loop_or_index_out_of_bounds_are_refused(model, member, change, expected):
+    with zipfile.ZipFile(model / ARRAYS_NAME) as archive:
+        array = np.load(io.BytesIO(archive.read(f"{member}.npy")), allow_pickle=False)
+    tamper(model, {f"{member}.npy": npy(change(array))})
+    refused(model, f"{model}: invalid model content (", expected)
 
 
 def test_the_frequency_table_length_is_bounded():

@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from auditor.cli._common import FiniteFloat, echo, echo_json, echo_table, handle_errors, reader_from, reader_options
-from auditor.evaluate import EvaluateOptions, evaluate
+from collections.abc import Callable
+from typing import Any
+
+from auditor.evaluate import EvaluateOptions, evaluate, leave_one_out
 from auditor.metrics import metrics_table
-from auditor.training import TrainOptions, train
+from auditor.training import ESTIMATORS, TrainOptions, train
 
 
 def _field_value(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -20,39 +23,59 @@ def _field_value(ctx: click.Context, param: click.Parameter, values: tuple[str, 
     return tuple(pairs)
 
 
+def training_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how a detector is trained and validated (``train``; ``evaluate --leave-one-out``)."""
+    for decorator in reversed([
+        click.option("--label-field", default="label", show_default=True, help="Field holding human / machine (or 0 / 1)."),
+        click.option("--report-field", "report_fields", multiple=True, help="Also break validation figures down by this field (repeatable)."),
+        click.option("--exclude", multiple=True, callback=_field_value, metavar="FIELD=VALUE",
+                     help="Leave records with this field value out of training (repeatable)."),
+        click.option("--estimator", type=click.Choice(ESTIMATORS), default="trees", show_default=True,
+                     help="Boosted trees with a calibrated p_synthetic, or the earlier linear model (to compare)."),
+        click.option("--weight-field", default=None, help="Every (value, label) cell of this field weighs the same  [default: --group-field]."),
+        click.option("--threshold-field", default=None,
+                     help="The threshold keeps held-out FPR <= --max-fpr in every human group of this field  [default: --group-field]."),
+        click.option("--max-fpr", default=0.05, show_default=True, type=FiniteFloat(0, 1, min_open=True, max_open=True),
+                     help="Held-out false-positive rate allowed on every human group; sets the threshold."),
+        click.option("--trees", default=200, show_default=True, type=click.IntRange(min=1), help="Boosting rounds (--estimator trees)."),
+    ]):
+        command = decorator(command)
+    return command
+
+
+def _train_options(label_field: str, report_fields: tuple[str, ...], exclude: tuple[tuple[str, str], ...], estimator: str,
+                   weight_field: str | None, threshold_field: str | None, max_fpr: float, trees: int, **more: Any) -> TrainOptions:
+    return TrainOptions(label_field=label_field, report_fields=report_fields, exclude=exclude, estimator=estimator,
+                        weight_field=weight_field, threshold_field=threshold_field, max_fpr=max_fpr, trees=trees, **more)
+
+
 @click.command("train")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
 @reader_options
-@click.option("--label-field", default="label", show_default=True, help="Field holding human / machine (or 0 / 1).")
 @click.option("--group-field", default="source", show_default=True,
-              help="Field whose values are held out one at a time for validation and threshold choice.")
-@click.option("--report-field", "report_fields", multiple=True, help="Also break validation figures down by this field (repeatable).")
-@click.option("--exclude", multiple=True, callback=_field_value, metavar="FIELD=VALUE",
-              help="Leave records with this field value out of training (repeatable).")
+              help="Field whose values are held out one at a time for validation, calibration and threshold choice.")
+@training_options
 @click.option("--name", default="auditor-model", show_default=True, help="Model name recorded in its metadata.")
-@click.option("--max-fpr", default=0.05, show_default=True, type=FiniteFloat(0, 1, min_open=True, max_open=True),
-              help="Held-out false-positive rate allowed on every human group; sets the threshold.")
 @click.option("--quiet", is_flag=True, help="No progress messages on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
-                  label_field: str, group_field: str, report_fields: tuple[str, ...], exclude: tuple[tuple[str, str], ...],
-                  name: str, max_fpr: float, quiet: bool, debug: bool) -> None:
+                  group_field: str, name: str, quiet: bool, debug: bool, **training: Any) -> None:
     """Train a detector on labelled documents and write it to OUT (arrays + JSON, no pickles).
 
-    Validation is leave-one-group-out over --group-field; the threshold is the
-    smallest with held-out FPR <= --max-fpr on every human group. Needs the
-    'train' extra (pip install 'auditor[train]') for the word-frequency table.
+    Validation is leave-one-group-out over --group-field: each group is scored by a
+    model trained on the others. p_synthetic is calibrated on those held-out scores
+    (trees), and the threshold is the smallest round number with held-out FPR <=
+    --max-fpr on every human group of --threshold-field. Needs the 'train' extra
+    (pip install 'auditor[train]') for the word-frequency table.
 
     \b
     Example:
       auditor train labelled.jsonl --out models/mine --group-field source
     """
-    options = TrainOptions(
-        reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), label_field=label_field, group_field=group_field,
-        report_fields=report_fields, exclude=exclude, name=name, max_fpr=max_fpr,
-    )
+    options = _train_options(**training, reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars),
+                             group_field=group_field, name=name)
     say = None if quiet else (lambda message: echo(message, err=True))
     stored = train(list(paths), out, options, progress=say)
     if not quiet:
@@ -67,22 +90,48 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--model", "model_path", default=None, type=click.Path(), help="Model directory  [default: the shipped model].")
 @reader_options
-@click.option("--label-field", default="label", show_default=True, help="Field holding human / machine (or 0 / 1).")
-@click.option("--group-field", default="source", show_default=True, help="Report metrics per value of this field.")
-@click.option("--threshold", default=None, type=FiniteFloat(0, 1), help="Threshold for FPR/TPR  [default: the model's].")
+@click.option("--group-field", default="source", show_default=True,
+              help="Report metrics per value of this field (with --leave-one-out style: the field whose values are the folds).")
+@click.option("--threshold", default=None, type=FiniteFloat(0, 1),
+              help="Threshold for FPR/TPR  [default: the model's; with --leave-one-out, the one the held-out scores choose].")
+@click.option("--leave-one-out", "leave_out", default=None, metavar="FIELD",
+              help="Train and validate on the data instead, leaving one FIELD value out at a time (family, source, ...); "
+                   "'style' keeps each machine style out of training while the folds leave one --group-field value out.")
+@training_options
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, text_field: str, id_field: str | None,
-                     strict: bool, max_doc_chars: int, label_field: str, group_field: str, threshold: float | None, as_json: bool, debug: bool) -> None:
+                     strict: bool, max_doc_chars: int, group_field: str, threshold: float | None, leave_out: str | None,
+                     as_json: bool, debug: bool, **training: Any) -> None:
     """AUROC, TPR at 1% and 5% FPR, FPR and TPR at the threshold: overall and per group.
+
+    Without --leave-one-out the model scores the data; the training options are then
+    not used. With it, the data trains and validates detectors as 'auditor train'
+    does, and the figures are held-out (the model card's tables).
 
     \b
     Example:
       auditor evaluate held_out.jsonl --group-field source
+      auditor evaluate pool.jsonl.gz --leave-one-out family --report-field domain
     """
-    options = EvaluateOptions(reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), label_field=label_field,
-                              group_field=group_field, model=model_path, threshold=threshold)
+    reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars)
+    if leave_out is not None:
+        from auditor.detector import load_detector
+
+        options = _train_options(**training, reader=reader, group_field=group_field)
+        result = leave_one_out(list(paths), leave_out, options, load_detector(model_path), threshold)
+        if as_json:
+            echo_json(result)
+            return
+        title = leave_out if leave_out != "style" else "style"
+        echo(f"held out: one {leave_out} at a time ({result['estimator']}); threshold {result.get('threshold', threshold)}")
+        echo_table(metrics_table(result, group_title=title))
+        for name in (key for key in result if key.startswith("by_") and key != "by_group"):
+            echo_table(metrics_table({"by_group": result[name]}, group_title=name[3:]))
+        return
+    options = EvaluateOptions(reader=reader, label_field=training["label_field"], group_field=group_field, model=model_path,
+                              threshold=threshold)
     result = evaluate(list(paths), options)
     if as_json:
         echo_json(result)

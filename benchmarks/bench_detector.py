@@ -1,0 +1,132 @@
+"""Detector transfer: leave-one-family-out and leave-one-source-out AUROC, the model beside ZipPy, in one run.
+
+Usage (from the repository root; needs the train and bench extras and the labelled pool)::
+
+    python benchmarks/bench_detector.py                       # ~10 min on 2 cores
+    python benchmarks/bench_detector.py --zippy-per-cell 50   # quicker ZipPy sample
+
+Reads the pool (``../shared/data`` or ``$DATA``) through ``scripts/pool_with_families.py`` into a
+temporary file, keeps what ``scripts/train_default_model.sh`` trains on, and for each split
+(``family``, ``source``) scores every document with a detector trained without its group
+(``auditor.training.validate``, the shipped recipe: boosted trees, family-balanced weights,
+calibrated on the held-out scores). ZipPy (``thinkst-zippy``, LZMA, its default; no training, so
+every score is held-out) scores a stratified sample of the same documents: ``--zippy-per-cell``
+per (family, label) cell, fixed seed. Both are reported on that same sample (and the model also
+on every document). AUROC needs both classes: sources holding one class are pooled with the
+held-out scores of the others. Results also go to ``benchmarks/out/bench_detector.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+EXCLUDED_GENERATORS = ("gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b", "davinci", "flan-t5-xxl")
+
+
+def training_options(group_field: str):
+    from auditor.training import TrainOptions
+
+    exclude = (("source", "Binoculars/pubmed"), *(("generator", g) for g in EXCLUDED_GENERATORS))
+    return TrainOptions(group_field=group_field, weight_field="family", threshold_field="domain",
+                        report_fields=("family", "domain", "source"), exclude=exclude)
+
+
+def zippy_scores(texts: list[str]) -> np.ndarray:
+    """ZipPy's signed confidence (positive: AI) for each text."""
+    from zippy import Zippy
+
+    detector = Zippy()
+    scores = []
+    for text in texts:
+        label, confidence = detector.run_on_text_chunked(text)
+        scores.append(confidence if label == "AI" else -confidence)
+    return np.array(scores)
+
+
+def auroc(y: np.ndarray, s: np.ndarray) -> float | None:
+    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.environ.get("DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--zippy-per-cell", type=int, default=100)
+    args = parser.parse_args()
+    from auditor.detector import load_detector
+    from auditor.training import extract_features, validate
+
+    started = time.time()
+    table = load_detector().table
+    rows: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory() as work:
+        pool = Path(work) / "pool.jsonl.gz"
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "pool_with_families.py"), args.data, str(pool)], check=True)
+        data = extract_features([str(pool)], training_options("family"), table)
+        texts = [json.loads(line)["text"] for line in _kept_lines(pool)]
+    if len(texts) != len(data.y):
+        raise SystemExit(f"{len(texts)} texts but {len(data.y)} documents read: a record was skipped; fix the pool or this script")
+    y, family = data.y, data.fields["family"]
+    rng = np.random.default_rng(0)
+    sample = np.sort(np.concatenate([
+        rng.choice(np.flatnonzero((family == f) & (y == label)), min(args.zippy_per_cell, int(((family == f) & (y == label)).sum())), replace=False)
+        for f in sorted(set(family.tolist())) for label in (0, 1) if ((family == f) & (y == label)).any()
+    ]))
+    print(f"ZipPy on {len(sample)} documents ...", flush=True)
+    zippy = zippy_scores([texts[i] for i in sample])
+    for split in ("family", "source"):
+        options = training_options(split)
+        groups = data.fields[split]
+        checked = validate(type(data)(data.X, y, groups, data.fields, data.report, data.excluded), options)
+        p = checked.p
+        for group in sorted(set(groups.tolist())):
+            own = groups == group
+            # A one-class group is scored against the other groups' held-out documents of the other class.
+            rows_all = own if 0 < y[own].sum() < own.sum() else own | (y != y[own][0])
+            in_sample = np.isin(sample, np.flatnonzero(rows_all))
+            rows[f"{split}={group}"] = {
+                "documents": int(own.sum()), "human": int((own & (y == 0)).sum()), "machine": int((own & (y == 1)).sum()),
+                "model_auroc": auroc(y[rows_all], p[rows_all]),
+                "model_auroc_sample": auroc(y[sample[in_sample]], p[sample[in_sample]]),
+                "zippy_auroc_sample": auroc(y[sample[in_sample]], zippy[in_sample]),
+                "sample": int(in_sample.sum()),
+            }
+        rows[f"{split}=pooled"] = {"model_auroc": auroc(y, p), "model_auroc_sample": auroc(y[sample], p[sample]),
+                                   "zippy_auroc_sample": auroc(y[sample], zippy), "threshold": checked.threshold,
+                                   "tpr_at_threshold": float((p[y == 1] >= checked.threshold).mean())}
+    print(f"{'held out':<40} {'human':>6} {'machine':>7} {'model':>7} {'model*':>7} {'ZipPy*':>7}")
+    for name, row in rows.items():
+        cells = [row.get("human", ""), row.get("machine", ""), *(f"{row[k]:.3f}" if row.get(k) is not None else "-"
+                                                                 for k in ("model_auroc", "model_auroc_sample", "zippy_auroc_sample"))]
+        print(f"{name:<40} {cells[0]:>6} {cells[1]:>7} {cells[2]:>7} {cells[3]:>7} {cells[4]:>7}")
+    print("* on the ZipPy sample (the same documents for both)")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "bench_detector.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    print(f"benchmark took {time.time() - started:.0f} s")
+
+
+def _kept_lines(pool: Path):
+    """The pool's lines that training keeps, in order (the same exclusions as training_options)."""
+    import gzip
+
+    with gzip.open(pool, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record.get("source") == "Binoculars/pubmed" or record.get("generator") in EXCLUDED_GENERATORS:
+                continue
+            yield line
+
+
+if __name__ == "__main__":
+    main()
