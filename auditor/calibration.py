@@ -55,9 +55,10 @@ class Calibration:
         fitted = iso.predict(raw_scores)
         # Centres of the isotonic steps: the weighted mean raw score of each run of equal fitted values.
         order = np.argsort(raw_scores, kind="stable")
+        raw_sorted, weight_sorted = raw_scores[order], weight[order]
         values, starts = np.unique(fitted[order], return_index=True)
         bounds = np.append(starts, len(order))
-        centres = np.array([np.average(raw_scores[order][a:b], weights=weight[order][a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
+        centres = np.array([np.average(raw_sorted[a:b], weights=weight_sorted[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
         keep = np.concatenate([[True], np.diff(centres) > 0])  # equal centres cannot be knots of a function
         return cls(centres[keep], values[keep])
 
