@@ -5,14 +5,16 @@ its topic and layout, and fall to ~0.7 on other sources (see ``models/README.md`
 The features here are computed on normalized text (:mod:`auditor.normalize`), are
 rates or distribution statistics rather than vocabulary, and exclude document
 length, which differs by class for reasons of how the training pool was built,
-not of who wrote it.
+not of who wrote it. Length enters only the calibration: the same raw score is less
+evidence on a short document.
 
 Two stored kinds of model score the same features:
 
 - ``auditor.model/2`` (what ``auditor train`` writes): boosted regression trees
   (:class:`~auditor.trees.TreeEnsemble`) whose raw score goes through a
-  :class:`~auditor.calibration.Calibration` fitted on held-out families, so
-  ``p_synthetic`` is a calibrated probability (:class:`CalibratedTrees`);
+  :class:`~auditor.calibration.LengthCalibration` fitted on held-out families
+  (one per band of document length), so ``p_synthetic`` is a calibrated
+  probability (:class:`CalibratedTrees`);
 - ``auditor.model/1`` (models from before): :class:`LinearScorer`, a
   standardized logistic regression, uncalibrated.
 
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from auditor.calibration import Calibration
+from auditor.calibration import LengthCalibration
 from auditor.features.lexicon import LEXICON_NAMES, lexicon_features
 from auditor.features.stats import FEATURE_NAMES
 from auditor.features.style import FrequencyTable, style_feature_names, style_features
@@ -63,18 +65,17 @@ def feature_matrix(
 
 @dataclass(frozen=True, eq=False)
 class CalibratedTrees:
-    """Boosted trees and the calibration of their raw score: ``p_synthetic = calibration(trees(X))``."""
+    """Boosted trees and the calibration of their raw score: ``p_synthetic = calibration(trees(X), words)``."""
 
     trees: TreeEnsemble
-    calibration: Calibration
+    calibration: LengthCalibration
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         return self.trees.decision_function(X)
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """``(n, 2)``: calibrated probabilities of human (column 0) and machine (column 1)."""
-        p = self.calibration(self.trees.decision_function(X))
-        return np.column_stack([1.0 - p, p])
+    def probability(self, X: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Calibrated ``p_synthetic`` of documents with features ``X`` and ``words`` words each."""
+        return self.calibration(self.trees.decision_function(X), words)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: identity equality (fields are arrays)
@@ -153,7 +154,7 @@ class Detector:
         arrays_sha256: SHA-256 of model.npz alone.
         threshold: default decision threshold on ``p_synthetic``.
         estimator: the fitted model (:class:`CalibratedTrees` or :class:`LinearScorer`);
-            ``estimator.predict_proba(X)[:, 1]`` is ``p_synthetic``.
+            :meth:`probability` gives ``p_synthetic``.
         columns: which columns of :func:`feature_matrix` the model takes, in its order.
         table: the word-frequency table its features use.
         metadata: the whole ``model.json``.
@@ -172,13 +173,16 @@ class Detector:
     human_scores: np.ndarray
     machine_scores: np.ndarray
 
-    def probability(self, X: np.ndarray) -> np.ndarray:
-        """``p_synthetic`` of every row of a full :func:`feature_matrix`."""
-        return self.estimator.predict_proba(np.asarray(X)[:, self.columns])[:, 1]
+    def probability(self, X: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """``p_synthetic`` of every row of a full :func:`feature_matrix`; ``words``: each document's word count."""
+        selected = np.asarray(X)[:, self.columns]
+        if isinstance(self.estimator, CalibratedTrees):
+            return self.estimator.probability(selected, words)
+        return self.estimator.predict_proba(selected)[:, 1]
 
     def score(self, normalized_texts: Sequence[str], tokens: TokenBatch, fingerprint: Mapping[str, np.ndarray]) -> np.ndarray:
         """``p_synthetic`` of every document of a batch."""
-        return self.probability(feature_matrix(normalized_texts, tokens, fingerprint, self.table))
+        return self.probability(feature_matrix(normalized_texts, tokens, fingerprint, self.table), fingerprint["words"])
 
     @classmethod
     def from_stored(cls, stored: StoredModel) -> Detector:
@@ -199,7 +203,10 @@ class Detector:
                 if len(estimator.coef) != len(names):
                     raise ValueError(f"{len(estimator.coef)} coefficients for {len(names)} features")
             else:
-                estimator = CalibratedTrees(TreeEnsemble.from_arrays(stored.arrays, len(names)), Calibration.from_arrays(stored.arrays))
+                calibration = meta["calibration"]
+                assert isinstance(calibration, dict)
+                estimator = CalibratedTrees(TreeEnsemble.from_arrays(stored.arrays, len(names)),
+                                            LengthCalibration.from_arrays(stored.arrays, calibration["word_edges"]))
             table = FrequencyTable.from_arrays(stored.arrays, source=str(features["frequency_table"]))
         except ValueError as err:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None

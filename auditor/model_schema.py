@@ -213,6 +213,13 @@ _COMMON_DIMENSIONS = {
 MAX_TREES = 100_000
 MAX_NODES = 1 << 24
 MAX_KNOTS = 1 << 20
+MAX_BANDS = 16  # length bands of the calibration (auditor.calibration.LengthCalibration)
+WORD_EDGES = Rule(
+    f"a list of at most {MAX_BANDS - 1} increasing positive integers (word counts)",
+    lambda v: isinstance(v, list) and len(v) < MAX_BANDS
+    and all(isinstance(e, int) and not isinstance(e, bool) and 0 < e <= MAX_COUNT for e in v)
+    and all(b > a for a, b in zip(v, v[1:])),
+)
 
 #: ``auditor.model/1``: a standardized linear model (logistic regression), uncalibrated.
 LINEAR_MODEL_SCHEMA = Schema(
@@ -238,6 +245,8 @@ MODEL_SCHEMA = Schema(
         (("calibration",), OBJECT),
         (("calibration", "knots"), integer(1, MAX_KNOTS)),
         (("calibration", "prior"), number(0.0, 1.0, low_open=True)),
+        (("calibration", "bands"), integer(1, MAX_BANDS)),
+        (("calibration", "word_edges"), WORD_EDGES),
     ),
     arrays={
         "trees_feature": ArraySpec("int32", ("nodes",)),
@@ -251,12 +260,14 @@ MODEL_SCHEMA = Schema(
         "trees_depth": ArraySpec("int32", (1,)),
         "calibration_raw": ArraySpec("float64", ("knots",)),
         "calibration_probability": ArraySpec("float64", ("knots",), PROBABILITIES),
+        "calibration_band_knots": ArraySpec("int64", ("bands",)),
         **_COMMON_ARRAYS,
     },
     dimensions={
         "nodes": Count(("estimator", "nodes")),
         "trees": Count(("estimator", "trees")),
         "knots": Count(("calibration", "knots")),
+        "bands": Count(("calibration", "bands")),
         **_COMMON_DIMENSIONS,
     },
 )

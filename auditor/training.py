@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from auditor.boosting import BoostedDetector
-from auditor.calibration import PRIOR, Calibration
+from auditor.calibration import PRIOR, LengthCalibration
 from auditor.detector import DETECTOR_FINGERPRINT, EXCLUDED_FINGERPRINT, detector_feature_names, feature_matrix
 from auditor.errors import InputError
 from auditor.features.style import FrequencyTable
@@ -73,6 +73,8 @@ class TrainOptions:
         trees / learning_rate / max_leaf_nodes / min_samples_leaf: the trees' parameters.
         C / clip: :class:`~auditor.linear.LinearDetector` parameters.
         max_fpr: held-out false-positive rate allowed on every human group.
+        length_bands: word counts where the calibration's length bands end (trees only; an edge is
+            dropped when a band would hold fewer than 20 held-out documents of a class).
         frequency_words: size of the word-frequency table (most frequent words).
     """
 
@@ -92,6 +94,7 @@ class TrainOptions:
     C: float = 0.1
     clip: float = 8.0
     max_fpr: float = 0.05
+    length_bands: tuple[int, ...] = (80,)
     frequency_words: int = 200_000
 
     def __post_init__(self) -> None:
@@ -103,6 +106,8 @@ class TrainOptions:
             raise ValueError("the model needs a name (--name): model.json requires a non-empty one")
         if self.estimator not in ESTIMATORS:
             raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {self.estimator!r}")
+        if any(edge < 1 for edge in self.length_bands) or list(self.length_bands) != sorted(set(self.length_bands)):
+            raise ValueError(f"length bands must be increasing positive word counts, got {list(self.length_bands)}")
         if self.trees < 1 or not 0 < self.learning_rate <= 1 or self.max_leaf_nodes < 2 or self.min_samples_leaf < 1:
             raise ValueError("trees >= 1, 0 < learning_rate <= 1, max_leaf_nodes >= 2 and min_samples_leaf >= 1 are required")
 
@@ -131,6 +136,7 @@ class LabelledFeatures:
 
     X: np.ndarray
     y: np.ndarray
+    words: np.ndarray
     groups: np.ndarray
     fields: dict[str, np.ndarray]
     report: ReadReport
@@ -167,11 +173,13 @@ def extract_features(paths: Sequence[str], options: TrainOptions, table: Frequen
             yield doc
 
     blocks: list[np.ndarray] = []
+    words: list[np.ndarray] = []
     labels: list[int] = []
     meta: dict[str, list[str]] = {name: [] for name in dict.fromkeys((options.group_field, options.cells_field, options.fpr_field,
                                                                        *options.report_fields))}
     for batch in fingerprint_batches(kept(), FingerprintOptions(reader=reader, near_duplicates=False)):
         blocks.append(feature_matrix(batch.texts, batch.tokens, batch.features, table))
+        words.append(np.asarray(batch.features["words"], dtype=np.float64))
         for doc in batch.documents:
             labels.append(_label(doc, options.label_field))
             for name, values in meta.items():
@@ -179,7 +187,8 @@ def extract_features(paths: Sequence[str], options: TrainOptions, table: Frequen
     if not labels:
         raise InputError(f"no labelled documents left in {', '.join(paths)} (after {excluded} excluded)")
     fields = {name: np.array(values, dtype=object) for name, values in meta.items()}
-    return LabelledFeatures(np.vstack(blocks), np.array(labels), fields[options.group_field], fields, report, excluded)
+    return LabelledFeatures(np.vstack(blocks), np.array(labels), np.concatenate(words), fields[options.group_field], fields, report,
+                            excluded)
 
 
 @dataclass
@@ -193,7 +202,7 @@ class Validated:
 
     held_out: HeldOut
     p: np.ndarray
-    calibration: Calibration | None
+    calibration: LengthCalibration | None
     threshold: float
 
 
@@ -210,8 +219,9 @@ def validate(data: LabelledFeatures, options: TrainOptions, unseen: np.ndarray |
     if options.estimator == "linear":
         p = 1.0 / (1.0 + np.exp(-held.raw))
         return Validated(held, p, None, choose_threshold(p[valid], data.y[valid], fpr_groups[valid], options.max_fpr))
-    calibration = Calibration.fit(held.raw[valid], data.y[valid], balanced_weights(data.y[valid], cells[valid]))
-    p = np.where(valid, calibration(np.nan_to_num(held.raw)), np.nan)
+    calibration = LengthCalibration.fit(held.raw[valid], data.y[valid], data.words[valid], balanced_weights(data.y[valid], cells[valid]),
+                                        options.length_bands)
+    p = np.where(valid, calibration(np.nan_to_num(held.raw), data.words), np.nan)
     return Validated(held, p, calibration, choose_round_threshold(p[valid], data.y[valid], fpr_groups[valid], options.max_fpr))
 
 
@@ -288,9 +298,10 @@ def train(
         metadata["estimator"] = {"class": "BoostedDetector", "kind": "gradient-boosted regression trees (log-loss)",
                                  **final.get_params(), "trees": int(len(trees.roots)), "nodes": int(len(trees.feature)),
                                  "depth": trees.depth}
-        metadata["calibration"] = {"method": "isotonic regression, the centres of its steps joined linearly",
+        metadata["calibration"] = {"method": "isotonic regression, the centres of its steps joined linearly, one per length band",
                                    "fitted_on": f"held-out raw scores (leave one {options.group_field} out)",
-                                   "prior": PRIOR, "knots": int(len(checked.calibration.raw))}
+                                   "prior": PRIOR, "knots": checked.calibration.knots,
+                                   "bands": len(checked.calibration.bands), "word_edges": list(checked.calibration.word_edges)}
         metadata["threshold_rule"] = f"smallest round threshold with {rule}"
         arrays.update(trees.to_arrays())
         arrays.update(checked.calibration.to_arrays())

@@ -2,18 +2,20 @@
 
 Usage (from the repository root; needs the train and bench extras and the labelled pool)::
 
-    python benchmarks/bench_detector.py                       # ~10 min on 2 cores
+    python benchmarks/bench_detector.py                       # ~25 min on 2 cores
     python benchmarks/bench_detector.py --zippy-per-cell 50   # quicker ZipPy sample
 
 Reads the pool (``../shared/data`` or ``$DATA``) through ``scripts/pool_with_families.py`` into a
 temporary file, keeps what ``scripts/train_default_model.sh`` trains on, and for each split
-(``family``, ``source``) scores every document with a detector trained without its group
+scores documents with detectors that never saw them: leave one *family* out
 (``auditor.training.validate``, the shipped recipe: boosted trees, family-balanced weights,
-calibrated on the held-out scores). ZipPy (``thinkst-zippy``, LZMA, its default; no training, so
+calibrated on the held-out scores), and leave one *source* out on top of those folds
+(``auditor.evaluate.held_out_on_top_of_folds``, what ``auditor evaluate --leave-one-out source
+--folds family`` reports): a source's documents are scored by models that saw neither the source
+nor their family, against the held-out humans of the families the source spans. ZipPy (``thinkst-zippy``, LZMA, its default; no training, so
 every score is held-out) scores a stratified sample of the same documents: ``--zippy-per-cell``
 per (family, label) cell, fixed seed. Both are reported on that same sample (and the model also
-on every document). AUROC needs both classes: sources holding one class are pooled with the
-held-out scores of the others. Results also go to ``benchmarks/out/bench_detector.json``.
+on every document). Results also go to ``benchmarks/out/bench_detector.json``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def main() -> None:
     parser.add_argument("--zippy-per-cell", type=int, default=100)
     args = parser.parse_args()
     from auditor.detector import load_detector
+    from auditor.evaluate import held_out_on_top_of_folds
     from auditor.training import extract_features, validate
 
     started = time.time()
@@ -85,26 +88,22 @@ def main() -> None:
     ]))
     print(f"ZipPy on {len(sample)} documents ...", flush=True)
     zippy = zippy_scores([texts[i] for i in sample])
-    for split in ("family", "source"):
-        options = training_options(split)
-        groups = data.fields[split]
-        checked = validate(type(data)(data.X, y, groups, data.fields, data.report, data.excluded), options)
-        p = checked.p
-        for group in sorted(set(groups.tolist())):
-            own = groups == group
-            # A one-class group is scored against the other groups' held-out documents of the other class.
-            rows_all = own if 0 < y[own].sum() < own.sum() else own | (y != y[own][0])
-            in_sample = np.isin(sample, np.flatnonzero(rows_all))
-            rows[f"{split}={group}"] = {
-                "documents": int(own.sum()), "human": int((own & (y == 0)).sum()), "machine": int((own & (y == 1)).sum()),
+    def row(own: np.ndarray, rows_all: np.ndarray, p: np.ndarray) -> dict[str, object]:
+        in_sample = np.isin(sample, np.flatnonzero(rows_all))
+        return {"documents": int(own.sum()), "human": int((own & (y == 0)).sum()), "machine": int((own & (y == 1)).sum()),
                 "model_auroc": auroc(y[rows_all], p[rows_all]),
                 "model_auroc_sample": auroc(y[sample[in_sample]], p[sample[in_sample]]),
-                "zippy_auroc_sample": auroc(y[sample[in_sample]], zippy[in_sample]),
-                "sample": int(in_sample.sum()),
-            }
-        rows[f"{split}=pooled"] = {"model_auroc": auroc(y, p), "model_auroc_sample": auroc(y[sample], p[sample]),
-                                   "zippy_auroc_sample": auroc(y[sample], zippy), "threshold": checked.threshold,
-                                   "tpr_at_threshold": float((p[y == 1] >= checked.threshold).mean())}
+                "zippy_auroc_sample": auroc(y[sample[in_sample]], zippy[in_sample]), "sample": int(in_sample.sum())}
+
+    options = training_options("family")
+    checked = validate(data, options)
+    for group in sorted(set(family.tolist())):
+        rows[f"family={group}"] = row(family == group, family == group, checked.p)
+    rows["family=pooled"] = {"model_auroc": auroc(y, checked.p), "model_auroc_sample": auroc(y[sample], checked.p[sample]),
+                             "zippy_auroc_sample": auroc(y[sample], zippy), "threshold": checked.threshold,
+                             "tpr_at_threshold": float((checked.p[y == 1] >= checked.threshold).mean())}
+    for source, rows_all, held, _ in held_out_on_top_of_folds(data, "source", options):
+        rows[f"source={source}"] = row(data.fields["source"] == source, rows_all, held.p)
     print(f"{'held out':<40} {'human':>6} {'machine':>7} {'model':>7} {'model*':>7} {'ZipPy*':>7}")
     for name, row in rows.items():
         cells = [row.get("human", ""), row.get("machine", ""), *(f"{row[k]:.3f}" if row.get(k) is not None else "-"

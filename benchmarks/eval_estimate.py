@@ -55,7 +55,7 @@ def held_out_scores(domain: str) -> tuple[object, np.ndarray, np.ndarray]:
     detector = load_detector(model_dir)
     others = tuple((name, value) for name, value in EXCLUDE)
     data = extract_features(paths, TrainOptions(group_field="domain", exclude=others), detector.table)
-    scores = detector.probability(data.X)
+    scores = detector.probability(data.X, data.words)
     mine = data.groups == domain
     human, machine = scores[mine & (data.y == 0)], scores[mine & (data.y == 1)]
     np.savez(cached, human=human, machine=machine)

@@ -116,7 +116,7 @@ def test_mixtures_of_real_essays_with_in_domain_references():
 
     detector = load_detector()
     data = extract_features([str(DATA)], TrainOptions(report_fields=("generator",)), detector.table)
-    scores = detector.probability(data.X)
+    scores = detector.probability(data.X, data.words)
     chat = np.isin(data.fields["generator"], ["gpt-3.5-turbo-0613", "text-davinci-003"])
     human, machine = scores[data.y == 0], scores[chat]
     rng = np.random.default_rng(0)

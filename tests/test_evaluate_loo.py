@@ -73,3 +73,22 @@ def test_linear_estimator_is_available_to_compare(labelled_path, tiny_model_dir)
                                       "--model", str(tiny_model_dir), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["estimator"] == "linear"
+
+
+def test_a_source_is_held_out_on_top_of_family_folds(styled, tiny_model_dir, tmp_path):
+    rows = [json.loads(line) for line in styled.read_text(encoding="utf-8").splitlines()]
+    for i, row in enumerate(rows):
+        row["source"] = ("s0", "s1")[i % 2]  # families follow i % 3 within a class: each source spans every family
+    path = tmp_path / "sourced.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["evaluate", str(path), "--leave-one-out", "source", "--folds", "family",
+                                      "--model", str(tiny_model_dir), "--trees", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    by_source = json.loads(result.stdout)["by_group"]
+    assert set(by_source) == {"s0", "s1"}
+    humans = sum(r["label"] == "human" for r in rows)
+    for source, row in by_source.items():
+        # its own documents of both classes, plus the held-out humans of the families it spans (all of them)
+        assert row["machine"] == sum(r["label"] == "machine" and r["source"] == source for r in rows)
+        assert row["human"] == humans
+        assert row["held_out_with"] == "the humans of its family (f0, f1, f2)" and row["auroc"] is not None

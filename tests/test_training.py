@@ -79,7 +79,7 @@ def test_evaluate_matches_sklearn_on_the_model_scores(labelled_path, tiny_model_
     detector = load_detector(tiny_model_dir)
     result = evaluate([str(labelled_path)], EvaluateOptions(group_field="group"), detector=detector)
     data = extract_features([str(labelled_path)], TrainOptions(group_field="group"), detector.table)
-    scores = detector.probability(data.X)
+    scores = detector.probability(data.X, data.words)
     assert result["overall"]["auroc"] == pytest.approx(roc_auc_score(data.y, scores))
     assert result["overall"]["fpr_at_threshold"] == pytest.approx(np.mean(scores[data.y == 0] >= detector.threshold))
     assert sorted(result["by_group"]) == ["g0", "g1", "g2"]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.boosting import BoostedDetector
-from auditor.calibration import Calibration
+from auditor.calibration import Calibration, LengthCalibration
 from auditor.trees import TreeEnsemble
 from auditor.validation import ROUND_THRESHOLDS, balanced_weights, choose_round_threshold, choose_threshold, held_out_raw
 
@@ -94,6 +94,41 @@ def test_calibration_of_any_scores_is_a_valid_monotone_map(pairs):
     calibration = Calibration.from_arrays(Calibration.fit(raw, y).to_arrays())  # what is stored loads back
     p = calibration(np.sort(raw))
     assert (np.diff(p) >= -1e-12).all() and (p >= 0).all() and (p <= 1).all()
+
+
+def _short_texts_score_like_machines(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Long documents (most of them) separate well; short ones barely, and their humans score like long machines."""
+    n, m = 4000, 400
+    words = np.concatenate([rng.integers(150, 400, n), rng.integers(20, 60, m)]).astype(float)
+    y = np.concatenate([np.repeat([0, 1], n // 2), np.repeat([0, 1], m // 2)])
+    raw = np.concatenate([np.where(y[:n] == 1, rng.normal(2, 1, n), rng.normal(-2, 1, n)),
+                          np.where(y[n:] == 1, rng.normal(2.3, 1, m), rng.normal(1.7, 1, m))])
+    return raw, y, words
+
+
+def test_length_bands_keep_short_humans_below_a_threshold_one_pooled_calibration_flags():
+    raw, y, words = _short_texts_score_like_machines(np.random.default_rng(5))
+    short_humans = (words < 80) & (y == 0)
+    pooled = LengthCalibration.fit(raw, y, words, word_edges=())
+    banded = LengthCalibration.fit(raw, y, words, word_edges=(80,))
+    assert banded.word_edges == (80,) and pooled.word_edges == ()
+    assert np.mean(pooled(raw, words)[short_humans] >= 0.9) > 0.2  # pooled: a long machine's score means machine
+    assert np.mean(banded(raw, words)[short_humans] >= 0.9) < 0.01  # banded: on short texts it means little
+    long_machines = (words >= 80) & (y == 1)
+    assert np.mean(banded(raw, words)[long_machines] >= 0.9) > 0.5  # long documents keep their power
+
+
+def test_a_band_without_enough_documents_of_a_class_is_merged_and_what_is_stored_loads_back():
+    raw, y, words = _short_texts_score_like_machines(np.random.default_rng(6))
+    keep = ~((words < 30) & (y == 1)) | (np.arange(len(y)) % 40 == 0)  # ~2 short machines under 30 words
+    banded = LengthCalibration.fit(raw[keep], y[keep], words[keep], word_edges=(30, 80))
+    assert banded.word_edges == (80,)  # the 30-word edge had too few machines below it
+    loaded = LengthCalibration.from_arrays(banded.to_arrays(), banded.word_edges)
+    assert loaded(raw, words).tobytes() == banded(raw, words).tobytes()
+    with pytest.raises(ValueError, match="each length band"):
+        LengthCalibration.from_arrays(banded.to_arrays(), ())
+    with pytest.raises(ValueError, match="increasing positive"):
+        LengthCalibration((80, 40), banded.bands + banded.bands[:1])
 
 
 # --------------------------------------------------------------------------- validation

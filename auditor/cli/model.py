@@ -38,15 +38,21 @@ def training_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-fpr", default=0.05, show_default=True, type=FiniteFloat(0, 1, min_open=True, max_open=True),
                      help="Held-out false-positive rate allowed on every human group; sets the threshold."),
         click.option("--trees", default=200, show_default=True, type=click.IntRange(min=1), help="Boosting rounds (--estimator trees)."),
+        click.option("--length-band", "length_bands", multiple=True, type=click.IntRange(min=0), default=(80,), show_default=True,
+                     metavar="WORDS", help="Calibrate documents shorter than WORDS words apart from longer ones (repeatable; "
+                                           "--length-band 0 for one calibration)."),
     ]):
         command = decorator(command)
     return command
 
 
 def _train_options(label_field: str, report_fields: tuple[str, ...], exclude: tuple[tuple[str, str], ...], estimator: str,
-                   weight_field: str | None, threshold_field: str | None, max_fpr: float, trees: int, **more: Any) -> TrainOptions:
+                   weight_field: str | None, threshold_field: str | None, max_fpr: float, trees: int, length_bands: tuple[int, ...],
+                   **more: Any) -> TrainOptions:
+    bands = tuple(sorted(set(edge for edge in length_bands if edge > 0)))  # 0 alone: a single band
     return TrainOptions(label_field=label_field, report_fields=report_fields, exclude=exclude, estimator=estimator,
-                        weight_field=weight_field, threshold_field=threshold_field, max_fpr=max_fpr, trees=trees, **more)
+                        weight_field=weight_field, threshold_field=threshold_field, max_fpr=max_fpr, trees=trees,
+                        length_bands=bands, **more)
 
 
 @click.command("train")
@@ -97,13 +103,16 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
 @click.option("--leave-one-out", "leave_out", default=None, metavar="FIELD",
               help="Train and validate on the data instead, leaving one FIELD value out at a time (family, source, ...); "
                    "'style' keeps each machine style out of training while the folds leave one --group-field value out.")
+@click.option("--folds", default=None, metavar="FIELD",
+              help="With --leave-one-out: hold each value out on top of folds that leave one FIELD value out, and compare it "
+                   "with the held-out humans of its folds (style: --group-field is the default).")
 @training_options
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, text_field: str, id_field: str | None,
                      strict: bool, max_doc_chars: int, group_field: str, threshold: float | None, leave_out: str | None,
-                     as_json: bool, debug: bool, **training: Any) -> None:
+                     folds: str | None, as_json: bool, debug: bool, **training: Any) -> None:
     """AUROC, TPR at 1% and 5% FPR, FPR and TPR at the threshold: overall and per group.
 
     Without --leave-one-out the model scores the data; the training options are then
@@ -114,13 +123,14 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
     Example:
       auditor evaluate held_out.jsonl --group-field source
       auditor evaluate pool.jsonl.gz --leave-one-out family --report-field domain
+      auditor evaluate pool.jsonl.gz --leave-one-out source --folds family
     """
     reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars)
     if leave_out is not None:
         from auditor.detector import load_detector
 
         options = _train_options(**training, reader=reader, group_field=group_field)
-        result = leave_one_out(list(paths), leave_out, options, load_detector(model_path), threshold)
+        result = leave_one_out(list(paths), leave_out, options, load_detector(model_path), threshold, folds)
         if as_json:
             echo_json(result)
             return
