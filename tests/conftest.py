@@ -14,6 +14,7 @@ from auditor.training import TrainOptions, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
 
 # The most frequent English words, most frequent first (Zipf values are made up but decreasing).
 COMMON_WORDS = (
@@ -41,7 +42,7 @@ def write_labelled(path: Path) -> Path:
     """sample_data's human and machine docstrings with a round-robin ``group`` of three values per class."""
     rows = []
     for name in ("human_stdlib_docstrings.jsonl", "machine_docstrings.jsonl"):
-        for i, line in enumerate((SAMPLE / name).read_text(encoding="utf-8").splitlines()):
+        for i, line in enumerate((DOCSTRINGS / name).read_text(encoding="utf-8").splitlines()):
             record = json.loads(line)
             rows.append({"id": record["id"], "text": record["text"], "label": record["label"], "group": f"g{i % 3}"})
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -74,7 +75,7 @@ HELD_OUT_HUMAN, HELD_OUT_MACHINE = 200, 50
 
 
 def sample_lines(name: str) -> list[str]:
-    return (SAMPLE / name).read_text(encoding="utf-8").splitlines()
+    return (DOCSTRINGS / name).read_text(encoding="utf-8").splitlines()
 
 
 @pytest.fixture(scope="session")

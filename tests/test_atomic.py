@@ -55,7 +55,7 @@ def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
 
 # --------------------------------------------------------------------------- a full disk (ENOSPC)
 
-CORPUS = Path(__file__).resolve().parent.parent / "sample_data" / "machine_docstrings.jsonl"
+CORPUS = Path(__file__).resolve().parent / "data" / "docstrings" / "machine_docstrings.jsonl"
 
 
 def no_space(*args, **kwargs):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from auditor.cli import cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
 LOOKALIKES = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441", "x": "\u0445", "A": "\u0410", "O": "\u041e"}
 INVISIBLE = ("\u200b", "\u200d", "\u2060", "\ufeff")  # zero-width space and joiner, word joiner, BOM
 
@@ -54,7 +55,7 @@ def scan_both(tmp_path, plain_rows, disguised_rows):
 def test_disguised_documents_score_the_same_and_are_counted(tmp_path):
     records = []
     for name in ("machine_docstrings.jsonl", "human_stdlib_docstrings.jsonl"):
-        records += [json.loads(line) for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines()[:40]]
+        records += [json.loads(line) for line in (DOCSTRINGS / name).read_text(encoding="utf-8").splitlines()[:40]]
     rng = random.Random(7)
     disguised, expected = [], []
     for record in records:
@@ -90,7 +91,7 @@ def accent_every_letter(text: str, marks: str) -> tuple[str, int]:
 def test_a_combining_mark_on_every_letter_scores_the_same_and_is_counted(tmp_path):
     records = []
     for name in ("machine_docstrings.jsonl", "human_stdlib_docstrings.jsonl"):
-        records += [r for r in map(json.loads, (SAMPLE / name).read_text(encoding="utf-8").splitlines()[:40]) if r["text"].isascii()]
+        records += [r for r in map(json.loads, (DOCSTRINGS / name).read_text(encoding="utf-8").splitlines()[:40]) if r["text"].isascii()]
     marked, expected = [], []
     for i, record in enumerate(records):
         text, added = accent_every_letter(record["text"], MARKS[i % len(MARKS)])
@@ -158,25 +159,30 @@ def test_orthographies_that_write_marks_composition_leaves_are_untouched():
         assert normalize_counted(unicodedata.normalize("NFD", text)) == (composed, 0), text
 
 
-def test_a_long_document_with_a_stray_mark_normalizes_about_as_fast_as_a_plain_one():
-    import time
+def test_a_long_document_with_a_stray_mark_looks_only_at_its_non_ascii_words(monkeypatch):
+    # One stray mark once made every word of a 1 MB document go through Python (~10x slower).
+    # What keeps it fast is structural, so that is what is checked: only the distinct
+    # non-ASCII words are looked at, once each.
+    import importlib
 
-    from auditor.normalize import normalize_counted
+    normalize = importlib.import_module("auditor.normalize")  # the module (the package exports a function of its name)
 
-    plain = " ".join(json.loads(line)["text"] for line in (SAMPLE / "machine_docstrings.jsonl").read_text(encoding="utf-8").splitlines())
+    plain = " ".join(json.loads(line)["text"] for line in (DOCSTRINGS / "machine_docstrings.jsonl").read_text(encoding="utf-8").splitlines())
     plain = (plain * (400_000 // len(plain) + 1))[:400_000]
-    marked = plain + " wo\u093crd"  # one mark to fold, at the very end
+    marked = plain + " wo\u093crd wo\u093crd caf\u00e9"  # one mark to fold (twice), and an accent that composes
+    looked_at: list[str] = []
+    word_marks = normalize._word_marks
 
-    def best(text: str) -> float:
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            normalize_counted(text)
-            times.append(time.perf_counter() - start)
-        return min(times)
+    def counting(word: str):
+        looked_at.append(word)
+        return word_marks(word)
 
-    assert normalize_counted(marked)[1] == 1
-    assert best(marked) < 4 * best(plain) + 0.02  # every word looked at in Python was ~12x
+    monkeypatch.setattr(normalize, "_word_marks", counting)
+    text, removed = normalize.normalize_counted(marked)
+    assert removed == 2 and text.endswith(" word word caf\u00e9")
+    non_ascii = {word for word in normalize._mark_patterns().word.findall(marked) if not word.isascii()}
+    assert {"caf\u00e9", "wo\u093crd"} <= non_ascii and len(non_ascii) < 50  # of ~60,000 words
+    assert sorted(looked_at) == sorted(non_ascii)  # each distinct non-ASCII word once, no ASCII word
 
 
 def test_a_look_alike_with_an_accent_normalizes_once():

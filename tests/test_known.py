@@ -20,12 +20,12 @@ from auditor.known import ARRAYS_NAME, JSON_NAME, IndexFormatError, KnownIndex, 
 from auditor.model import npz_bytes
 from auditor.readers import Document
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"
 VOCAB = [f"{a}{b}" for a in "bcdfghklmnprstvz" for b in ["a", "e", "i", "o", "u", "ar", "en", "is"]]
 
 
 def texts_of(name):
-    return [json.loads(line)["text"] for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line)["text"] for line in (DOCSTRINGS / name).read_text(encoding="utf-8").splitlines()]
 
 
 def signatures(texts, options=FingerprintOptions()):

@@ -25,7 +25,7 @@ from auditor.lock import DIRECTORY_LOCK, holder_pid, lock_file_for, output_lock
 from auditor.scan import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "sample_data" / "machine_docstrings.jsonl"
+CORPUS = ROOT / "tests" / "data" / "docstrings" / "machine_docstrings.jsonl"
 
 
 def run(args: list[object]):

@@ -107,10 +107,13 @@ def refused(model: Path, *fragments: str) -> str:
         ("estimator.nodes", 0, "field 'estimator.nodes' must be an integer in [1, 16777216], got 0"),
         ("calibration.prior", 0, "field 'calibration.prior' must be a number in (0, 1], got 0"),
         ("calibration.knots", 1.5, "field 'calibration.knots' must be an integer in [1, 1048576], got 1.5"),
+        ("calibration.bands", 0, "field 'calibration.bands' must be an integer in [1, 16], got 0"),
+        ("calibration.word_edges", [80, 40], "field 'calibration.word_edges' must be a list of at most 15 increasing positive integers"),
+        ("calibration.word_edges", [0], "field 'calibration.word_edges' must be a list of at most 15 increasing positive integers"),
         ("features.names", "mean_word_length", "field 'features.names' must be a non-empty list of strings"),
         ("name", 7, "field 'name' must be a non-empty string, got 7"),
         ("versions", None, "field 'versions' must be an object, got None"),
-        ("arrays.names", ["trees_feature"], "field 'arrays.names' must be the list ['calibration_probability', 'calibration_raw'"),
+        ("arrays.names", ["trees_feature"], "field 'arrays.names' must be the list ['calibration_band_knots', 'calibration_probability', 'calibration_raw'"),
     ],
 )
 def test_model_json_fields_are_checked_naming_the_file_and_the_field(model, field, value, expected):
@@ -218,7 +221,7 @@ def test_a_member_expanding_far_beyond_its_compressed_size_is_refused(model):
 
 def test_unknown_and_missing_members_are_refused(model):
     tamper(model, {"extra.npy": npy(np.zeros(1000))})  # was: accepted and loaded
-    refused(model, "unknown members ['extra.npy']: only the arrays ['calibration_probability', ")
+    refused(model, "unknown members ['extra.npy']: only the arrays ['calibration_band_knots', ")
     tamper(model, {"extra.npy": None, "freq_ranks.npy": None})
     refused(model, "missing arrays ['freq_ranks']")
 
@@ -232,6 +235,7 @@ def test_unknown_and_missing_members_are_refused(model):
         ("trees_depth", lambda a: np.array([1], dtype=np.int32), "some leaf is deeper than the recorded depth 1"),
         ("trees_threshold", lambda a: np.full_like(a, np.inf), "non-finite thresholds, values or baseline"),
         ("calibration_raw", lambda a: a[::-1].copy(), "calibration must be increasing in the raw score"),
+        ("calibration_band_knots", lambda a: a + 1, "calibration_band_knots must give each length band at least one knot"),
     ],
 )
 def test_tree_arrays_that_could_loop_or_index_out_of_bounds_are_refused(model, member, change, expected):
@@ -247,8 +251,8 @@ def test_the_frequency_table_length_is_bounded():
 
 def test_the_shipped_model_loads_unchanged():
     detector = load_detector(Path(__file__).resolve().parent.parent / "models" / "default")
-    assert detector.arrays_sha256 == "637e6833a37d11ed7507953d26f2159885a50d4cad9a7e52399369acb69165c0"
-    assert detector.sha256 == "a87f67954c48eb5276bc7fd5cfcda9620461bae8dc6d48dd58c2fc46d8054746"
+    assert detector.arrays_sha256 == "eaf9ea5da18871fbf4d2fd57c2e54b2ae3f5c6d98eaed20bd3201a8cb9c54044"
+    assert detector.sha256 == "89947266c373b6056f4569d21eab79727eaea9616ae00fb2ddd46545c93377de"
 
 
 # --------------------------------------------------------------------------- the known-synthetic index

@@ -178,7 +178,7 @@ def test_a_checkpoint_file_that_is_not_regular_is_refused_on_resume(tmp_path, na
     from auditor.scan import ScanOptions, scan
 
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join((ROOT / "sample_data" / n).read_text(encoding="utf-8")
+    corpus.write_text("".join((ROOT / "tests" / "data" / "docstrings" / n).read_text(encoding="utf-8")
                               for n in ("human_stdlib_docstrings.jsonl", "machine_docstrings.jsonl")), encoding="utf-8")
 
     def interrupt(progress) -> None:

@@ -33,13 +33,14 @@ from auditor.tokencounts import TokenCounter
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
 OUTPUTS = ("documents.parquet", "summary.json", "tokens.parquet", "report.md", "report.html")
 
 
 def sample_records() -> list[dict]:
     records = []
     for name in ("human_stdlib_docstrings.jsonl", "machine_docstrings.jsonl"):
-        records += [json.loads(line) for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines()]
+        records += [json.loads(line) for line in (DOCSTRINGS / name).read_text(encoding="utf-8").splitlines()]
     return records
 
 
@@ -184,8 +185,9 @@ def test_scores_do_not_depend_on_the_batch_they_are_computed_in():
     detector = load_detector()
     rng = np.random.default_rng(1)
     X = rng.normal(size=(257, len(detector_feature_names()))) * 3
-    whole = detector.probability(X)
-    parts = np.concatenate([detector.probability(X[i : min(i + 13, 257)]) for i in range(0, 257, 13)])
+    words = rng.integers(1, 400, size=257).astype(np.float64)  # both length bands of the calibration
+    whole = detector.probability(X, words)
+    parts = np.concatenate([detector.probability(X[i : min(i + 13, 257)], words[i : min(i + 13, 257)]) for i in range(0, 257, 13)])
     assert whole.tobytes() == parts.tobytes()
 
 
@@ -204,7 +206,7 @@ def test_run_ordered_keeps_task_order_with_workers():
 @pytest.fixture(scope="module")
 def known_index(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("known") / "index"
-    build_index([str(SAMPLE / "machine_docstrings.jsonl")], out)
+    build_index([str(DOCSTRINGS / "machine_docstrings.jsonl")], out)
     return out
 
 
@@ -266,14 +268,14 @@ def test_strict_error_is_the_first_in_input_order_whatever_finishes_first(tmp_pa
 
 
 def test_in_process_runs_stream_batch_by_batch(tmp_path):
-    path = SAMPLE / "human_stdlib_docstrings.jsonl"
+    path = DOCSTRINGS / "human_stdlib_docstrings.jsonl"
     seen = []
     fingerprint([str(path)], out=tmp_path / "f.parquet", options=FingerprintOptions(batch_docs=50), progress=lambda p: seen.append(p.documents))
     assert seen == [50, 100, 150, 200, 250, 300]  # one shard, progress after every batch
 
 
 def test_standard_input_is_read_here_even_with_jobs(tmp_path):
-    data = (SAMPLE / "machine_docstrings.jsonl").read_text(encoding="utf-8")
+    data = (DOCSTRINGS / "machine_docstrings.jsonl").read_text(encoding="utf-8")
     result = CliRunner().invoke(cli, ["fingerprint", "-", "--out", str(tmp_path / "f.parquet"), "--jobs", "2", "--quiet"], input=data)
     assert result.exit_code == 0, result.output
     assert pq.read_metadata(tmp_path / "f.parquet").num_rows == len(data.splitlines())

@@ -17,6 +17,7 @@ from auditor.report import DocumentColumns, escape_md, render_markdown, write_re
 from auditor.report.plots import cluster_size_plot, feature_plot, projection_plot, score_histogram
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
 MIXED = str(SAMPLE / "mixed.jsonl")
 SCRIPT = "<script>alert(1)</script>"
 EVIL_ID = f"{SCRIPT} | pipe | [link](x) *bold*"
@@ -32,7 +33,7 @@ def run(args: list[str]):
 def planted_corpus(directory: Path) -> list[str]:
     """A small corpus: one file with a hostile name, id and text, and an ordinary file."""
     directory.mkdir(parents=True, exist_ok=True)
-    ordinary = [json.loads(line) for line in (SAMPLE / "human_stdlib_docstrings.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
+    ordinary = [json.loads(line) for line in (DOCSTRINGS / "human_stdlib_docstrings.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
     evil = directory / EVIL_SOURCE
     evil.write_text(json.dumps({"id": EVIL_ID, "text": EVIL_TEXT}) + "\n" + json.dumps(ordinary[0]) + "\n", encoding="utf-8")
     plain = directory / "plain.jsonl"
@@ -244,7 +245,7 @@ def test_report_debug_reraises(tmp_path):
 
 def test_reports_of_other_scan_settings(tmp_path, tiny_model_dir):
     """Skipped records, --method acc / cc, --no-near-duplicates and a known-synthetic index all render."""
-    machine = str(SAMPLE / "machine_docstrings.jsonl")
+    machine = str(DOCSTRINGS / "machine_docstrings.jsonl")
     assert run(["index", "build", machine, "--out", str(tmp_path / "index")]).exit_code == 0
     corpus = tmp_path / "bad<i>.jsonl"
     corpus.write_text((SAMPLE / "mixed.jsonl").read_text(encoding="utf-8") + "not json <i>\n" + json.dumps({"text": ""}) + "\n", encoding="utf-8")
@@ -345,7 +346,7 @@ def test_hostile_field_names_file_names_and_problem_details_are_escaped(tmp_path
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     name = "[click](javascript:alert(1)) `tick` <i>x.jsonl"  # no slash: a file name
-    ordinary = [json.loads(line) for line in (SAMPLE / "human_stdlib_docstrings.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
+    ordinary = [json.loads(line) for line in (DOCSTRINGS / "human_stdlib_docstrings.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
     lines = [json.dumps({"<img src=x onerror=alert(1)>": "no text here", "**bold** | [l](u)": 1})]
     lines += [json.dumps(record) for record in ordinary]
     (corpus / name).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from auditor.scan import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
 OUTPUTS = ("documents.parquet", "summary.json", "tokens.parquet", "report.md", "report.html")
 
 
@@ -49,8 +49,8 @@ def corpus(tmp_path_factory) -> Path:
     """The sample data plus a file with bad records (so read reports carry examples), ~600 KB."""
     root = tmp_path_factory.mktemp("corpus")
     lines = []
-    for name in ("human_stdlib_docstrings.jsonl", "machine_docstrings.jsonl", "mixed.jsonl"):
-        lines += (SAMPLE / name).read_text(encoding="utf-8").splitlines()
+    for path in (DOCSTRINGS / "human_stdlib_docstrings.jsonl", DOCSTRINGS / "machine_docstrings.jsonl", SAMPLE / "mixed.jsonl"):
+        lines += path.read_text(encoding="utf-8").splitlines()
     lines[40] = "{not json"
     lines[300] = json.dumps({"text": ""})
     (root / "corpus.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -215,7 +215,7 @@ def test_a_shard_whose_rows_were_replaced_is_refused(corpus, tmp_path):
 
 
 def test_resume_needs_files_not_standard_input(tmp_path):
-    data = (SAMPLE / "machine_docstrings.jsonl").read_text(encoding="utf-8")
+    data = (DOCSTRINGS / "machine_docstrings.jsonl").read_text(encoding="utf-8")
     result = CliRunner().invoke(cli, ["scan", "-", "--out", str(tmp_path), "--resume", "--quiet"], input=data)
     assert result.exit_code == 2
     assert result.output == "error: standard input (-) cannot be read again: --resume needs files\n"

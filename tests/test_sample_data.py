@@ -26,9 +26,28 @@ def test_mixed_sample_counts_and_planted_near_duplicates():
         assert cluster_of[copy] == cluster_of[original]
 
 
+DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"
+
+
 def test_sample_sources_have_provenance_fields():
-    for name, label in [("human_stdlib_docstrings.jsonl", "human"), ("machine_docstrings.jsonl", "machine")]:
-        for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines():
+    for path, label in [(SAMPLE / "human_python_docs.jsonl", "human"), (SAMPLE / "machine_python_docs.jsonl", "machine"),
+                        (DOCSTRINGS / "human_stdlib_docstrings.jsonl", "human"), (DOCSTRINGS / "machine_docstrings.jsonl", "machine")]:
+        for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             assert record["label"] == label
             assert record["source"] and record["text"].strip()
+
+
+def test_the_quick_start_answer_holds_the_truth(tmp_path):
+    """`auditor scan sample_data/` with the shipped model: every file's interval holds its true machine share."""
+    from auditor.detector import load_detector
+    from auditor.scan import ScanOptions, scan
+
+    truth = {"human_python_docs.jsonl": 0.0, "machine_python_docs.jsonl": 1.0, "mixed.jsonl": 60 / 303}
+    result = scan([str(SAMPLE)], tmp_path / "audit", ScanOptions(), detector=load_detector())
+    fraction = result.summary["synthetic_fraction"]
+    overall = 140 / 683
+    assert fraction["low"] <= overall <= fraction["high"] and abs(fraction["estimate"] - overall) < 0.1
+    for name, share in truth.items():
+        row = fraction["by_source"][str(SAMPLE / name)]
+        assert row["low"] <= share <= row["high"] and abs(row["estimate"] - share) < 0.1, (name, row)

@@ -111,8 +111,8 @@ def test_shipped_model_loads_and_scores_sample_data(tmp_path):
     assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
 
 
-HUMAN = str(Path(MIXED).parent / "human_stdlib_docstrings.jsonl")
-MACHINE = str(Path(MIXED).parent / "machine_docstrings.jsonl")
+HUMAN = str(Path(__file__).resolve().parent / "data" / "docstrings" / "human_stdlib_docstrings.jsonl")
+MACHINE = str(Path(__file__).resolve().parent / "data" / "docstrings" / "machine_docstrings.jsonl")
 
 
 def test_fail_above_exits_1_after_writing_outputs(tmp_path, tiny_model_dir):
@@ -144,7 +144,8 @@ def test_references_and_per_source_breakdown(tmp_path, tiny_model_dir):
 
 def test_known_synthetic_index_marks_and_counts_matches(tmp_path, tiny_model_dir):
     runner = CliRunner()
-    built = runner.invoke(cli, ["index", "build", MACHINE, "--out", str(tmp_path / "idx"), "--quiet"])
+    machine = str(Path(MIXED).parent / "machine_python_docs.jsonl")  # the machine texts mixed.jsonl holds
+    built = runner.invoke(cli, ["index", "build", machine, "--out", str(tmp_path / "idx"), "--quiet"])
     assert built.exit_code == 0, built.output
     result = runner.invoke(cli, ["scan", MIXED, "--out", str(tmp_path / "o"), "--model", str(tiny_model_dir),
                                  "--known-synthetic", str(tmp_path / "idx"), "--method", "cc", "--threshold", "1"])
