@@ -1,6 +1,8 @@
-"""Settings of the hook and the baseline, from ``[tool.auditor]`` and the environment.
+"""Settings of every command that takes them, from ``[tool.auditor]`` and the environment.
 
-A data repository configures the auditor in ``.auditor.toml`` (keys at the top
+``auditor scan``, ``filter``, ``report``, ``hook`` and ``baseline`` resolve their settings
+here, once per invocation, so that in one repository they all flag, estimate and read
+alike. A data repository configures the auditor in ``.auditor.toml`` (keys at the top
 level) or in the ``[tool.auditor]`` table of its ``pyproject.toml``::
 
     [tool.auditor]
@@ -11,11 +13,20 @@ level) or in the ``[tool.auditor]`` table of its ``pyproject.toml``::
     reference-human = ["refs/human.jsonl"]
 
     [tool.auditor.files."generated/*"]   # per-file overrides, first matching pattern wins
-    fail-above = 1.0
+    fail-above = 1.0                     # with threshold 1.0: machine text allowed here
+    threshold = 1.0
 
 Precedence (DESIGN.md): command-line flags > ``AUDITOR_*`` environment variables
 > the configuration file > defaults, resolved once by :func:`load_settings` into
-a frozen :class:`HookSettings`.
+a frozen :class:`HookSettings`, which records where each value came from
+(:class:`Source`).
+
+The file is looked up from the current directory upwards (:func:`find_config`):
+the first directory holding ``.auditor.toml``, or a ``pyproject.toml`` with a
+``[tool.auditor]`` table, wins; the search stops at the repository root (the
+first directory holding ``.git``). ``--config FILE`` names the file instead.
+Paths in the file are relative to its directory; paths given as flags or in
+``AUDITOR_*`` variables are relative to the current directory.
 """
 
 from __future__ import annotations
@@ -36,7 +47,10 @@ CONFIG_FILES = (".auditor.toml", "pyproject.toml")
 DEFAULT_BASELINE = ".auditor-baseline.json"
 MAX_CONFIG_BYTES = 16 << 20  # a settings file (a pyproject.toml) is read whole: bounded
 # The settings a baseline records (HookSettings.recorded); a baseline holding another key is refused.
-RECORDED_SETTINGS = frozenset({"fail-above", "threshold", "method", "text-field", "format", "reference-human", "files", "model-sha256"})
+RECORDED_SETTINGS = frozenset({"fail-above", "threshold", "method", "text-field", "format", "reference-human", "files", "model-sha256",
+                               "finding"})
+# The rule a finding follows; recorded in baselines so one made under an earlier rule is stale.
+FINDING_RULE = "p_machine_given_corpus > threshold; files listed until within fail-above"
 # Files are blocked only above this estimated fraction: the shipped model's threshold allows up to
 # 5% false positives in a human domain, so a tolerance of 0 would stop ordinary human text.
 DEFAULT_FAIL_ABOVE = 0.10
@@ -46,7 +60,25 @@ ENVIRONMENT = {
     "threshold": "AUDITOR_THRESHOLD",
     "baseline": "AUDITOR_BASELINE",
     "model": "AUDITOR_MODEL",
+    "method": "AUDITOR_METHOD",
 }
+# Kinds of Source: where a setting's value came from.
+FLAG, ENVIRONMENT_VARIABLE, CONFIG_FILE = "flag", "environment", "file"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a setting's value came from: its kind and the name a user would look for.
+
+    ``name`` is the flag (``--threshold``), the variable (``$AUDITOR_THRESHOLD``) or the
+    configuration file's path; a setting left at its default has no Source.
+    """
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -60,16 +92,18 @@ class FileRule:
 
 @dataclass(frozen=True)
 class HookSettings:
-    """Everything the hook and ``auditor baseline`` need, resolved once.
+    """Everything the commands need, resolved once (named for the hook, their first user).
 
     Attributes:
         root: the directory paths are relative to (the configuration file's, else
             the repository root); baseline keys are POSIX paths relative to it.
         config_file: where the settings came from (None: defaults only).
-        fail_above: per file, the estimated synthetic fraction above which new
-            findings block a commit.
-        threshold: per document, ``p_synthetic`` at or above which a document is a
-            finding (None: the model's own threshold).
+        fail_above: per file, the synthetic fraction the lower end of a file's interval
+            may not exceed (the hook then lists documents until the rest is within it;
+            ``auditor scan`` exits 1 on the same test).
+        threshold: per document, the posterior given the file (``p_machine_given_corpus``)
+            above which a document is a finding; for ``auditor scan``, the ``p_synthetic``
+            it flags at (None: the model's own threshold).
         baseline: the baseline file, relative to ``root`` unless absolute.
         model: model directory, relative to ``root`` unless absolute (None: the shipped one).
         method: synthetic-fraction estimator (``em``, ``acc``, ``cc``).
@@ -77,6 +111,7 @@ class HookSettings:
         reference_human: known-human documents of the repository's own domain
             (relative to ``root``): they calibrate the per-file estimate.
         files: per-file overrides, first match wins.
+        sources: where each setting not left at its default came from, by attribute name.
     """
 
     root: Path
@@ -91,6 +126,7 @@ class HookSettings:
     format: str = "auto"
     reference_human: tuple[str, ...] = ()
     files: tuple[FileRule, ...] = field(default=())
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         where = self.config_file or "settings"
@@ -110,10 +146,21 @@ class HookSettings:
 
     @property
     def model_path(self) -> Path | None:
-        return None if self.model is None else self.root / self.model
+        return None if self.model is None else Path(self._located("model", self.model))
 
     def reference_paths(self) -> list[str]:
-        return [str(self.root / path) for path in self.reference_human]
+        return [self._located("reference_human", path) for path in self.reference_human]
+
+    def given(self, name: str) -> bool:
+        """Whether setting ``name`` was given (flag, environment or file) rather than left at its default."""
+        return name in self.sources
+
+    def _located(self, name: str, path: str) -> str:
+        # A path typed as a flag is relative to where it was typed and shown as typed (error
+        # messages, summary.json); the environment's are made absolute when read (root / an
+        # absolute path is that path); the file's are relative to the file.
+        source = self.sources.get(name)
+        return path if source is not None and source.kind == FLAG else str(self.root / path)
 
     def rule_for(self, key: str) -> tuple[float, float | None]:
         """``(fail_above, threshold)`` for the file with baseline key ``key``."""
@@ -149,6 +196,8 @@ class HookSettings:
             "reference-human": dict(reference_sha256) if reference_sha256 is not None else list(self.reference_human),
             "files": [{"pattern": rule.pattern, "fail-above": rule.fail_above, "threshold": rule.threshold} for rule in self.files],
             "model-sha256": model_sha256,
+            # What makes a finding: a baseline recorded under another rule is stale (rewritten, exit 3).
+            "finding": FINDING_RULE,
         }
 
 
@@ -183,7 +232,10 @@ _KEYS = {
     "reference-human": "reference_human",
     "files": "files",
 }
-_CWD_RELATIVE = ("model", "baseline")  # given on the command line: relative to where it runs
+# Given on the command line, relative to where it runs: made absolute at once, because the baseline's
+# path is also shown relative to the current directory and compared with the repository root.
+# model and reference-human are kept as typed instead (HookSettings._located).
+_CWD_RELATIVE = ("baseline",)
 _RULE_KEYS = {"fail-above": "fail_above", "threshold": "threshold"}
 
 
@@ -283,6 +335,10 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, object]:
                 values[name] = _check_fraction(float(raw), f"${variable}")
             except ValueError:
                 raise ConfigError(f"${variable} must be a number between 0 and 1, got {raw!r}") from None
+        elif name == "method":
+            if raw not in METHODS:
+                raise ConfigError(f"${variable} must be one of {', '.join(METHODS)}, not {raw!r}")
+            values[name] = raw
         else:
             values[name] = os.path.abspath(raw)  # relative to where the command runs, not to the repository
     return values
@@ -293,11 +349,14 @@ def load_settings(
     overrides: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
     start: str | os.PathLike[str] = ".",
+    flag_names: Mapping[str, str] | None = None,
 ) -> HookSettings:
     """Resolve the settings: ``overrides`` (flags; None values ignored) > environment > file > defaults.
 
     ``config`` names the file explicitly; otherwise it is looked up from ``start``
-    (:func:`find_config`). Raises :class:`ConfigError` naming the file and the setting.
+    (:func:`find_config`). ``flag_names`` names the flag of each override in
+    :attr:`HookSettings.sources` (default ``--<setting>``). Raises :class:`ConfigError`
+    naming the file or variable and the setting.
     """
     if config is not None:
         config_file = Path(config)
@@ -307,15 +366,19 @@ def load_settings(
     else:
         root, config_file, table = find_config(start)
     values = _settings_from_table(table, config_file) if config_file is not None else {}
+    sources = {name: Source(CONFIG_FILE, str(config_file)) for name in values}
     baseline = values.get("baseline")
     if isinstance(baseline, str) and _relative(root / baseline, root) is None:
         # A committed setting must not make 'baseline create --force' overwrite a file elsewhere.
         raise ConfigError(f"{config_file}: baseline {baseline!r} is outside the repository {root}; keep it inside")
-    values.update(_from_environment(os.environ if environ is None else environ))
-    known = {f.name for f in fields(HookSettings)}
+    environment = _from_environment(os.environ if environ is None else environ)
+    values.update(environment)
+    sources.update({name: Source(ENVIRONMENT_VARIABLE, f"${ENVIRONMENT[name]}") for name in environment})
+    known = {f.name for f in fields(HookSettings)} - {"root", "config_file", "sources"}
     for name, value in (overrides or {}).items():
         if name not in known:
             raise ValueError(f"unknown setting {name!r}")
         if value is not None:
             values[name] = os.path.abspath(value) if name in _CWD_RELATIVE else value
-    return HookSettings(root=root, config_file=config_file, **values)  # type: ignore[arg-type]
+            sources[name] = Source(FLAG, (flag_names or {}).get(name, "--" + name.replace("_", "-")))
+    return HookSettings(root=root, config_file=config_file, sources=sources, **values)  # type: ignore[arg-type]

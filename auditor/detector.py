@@ -10,7 +10,7 @@ evidence on a short document.
 
 Two stored kinds of model score the same features:
 
-- ``auditor.model/2`` (what ``auditor train`` writes): boosted regression trees
+- ``auditor.model/3`` (what ``auditor train`` writes; ``/2``, the same without per-family validation scores, still loads): boosted regression trees
   (:class:`~auditor.trees.TreeEnsemble`) whose raw score goes through a
   :class:`~auditor.calibration.LengthCalibration` fitted on held-out families
   (one per band of document length), so ``p_synthetic`` is a calibrated
@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +159,9 @@ class Detector:
         table: the word-frequency table its features use.
         metadata: the whole ``model.json``.
         human_scores / machine_scores: validation score distributions (held-out).
+        validation_by_group: the same scores split by validation group (family): each
+            group's pair, from a model that never saw the group, is one plausible picture of
+            an unseen domain (empty for models stored without it).
     """
 
     name: str
@@ -172,6 +175,7 @@ class Detector:
     metadata: dict[str, object]
     human_scores: np.ndarray
     machine_scores: np.ndarray
+    validation_by_group: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def probability(self, X: np.ndarray, words: np.ndarray) -> np.ndarray:
         """``p_synthetic`` of every row of a full :func:`feature_matrix`; ``words``: each document's word count."""
@@ -211,8 +215,23 @@ class Detector:
         except ValueError as err:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
         human, machine = stored.arrays["validation_human"], stored.arrays["validation_machine"]
+        by_group = _validation_by_group(stored.arrays, meta, where) if "validation_human_group" in stored.arrays else {}
         return cls(str(meta["name"]), stored.identity, stored.sha256, stored.path, float(meta["threshold"]),  # type: ignore[arg-type]
-                   estimator, np.array([known[name] for name in names], dtype=np.int64), table, meta, human, machine)
+                   estimator, np.array([known[name] for name in names], dtype=np.int64), table, meta, human, machine, by_group)
+
+
+def _validation_by_group(arrays: Mapping[str, np.ndarray], meta: Mapping[str, object], where: object) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The held-out human and machine scores of each validation group (``auditor.model/3``)."""
+    validation = meta["validation"]
+    assert isinstance(validation, dict)  # checked by the schema
+    names = [str(name) for name in validation["groups"]]
+    split: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    human, machine = arrays["validation_human_group"], arrays["validation_machine_group"]
+    if (len(human) and human.max() >= len(names)) or (len(machine) and machine.max() >= len(names)):
+        raise ModelError(f"{where}: invalid model content (a validation group index is not in validation.groups); retrain the model")
+    for index, name in enumerate(names):
+        split[name] = (arrays["validation_human"][human == index], arrays["validation_machine"][machine == index])
+    return split
 
 
 def default_model_path() -> Path:

@@ -10,9 +10,12 @@ or the reject file (:mod:`auditor.writers`: JSONL or Parquet by extension) with
 the auditor's fields:
 
 - ``p_synthetic``: the score; ``dup_cluster``: the near-duplicate cluster (null when none);
+- ``p_machine_given_corpus``: the document's posterior under the scan's fitted mixture
+  (:mod:`auditor.posterior`);
 - ``reasons``: why it was rejected, empty for a kept document:
-  ``synthetic>=F`` when ``p_synthetic >= F`` (``F`` the ``max_score``, by default
-  the scan's flagged threshold, so the scan's flagged documents are rejected);
+  ``p_machine_given_corpus 0.97 > 0.50`` by default (``max_posterior``, 0.5: the
+  rejected count then follows the corpus's estimated machine share), or
+  ``p_synthetic 0.97 >= 0.95`` with ``max_score`` (a fixed cut on the score);
   ``near-duplicate-of:<id>`` with ``dedup``;
 - ``auditor_id``: the document's id (as in ``documents.parquet`` and in the
   ``near-duplicate-of`` reasons; the path for ``.txt`` inputs, ``file:record``
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,12 +61,15 @@ from auditor.normalize import normalize
 from auditor.readers import Document, ReadReport, expand_inputs, read_documents
 from auditor.scan import ScanOptions, scan
 from auditor.filter_outputs import commit_pair, manifest_path, staged_pair
+from auditor.posterior import COLUMN as POSTERIOR
+from auditor.posterior import ScoreRule
 from auditor.filter_scan import ScanAlignment, ScanScores, load_scan, mismatch, out_of_step
 from auditor.writers import JsonlRecordWriter, ParquetRecordWriter, output_format, writing_records
 
 SCHEMA = "auditor.filter/1"
 AUDITOR_FIELDS = (
     pa.field("p_synthetic", pa.float64()),
+    pa.field("p_machine_given_corpus", pa.float64()),
     pa.field("dup_cluster", pa.int64()),
     pa.field("reasons", pa.list_(pa.string())),
     pa.field("auditor_id", pa.string()),
@@ -79,9 +85,10 @@ class FilterOptions:
     Attributes:
         scan: how to read the inputs (``scan.fingerprint.reader``) and, without
             ``from_scan``, how to score them (model, threshold, near-duplicate settings).
-        max_score: reject documents with ``p_synthetic >= max_score``; None: the
-            scan's flagged threshold (the model's, or the scan's ``--threshold``).
-        score_filter: False rejects no document for its score (``max_score`` must then be None).
+        max_posterior: reject documents with ``p_machine_given_corpus > max_posterior``
+            (the default rule, at :data:`DEFAULT_MAX_POSTERIOR`).
+        max_score: reject documents with ``p_synthetic >= max_score`` instead.
+        score_filter: False rejects no document for its score (neither cut may then be given).
         dedup: keep one document per near-duplicate cluster (see the module's rule).
         from_scan: a directory written by ``auditor scan --out``, whose scores and
             clusters are used instead of scanning again; only the reader settings
@@ -90,6 +97,7 @@ class FilterOptions:
 
     scan: ScanOptions = field(default_factory=ScanOptions)
     max_score: float | None = None
+    max_posterior: float | None = None
     score_filter: bool = True
     dedup: bool = False
     from_scan: str | None = None
@@ -97,8 +105,23 @@ class FilterOptions:
     def __post_init__(self) -> None:
         if self.max_score is not None and not 0.0 <= self.max_score <= 1.0:
             raise ValueError(f"max_score must be in [0, 1], got {self.max_score}")
-        if self.max_score is not None and not self.score_filter:
-            raise ValueError("max_score has no effect without the score filter; drop one of them")
+        if self.max_posterior is not None and not 0.0 <= self.max_posterior <= 1.0:
+            raise ValueError(f"max_posterior must be in [0, 1], got {self.max_posterior}")
+        if self.max_score is not None and self.max_posterior is not None:
+            raise ValueError("max_score and max_posterior are two rules for one decision; give one of them")
+        if (self.max_score is not None or self.max_posterior is not None) and not self.score_filter:
+            raise ValueError("max_score / max_posterior have no effect without the score filter; drop one of them")
+
+    def rule(self) -> ScoreRule | None:
+        """The rule that rejects a document for its score (None: ``score_filter`` is off)."""
+        if not self.score_filter:
+            return None
+        if self.max_score is not None:
+            return ScoreRule("p_synthetic", self.max_score)
+        return ScoreRule(POSTERIOR, DEFAULT_MAX_POSTERIOR if self.max_posterior is None else self.max_posterior)
+
+
+DEFAULT_MAX_POSTERIOR = 0.5
 
 
 @dataclass
@@ -112,16 +135,16 @@ class FilterResult:
     manifest: Path | None = None
 
 
-def decide(p_synthetic: np.ndarray, clusters: np.ndarray, max_score: float | None, dedup: bool) -> tuple[np.ndarray, np.ndarray]:
+def decide(values: np.ndarray, clusters: np.ndarray, rule: ScoreRule | None, dedup: bool) -> tuple[np.ndarray, np.ndarray]:
     """Which documents are rejected for their score, and of which document each one is a rejected near-duplicate.
 
-    Returns ``(for_score, duplicate_of)``: a boolean array, and for every
-    document the index of its cluster's kept document (-1 when it is not
-    rejected as a near-duplicate). The kept document of a cluster is its first
-    member, in input order, not rejected for its score.
+    ``values``: the column the rule reads. Returns ``(for_score, duplicate_of)``: a boolean
+    array, and for every document the index of its cluster's kept document (-1 when it is
+    not rejected as a near-duplicate). The kept document of a cluster is its first member,
+    in input order, not rejected for its score.
     """
-    n = len(p_synthetic)
-    for_score = p_synthetic >= max_score if max_score is not None else np.zeros(n, dtype=bool)
+    n = len(values)
+    for_score = rule.rejects(values) if rule is not None else np.zeros(n, dtype=bool)
     duplicate_of = np.full(n, -1, dtype=np.int64)
     if dedup:
         kept: dict[int, int] = {}
@@ -134,9 +157,6 @@ def decide(p_synthetic: np.ndarray, clusters: np.ndarray, max_score: float | Non
     return for_score, duplicate_of
 
 
-def score_reason(max_score: float) -> str:
-    """``synthetic>=F``, F as the shortest text that reads back as the same float (0.83, not 0.830000)."""
-    return f"synthetic>={float(max_score)!r}"
 
 
 def _check_outputs(paths: Sequence[str], keep: Path, reject: Path, fmt: str, from_scan: str | None) -> None:
@@ -201,16 +221,16 @@ def filter_corpus(
         if options.dedup and not scores.near_duplicates:
             raise InputError(f"--dedup: {scores.path} has no near-duplicate clusters (scanned with --no-near-duplicates); "
                              "re-run the scan without it")
-        max_score = (options.max_score if options.max_score is not None else scores.threshold) if options.score_filter else None
-        for_score, duplicate_of = decide(scores.p_synthetic, scores.clusters, max_score, options.dedup)
-        metadata = {"schema": SCHEMA, "max_score": max_score, "dedup": options.dedup, "model": scores.model}
+        rule = options.rule()
+        values = scores.posterior if rule is None or rule.column == POSTERIOR else scores.p_synthetic
+        for_score, duplicate_of = decide(values, scores.clusters, rule, options.dedup)
+        metadata = {"schema": SCHEMA, "rule": rule.describe() if rule else None, "dedup": options.dedup, "model": scores.model}
         with writing_records(staged.keep, output_format(keep_path), keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}) as keep_out, \
                 writing_records(staged.reject, output_format(reject_path), reject_path, AUDITOR_FIELDS,
                                 {**metadata, "file": "reject"}) as reject_out:
             alignment = ScanAlignment(scores, report)
             documents = _write_documents(alignment.pair(read_documents(paths, reader, report)), scores, for_score, duplicate_of,
-                                         score_reason(max_score) if max_score is not None else "", (keep_out, reject_out),
-                                         reader.max_doc_chars, progress, start)
+                                         rule, (keep_out, reject_out), reader.max_doc_chars, progress, start)
             alignment.check(documents)
         # Every document of the scan was written (checked), so the counts follow from the decisions.
         duplicate = duplicate_of >= 0
@@ -224,7 +244,12 @@ def filter_corpus(
         "tool": {"name": "auditor", "version": __version__},
         "inputs": paths,
         "scores": {"from_scan": options.from_scan, "model": scores.model, "flagged_threshold": scores.threshold},
-        "max_score": max_score,
+        "rule": {"column": rule.column, "operator": rule.operator, "cut": rule.cut} if rule else None,
+        "max_score": rule.cut if rule and rule.column == "p_synthetic" else None,
+        "max_posterior": rule.cut if rule and rule.column == POSTERIOR else None,
+        # The rejected count is meant to follow the corpus's estimate: its interval, in documents, beside it.
+        "estimate": {**scores.estimate, "documents_low": scores.estimate.get("low", 0.0) * documents,
+                     "documents_high": scores.estimate.get("high", 1.0) * documents},
         "dedup": options.dedup,
         "documents": documents,
         "kept": kept,
@@ -244,7 +269,8 @@ def filter_corpus(
 
 
 def _write_documents(
-    documents: Iterable[tuple[int, Document]], scores: ScanScores, for_score: np.ndarray, duplicate_of: np.ndarray, reason: str,
+    documents: Iterable[tuple[int, Document]], scores: ScanScores, for_score: np.ndarray, duplicate_of: np.ndarray,
+    rule: ScoreRule | None,
     writers: tuple[RecordWriter, RecordWriter], max_doc_chars: int | None, progress: Callable[[Progress], None] | None,
     start: float,
 ) -> int:
@@ -266,11 +292,13 @@ def _write_documents(
                                     f"(normalized{cut}) here but {int(scores.chars[i])} in the scan (edited since, or another --text-field?)")
         reasons = []
         if for_score[i]:
-            reasons.append(reason)
+            assert rule is not None
+            reasons.append(rule.reason(float(scores.posterior[i] if rule.column == POSTERIOR else scores.p_synthetic[i])))
         if duplicate_of[i] >= 0:
             reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
         cluster = int(scores.clusters[i])
-        auditor = {"p_synthetic": float(scores.p_synthetic[i]), "dup_cluster": cluster if cluster >= 0 else None,
+        auditor = {"p_synthetic": float(scores.p_synthetic[i]), POSTERIOR: float(scores.posterior[i]),
+                   "dup_cluster": cluster if cluster >= 0 else None,
                    "reasons": reasons, "auditor_id": doc.id}
         (reject_out if reasons else keep_out).write(doc.fields, auditor)
         written += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from auditor.scan import DOCUMENTS_FILE
 from auditor.scan import SCHEMA as SCAN_SCHEMA
 
 NOT_IN_SCAN = "not_in_scan"
-_SCAN_COLUMNS = ("source", "record", "id", "chars", "p_synthetic", "dup_cluster")
+_SCAN_COLUMNS = ("source", "record", "id", "chars", "p_synthetic", "p_machine_given_corpus", "dup_cluster")
 
 
 @dataclass
@@ -48,12 +48,15 @@ class ScanScores:
     ids: list[str]
     chars: np.ndarray  # length of the normalized text: catches edited files and another --text-field
     p_synthetic: np.ndarray
+    posterior: np.ndarray  # p_machine_given_corpus: the document's posterior under the scan's fitted mixture
     clusters: np.ndarray  # -1: no near-duplicate
     threshold: float
     near_duplicates: bool
     skipped: int  # records the scan read but did not keep (every reason)
     model: dict[str, object]
     option: str = "--from-scan"  # how messages name it ("scan": one run by filter_corpus itself)
+    estimate: dict[str, float] = field(default_factory=dict)  # the scan's synthetic fraction: estimate, low, high
+
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -98,6 +101,8 @@ def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") ->
         documents = int(summary["documents"])
         skipped = int(summary["skipped"]["total"])
         near_duplicates = bool(summary["near_duplicates"]["enabled"])
+        fraction = summary["synthetic_fraction"]
+        estimate = {key: float(fraction[key]) for key in ("estimate", "low", "high")}
         if summary.get("schema") != SCAN_SCHEMA:
             raise ValueError(f"schema {summary.get('schema')!r}, expected {SCAN_SCHEMA!r}")
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -106,7 +111,9 @@ def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") ->
         names = pq.read_schema(table_path).names
         missing = [name for name in _SCAN_COLUMNS if name not in names]
         if missing:
-            raise InputError(f"{option} {table_path}: no column(s) {', '.join(missing)}: not written by 'auditor scan'; {rerun}")
+            made = ("made by an earlier auditor version (before the posterior column)" if missing == ["p_machine_given_corpus"]
+                    else "not written by 'auditor scan'")
+            raise InputError(f"{option} {table_path}: no column(s) {', '.join(missing)}: {made}; {rerun}")
         table = pq.read_table(table_path, columns=list(_SCAN_COLUMNS))
     except (pa.ArrowException, OSError) as err:
         raise InputError(f"{option} {table_path}: cannot be read ({err}); {rerun}") from None
@@ -121,12 +128,14 @@ def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") ->
         ids=table.column("id").to_pylist(),
         chars=table.column("chars").to_numpy().astype(np.int64),
         p_synthetic=table.column("p_synthetic").to_numpy().astype(np.float64),
+        posterior=table.column("p_machine_given_corpus").to_numpy().astype(np.float64),
         clusters=clusters,
         threshold=threshold,
         near_duplicates=near_duplicates,
         skipped=skipped,
         model={"name": model.get("name"), "sha256": model.get("sha256")},
         option=option,
+        estimate=estimate,
     )
 
 

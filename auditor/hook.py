@@ -1,11 +1,21 @@
 """The pre-commit hook and the baseline commands: score data files, compare with the baseline.
 
-A document is a *finding* when its ``p_synthetic`` reaches the per-document
-threshold. A file *blocks* a commit when it holds a document the baseline
-marks rejected, or when it holds findings the baseline does not know *and* its
-estimated synthetic fraction (the quantification ``auditor scan`` reports, on
-this file alone) exceeds the per-file ``fail-above``: one false positive in a
-human file does not stop a commit, a file of machine text does.
+Decisions follow each file's estimated synthetic fraction (the quantification
+``auditor scan`` reports, on this file alone), not a fixed score threshold:
+
+- a document is a *finding* when its ``p_machine_given_corpus`` (its posterior under
+  the file's fitted mixture, :mod:`auditor.posterior`) exceeds the per-document
+  threshold (so ``threshold = 1.0`` with ``fail-above = 1.0`` lets a file through): in a human file the prior is near 0 and nothing is a finding, in a
+  file of machine text every machine-like document is;
+- a file is *over* when the lower end of its interval exceeds the per-file
+  ``fail-above``. Its findings are then extended until what is left is no longer
+  over: the file is estimated again without them, and the remaining documents most
+  likely machine-written are listed too, so deleting the listed documents is what
+  it takes for the file to pass (deleting only the highest scores no longer lets
+  the rest through).
+
+A file *blocks* a commit when it holds a document the baseline marks rejected, or
+findings the baseline does not know.
 
 The model is loaded once, on first use (a hook run with nothing to score never
 loads it), and every file is scored with it.
@@ -17,7 +27,7 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -30,10 +40,11 @@ from auditor.baseline import REJECTED, UNREVIEWED, Baseline, Finding, content_ha
 from auditor.config import HookSettings
 from auditor.errors import ConfigError
 from auditor.detector import Detector, load_detector
-from auditor.estimate import FractionEstimator
+from auditor.plausible import PlausibleEstimator
+from auditor.posterior import posteriors
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
 from auditor.readers import ReaderOptions, ReadReport, expand_inputs, read_documents
-from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
+from auditor.references import build_estimator, estimate_fraction
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class ScoredDocument:
     id: str
     digest: str
     p_synthetic: float
+    posterior: float = 0.0  # p_machine_given_corpus in its file
 
 
 @dataclass
@@ -57,6 +69,7 @@ class FileScan:
         threshold / fail_above: the settings that applied to this file.
         flagged: the findings, one per distinct content (first occurrence), in file order.
         watched: documents whose content hash was asked for (rejected findings still present).
+        remaining: the estimate of the file without its findings (what passes once they are removed).
     """
 
     key: str
@@ -67,10 +80,16 @@ class FileScan:
     fail_above: float
     flagged: list[ScoredDocument] = field(default_factory=list)
     watched: list[ScoredDocument] = field(default_factory=list)
+    remaining: dict[str, object] | None = None
 
     @property
     def estimate(self) -> float:
         return float(self.fraction["estimate"])  # type: ignore[arg-type]
+
+    @property
+    def over(self) -> bool:
+        """The interval's lower end exceeds ``fail_above``: the file holds more machine text than tolerated."""
+        return float(self.fraction["low"]) > self.fail_above  # type: ignore[arg-type]
 
     def findings(self) -> dict[str, Finding]:
         """The flagged documents as baseline findings (status unreviewed), by content hash."""
@@ -84,7 +103,7 @@ class FileScorer:
         self.settings = settings
         if model is not None:
             self.__dict__["detector"] = model
-        self._estimators: dict[tuple[float, bool], FractionEstimator] = {}
+        self._estimators: dict[tuple[float, bool], PlausibleEstimator] = {}
 
     @cached_property
     def detector(self) -> Detector:
@@ -116,7 +135,7 @@ class FileScorer:
         reader = ReaderOptions(format=self.settings.format, text_field=self.settings.text_field, id_field=self.settings.id_field)
         return FingerprintOptions(reader=reader, near_duplicates=False, signatures=False)
 
-    def _estimator(self, threshold: float, calibrated: bool) -> FractionEstimator:
+    def _estimator(self, threshold: float, calibrated: bool) -> PlausibleEstimator:
         if (threshold, calibrated) not in self._estimators:
             references = self.settings.reference_paths() if calibrated else []
             self._estimators[(threshold, calibrated)] = build_estimator(
@@ -132,25 +151,54 @@ class FileScorer:
         watch = frozenset(watch)
         report = ReadReport()
         options = self._options()
-        scores: list[np.ndarray] = []
-        flagged: dict[str, ScoredDocument] = {}
-        watched: dict[str, ScoredDocument] = {}
+        documents: list[ScoredDocument] = []
         for batch in fingerprint_batches(read_documents([path], options.reader, report, allow_empty=True), options):
             batch_scores = self.detector.score(batch.texts, batch.tokens, batch.features)
-            scores.append(batch_scores)
-            for i in np.flatnonzero(batch_scores >= threshold) if not watch else range(len(batch_scores)):
-                doc, score = batch.documents[i], float(batch_scores[i])
-                scored = ScoredDocument(doc.record, doc.id, content_hash(batch.texts[i]), score)
-                if score >= threshold:
-                    flagged.setdefault(scored.digest, scored)
-                if scored.digest in watch:
-                    watched.setdefault(scored.digest, scored)
-        all_scores = np.concatenate(scores) if scores else np.zeros(0)
+            documents += [ScoredDocument(doc.record, doc.id, content_hash(text), float(score))
+                          for doc, text, score in zip(batch.documents, batch.texts, batch_scores)]
+        all_scores = np.array([doc.p_synthetic for doc in documents], dtype=np.float64)
         # A reference file is not estimated against itself (it would always look human).
         calibrated = bool(self.settings.reference_human) and key not in self._reference_keys
-        fraction = estimate_fraction(self._estimator(threshold, calibrated), all_scores, None, mismatch_allowance(self.detector, calibrated))
+        estimator = self._estimator(threshold, calibrated)
+        fraction = estimate_fraction(estimator, all_scores)
+        posterior = posteriors(estimator, all_scores, float(fraction["estimate"]))  # type: ignore[arg-type]
+        listed, remaining = findings_until_under(estimator, all_scores, posterior > threshold, fail_above)
+        flagged: dict[str, ScoredDocument] = {}
+        watched: dict[str, ScoredDocument] = {}
+        for i, doc in enumerate(documents):
+            scored = replace(doc, posterior=float(posterior[i]))
+            if listed[i]:
+                flagged.setdefault(scored.digest, scored)
+            if scored.digest in watch:
+                watched.setdefault(scored.digest, scored)
         return FileScan(key, report.documents, dict(report.skipped_by_reason), fraction, threshold, fail_above,
-                        list(flagged.values()), list(watched.values()))
+                        list(flagged.values()), list(watched.values()), remaining)
+
+
+#: Each round of :func:`findings_until_under` lists at least this share of the documents left.
+ROUND_SHARE = 0.05
+
+
+def findings_until_under(
+    estimator: PlausibleEstimator, scores: np.ndarray, listed: np.ndarray, fail_above: float
+) -> tuple[np.ndarray, dict[str, object] | None]:
+    """Extend ``listed`` until the documents left are no longer over ``fail_above``; returns it and their estimate.
+
+    Each round estimates the documents not listed, and lists those whose posterior (under
+    that estimate) is at least 0.5, and at least the :data:`ROUND_SHARE` most machine-like,
+    until the lower end of the interval is at most ``fail_above`` (or nothing is left).
+    """
+    listed = listed.copy()
+    remaining_estimate: dict[str, object] | None = None
+    while True:
+        left = np.flatnonzero(~listed)
+        remaining_estimate = estimate_fraction(estimator, scores[left]) if len(left) else None
+        if remaining_estimate is None or float(remaining_estimate["low"]) <= fail_above:  # type: ignore[arg-type]
+            return listed, remaining_estimate
+        posterior = posteriors(estimator, scores[left], float(remaining_estimate["estimate"]))  # type: ignore[arg-type]
+        most_likely = np.argsort(-posterior, kind="stable")[: max(1, int(np.ceil(ROUND_SHARE * len(left))))]
+        listed[left[posterior >= 0.5]] = True
+        listed[left[most_likely]] = True
 
 
 def data_files(paths: Sequence[str], settings: HookSettings, ignored: list[str]) -> list[str]:
@@ -201,11 +249,11 @@ class FileVerdict:
 
     @property
     def over_tolerance(self) -> bool:
-        return self.scan.estimate > self.scan.fail_above
+        return self.scan.over
 
     @property
     def blocked(self) -> bool:
-        return bool(self.rejected) or (bool(self.new) and self.over_tolerance)
+        return bool(self.rejected) or bool(self.new)
 
 
 @dataclass

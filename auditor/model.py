@@ -44,7 +44,8 @@ from auditor.errors import AuditorError
 from auditor.model_schema import MODEL_SCHEMAS, Schema, SchemaError, expected_arrays
 
 LINEAR_FORMAT = "auditor.model/1"  # a linear detector, uncalibrated (models trained before boosted trees)
-FORMAT = "auditor.model/2"  # boosted trees with a calibration
+TREES_FORMAT = "auditor.model/2"  # boosted trees with a calibration (no per-family validation scores)
+FORMAT = "auditor.model/3"  # boosted trees with a calibration and the held-out scores of each validation family
 JSON_NAME = "model.json"
 ARRAYS_NAME = "model.npz"
 _ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)

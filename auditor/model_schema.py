@@ -234,8 +234,9 @@ LINEAR_MODEL_SCHEMA = Schema(
     dimensions={"features": LengthOf(("features", "names")), **_COMMON_DIMENSIONS},
 )
 
-#: ``auditor.model/2``: boosted regression trees (:class:`auditor.trees.TreeEnsemble`) and a
-#: calibration of their raw score (:class:`auditor.calibration.Calibration`).
+#: ``auditor.model/3``: boosted regression trees (:class:`auditor.trees.TreeEnsemble`), a
+#: calibration of their raw score (:class:`auditor.calibration.LengthCalibration`) and the
+#: held-out scores' validation group (family), for the corpus estimate's plausible references.
 MODEL_SCHEMA = Schema(
     fields=(
         *_COMMON_FIELDS,
@@ -247,6 +248,7 @@ MODEL_SCHEMA = Schema(
         (("calibration", "prior"), number(0.0, 1.0, low_open=True)),
         (("calibration", "bands"), integer(1, MAX_BANDS)),
         (("calibration", "word_edges"), WORD_EDGES),
+        (("validation", "groups"), STRINGS),
     ),
     arrays={
         "trees_feature": ArraySpec("int32", ("nodes",)),
@@ -262,6 +264,9 @@ MODEL_SCHEMA = Schema(
         "calibration_probability": ArraySpec("float64", ("knots",), PROBABILITIES),
         "calibration_band_knots": ArraySpec("int64", ("bands",)),
         **_COMMON_ARRAYS,
+        # After the scores they label (checked in this order): the held-out scores' validation group.
+        "validation_human_group": ArraySpec("int32", ("human",), ("indices into validation.groups", lambda a: bool((a >= 0).all()))),
+        "validation_machine_group": ArraySpec("int32", ("machine",), ("indices into validation.groups", lambda a: bool((a >= 0).all()))),
     },
     dimensions={
         "nodes": Count(("estimator", "nodes")),
@@ -272,5 +277,13 @@ MODEL_SCHEMA = Schema(
     },
 )
 
+#: ``auditor.model/2``: the same without the validation groups (models trained before them still load;
+#: their corpus estimate uses the pooled validation scores as one pair of references).
+TREES_MODEL_SCHEMA = Schema(
+    fields=tuple(entry for entry in MODEL_SCHEMA.fields if entry[0] != ("validation", "groups")),
+    arrays={name: spec for name, spec in MODEL_SCHEMA.arrays.items() if not name.endswith("_group")},
+    dimensions=MODEL_SCHEMA.dimensions,
+)
+
 #: Every model format the loader reads, by the ``format`` value of ``model.json``.
-MODEL_SCHEMAS = {"auditor.model/1": LINEAR_MODEL_SCHEMA, "auditor.model/2": MODEL_SCHEMA}
+MODEL_SCHEMAS = {"auditor.model/1": LINEAR_MODEL_SCHEMA, "auditor.model/2": TREES_MODEL_SCHEMA, "auditor.model/3": MODEL_SCHEMA}

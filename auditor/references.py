@@ -8,14 +8,15 @@ held-out validation scores unless the user gives samples of their own domain
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from auditor.detector import Detector
 from auditor.errors import AuditorError, InputError
-from auditor.estimate import FractionEstimator, Reference, shifted_machine_reference, with_known
+from auditor.estimate import Reference, with_known
+from auditor.plausible import PlausibleEstimator, plausible_estimator
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
 from auditor.readers import ReadReport, read_documents
 
@@ -29,6 +30,16 @@ def reference_scores(paths: Sequence[str], detector: Detector, options: Fingerpr
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+@dataclass(frozen=True)
+class DescribedReference(Reference):
+    """A reference whose summary block says more than its source and size (e.g. how its documents were selected)."""
+
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), **self.details}
+
+
 def build_estimator(
     detector: Detector,
     threshold: float,
@@ -36,13 +47,18 @@ def build_estimator(
     reference_human: Sequence[str] = (),
     reference_machine: Sequence[str] = (),
     options: FingerprintOptions | None = None,
-) -> FractionEstimator:
-    """The estimator: the user's references where given, else the model's validation scores.
+    human_scores: np.ndarray | None = None,
+    human_description: Mapping[str, object] | None = None,
+) -> PlausibleEstimator:
+    """The estimator: the user's references where given, else the model's validation scores (:mod:`auditor.plausible`).
 
     With a human reference but no machine one, the model's machine scores are
     shifted by how far the domain's human scores sit from the model's
     (:func:`auditor.estimate.shifted_machine_reference`). ``options`` say how
     reference files are read (default: :class:`FingerprintOptions` defaults).
+    ``human_scores``: an already-scored human reference (documents selected from the
+    corpus, :mod:`auditor.corpus_reference`) used instead of ``reference_human``;
+    ``human_description`` is its ``summary.json`` block (``source`` and any details).
     """
     options = options if options is not None else FingerprintOptions(near_duplicates=False)
     def reference(paths: Sequence[str], stored: np.ndarray, kind: str) -> Reference:
@@ -57,37 +73,36 @@ def build_estimator(
             raise InputError(f"--reference-{kind} {', '.join(paths)}: {len(scores)} usable documents; a reference needs at least 2 (100 or more is better)")
         return Reference(scores, ", ".join(paths), report.to_dict()["skipped"])
 
-    human = reference(reference_human, detector.human_scores, "human")
+    if human_scores is not None:
+        details = dict(human_description or {})
+        source = str(details.pop("source", "precomputed human scores"))
+        human: Reference = DescribedReference(np.asarray(human_scores, dtype=np.float64), source, details=details)
+    else:
+        human = reference(reference_human, detector.human_scores, "human")
     machine = reference(reference_machine, detector.machine_scores, "machine")
-    if reference_human and not reference_machine:
-        machine = shifted_machine_reference(machine, detector.human_scores, human.scores)
+    in_domain = bool(reference_human) or human_scores is not None
+    validation_human = Reference(detector.human_scores, f"model validation ({detector.name}, held-out human documents)")
+    validation_machine = Reference(detector.machine_scores, f"model validation ({detector.name}, held-out machine documents)")
     try:
-        return FractionEstimator(human, machine, threshold, method)
+        return plausible_estimator(human if in_domain else None, machine if reference_machine else None, validation_human,
+                                   validation_machine, detector.validation_by_group, threshold, method,
+                                   allowance=mismatch_allowance(detector))
     except ValueError as err:
-        if not (reference_human or reference_machine):  # the model's own validation scores are at fault: name the model
+        if not (in_domain or reference_machine):  # the model's own validation scores are at fault: name the model
             raise InputError(f"{detector.path or detector.name}: the model's validation scores cannot anchor an estimate ({err}); "
                              "retrain the model, or give in-domain --reference-human / --reference-machine files") from None
-        raise InputError(f"--reference-human / --reference-machine: {err}") from None
+        given = f"the human reference ({human.origin}) / --reference-machine" if human_scores is not None else "--reference-human / --reference-machine"
+        raise InputError(f"{given}: {err}") from None
 
 
-def mismatch_allowance(detector: Detector, has_human_reference: bool) -> float:
-    """The model's measured cross-domain estimation error (90th percentile) when no in-domain human reference is given."""
-    if has_human_reference:
-        return 0.0
+def mismatch_allowance(detector: Detector) -> float:
+    """The model's measured cross-domain estimation error (90th percentile): what widens an estimate made without references."""
     error = detector.metadata["validation"].get("estimation_error")  # type: ignore[attr-defined]
     return float(error["p90_abs"]) if error else 0.0  # checked at load (auditor.model_schema)
 
 
-def estimate_fraction(
-    estimator: FractionEstimator, scores: np.ndarray, matched: np.ndarray | None = None, allowance: float = 0.0
-) -> dict[str, object]:
-    """Estimate over the documents not matched to known synthetic text, then count the matched ones as machine.
-
-    ``allowance`` widens the interval on both sides for what sampling cannot show: the
-    mismatch between the references and the corpus's domain.
-    """
+def estimate_fraction(estimator: PlausibleEstimator, scores: np.ndarray, matched: np.ndarray | None = None) -> dict[str, object]:
+    """Estimate over the documents not matched to known synthetic text, then count the matched ones as machine."""
     matched = np.zeros(len(scores), dtype=bool) if matched is None else matched
     rest = estimator.estimate(scores[~matched])
-    if allowance:
-        rest = replace(rest, low=max(0.0, rest.low - allowance), high=min(1.0, rest.high + allowance))
     return {**with_known(rest, int(matched.sum()), len(scores)).to_dict(), "known_synthetic": int(matched.sum())}

@@ -12,7 +12,10 @@ atomically, the summary last: its presence means every other output is complete.
 The synthetic fraction comes from :mod:`auditor.estimate` (mixture maximum
 likelihood by default, with a bootstrap interval), overall and per input
 source, against the model's held-out score distributions or the user's own
-reference samples (``reference_human`` / ``reference_machine``).
+reference samples (``reference_human`` / ``reference_machine``), or with the
+corpus's own documents picked by a field as the human reference
+(``corpus_reference``: :mod:`auditor.corpus_reference`). An interval wider than
+0.3 makes the headline say so instead of giving the point estimate (:mod:`auditor.headline`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +35,19 @@ from auditor import __version__
 from auditor.atomic import atomic_path, remove_leftovers
 from auditor.detector import Detector, load_detector
 from auditor.errors import InputError, OutputError
-from auditor.estimate import METHODS, FractionEstimator, fraction_text
+from auditor.estimate import METHODS
+from auditor.plausible import PlausibleEstimator
+from auditor.posterior import COLUMN as POSTERIOR_COLUMN
+from auditor.posterior import add_posterior_column, corpus_prior
 from auditor.checkpoint import AnnotatorState
+from auditor.corpus_reference import Selection, check_paths, corpus_human, date_like_field, file_human, with_field
 from auditor.fingerprint import Batch, FingerprintOptions, Progress, fingerprint
+from auditor.headline import headline as fraction_headline, is_informative, next_step
 from auditor.parallel import ExecutionOptions
 from auditor.lock import outputs_lock
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
-from auditor.references import build_estimator, estimate_fraction, mismatch_allowance
+from auditor.references import build_estimator, estimate_fraction
 from auditor.report import REPORT_HTML, REPORT_MD, write_reports
 from auditor.tokencounts import TokenCounter, TokenCounts
 
@@ -62,6 +70,9 @@ class ScanOptions:
         method: synthetic-fraction estimator, one of :data:`auditor.estimate.METHODS`.
         reference_human / reference_machine: paths of documents known to be human /
             machine-written, replacing the model's validation score distributions.
+        corpus_reference: the documents that are the human reference, picked by a field
+            (``--human-before DATE --date-field FIELD``, ``--reference-where FIELD=VALUE``):
+            the corpus's own, or with ``reference_human`` those files' records.
         known_synthetic: an index directory of known machine-generated text (``auditor index build``);
             documents near-duplicating it count as machine.
         known_threshold: estimated Jaccard at which a document matches the index.
@@ -76,6 +87,7 @@ class ScanOptions:
     method: str = "em"
     reference_human: tuple[str, ...] = ()
     reference_machine: tuple[str, ...] = ()
+    corpus_reference: Selection | None = None
     known_synthetic: str | None = None
     known_threshold: float = DEFAULT_KNOWN_THRESHOLD
     reports: bool = True  # write report.md / report.html (filter's internal scan does not need them)
@@ -116,6 +128,8 @@ class _ScoreState:
     source_runs: list[tuple[str, int]] = field(default_factory=list)
     tokens: TokenCounter = field(default_factory=TokenCounter)  # unflagged / flagged word counts, for the projection
     top: list[tuple[float, int, dict[str, object]]] = field(default_factory=list)  # min-heap of the highest scores
+    reference: list[np.ndarray] = field(default_factory=list)  # with a corpus reference: which documents it holds
+    reference_counts: list[int] = field(default_factory=lambda: [0, 0])  # documents without a field value / unreadable
 
     def offer(self, score: float, entry: dict[str, object]) -> None:
         item = (score, -int(entry["row"]), entry)  # type: ignore[call-overload]
@@ -139,8 +153,9 @@ class _Scorer:
     which :meth:`absorb` merges here, shard by shard in input order.
     """
 
-    def __init__(self, detector: Detector, threshold: float, known_path: str | None, known_threshold: float):
-        self.detector, self.threshold = detector, threshold
+    def __init__(self, detector: Detector, threshold: float, known_path: str | None, known_threshold: float,
+                 selection: Selection | None = None):
+        self.detector, self.threshold, self.selection = detector, threshold, selection
         # By path: a worker loads the index itself, once (KnownIndex.load_shared), instead of
         # receiving its signatures with every shard.
         self.known_path, self.known_threshold = known_path, known_threshold
@@ -150,7 +165,7 @@ class _Scorer:
         self.state = _ScoreState()
 
     def spawn(self) -> _Scorer:
-        return _Scorer(self.detector, self.threshold, self.known_path, self.known_threshold)
+        return _Scorer(self.detector, self.threshold, self.known_path, self.known_threshold, self.selection)
 
     def harvest(self) -> _ScoreState:
         return self.state
@@ -179,6 +194,10 @@ class _Scorer:
             matched = jaccard >= self.known_threshold
             columns.append(pa.array(jaccard))
         state.matched.append(matched)
+        if self.selection is not None:
+            chosen, missing, unreadable = self.selection.select([doc.fields for doc in batch.documents])
+            state.reference.append(chosen & ~matched)  # known synthetic text is not human
+            state.reference_counts = [state.reference_counts[0] + missing, state.reference_counts[1] + unreadable]
         # Known synthetic text is machine text: it must not count as the human distribution p0.
         state.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
         return columns
@@ -189,13 +208,15 @@ class _Scorer:
             arrays = KnownIndex.load_shared(self.known_path).summary.get("arrays")
             known = {"path": self.known_path, "sha256": arrays.get("sha256") if isinstance(arrays, dict) else None}
         return {"model": self.detector.sha256, "threshold": self.threshold, "known_synthetic": known,
-                "known_threshold": self.known_threshold}
+                "known_threshold": self.known_threshold, "corpus_reference": self.selection.identity() if self.selection else None}
 
     def dump(self, state: _ScoreState) -> AnnotatorState:
         tokens = state.tokens.result()
         arrays = {"scores": np.concatenate(state.scores) if state.scores else np.zeros(0),
                   "matched": np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool),
-                  "token_hashes": tokens.hashes, "token_unflagged": tokens.unflagged, "token_flagged": tokens.flagged}
+                  "token_hashes": tokens.hashes, "token_unflagged": tokens.unflagged, "token_flagged": tokens.flagged,
+                  "reference": np.concatenate(state.reference) if state.reference else np.zeros(0, dtype=bool),
+                  "reference_counts": np.array(state.reference_counts, dtype=np.int64)}
         # Scores go through JSON as repr'd floats, which read back bit for bit.
         return {"source_runs": [list(run) for run in state.source_runs], "top": [list(item) for item in state.top]}, arrays
 
@@ -209,6 +230,8 @@ class _Scorer:
             source_runs=[(str(name), int(count)) for name, count in values["source_runs"]],  # type: ignore[union-attr]
             tokens=TokenCounter.of(tokens),
             top=[(float(score), int(row), dict(entry)) for score, row, entry in values["top"]],  # type: ignore[union-attr]
+            reference=[arrays["reference"].astype(bool)] if self.selection is not None else [],
+            reference_counts=[int(n) for n in arrays["reference_counts"]],
         )
 
     def absorb(self, shard: _ScoreState, row_offset: int) -> None:
@@ -217,19 +240,21 @@ class _Scorer:
         state.matched.extend(shard.matched)
         state.add_sources(shard.source_runs)
         state.tokens.update(shard.tokens)
+        state.reference.extend(shard.reference)
+        state.reference_counts = [a + b for a, b in zip(state.reference_counts, shard.reference_counts)]
         for score, _, entry in shard.top:
             state.offer(score, {**entry, "row": int(entry["row"]) + row_offset})  # type: ignore[call-overload]
 
 
 def fraction_summary(
-    estimator: FractionEstimator, scores: np.ndarray, source_runs: Sequence[tuple[str, int]], matched: np.ndarray, allowance: float = 0.0
+    estimator: PlausibleEstimator, scores: np.ndarray, source_runs: Sequence[tuple[str, int]], matched: np.ndarray
 ) -> dict[str, object]:
     """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source.
 
     ``source_runs``: ``(source, documents)`` in input order (a source may recur).
     """
     others = {
-        method: estimate_fraction(FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method), scores, matched, allowance)
+        method: estimate_fraction(estimator.with_method(method), scores, matched)
         for method in METHODS if method != estimator.method
     }
     names = sorted({name for name, _ in source_runs})
@@ -238,13 +263,13 @@ def fraction_summary(
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
     by_source = {
-        name: estimate_fraction(estimator, scores[order[lo:hi]], matched[order[lo:hi]], allowance)
+        name: estimate_fraction(estimator, scores[order[lo:hi]], matched[order[lo:hi]])
         for name, lo, hi in zip(names, bounds[:-1], bounds[1:])
     }
     return {
-        **estimate_fraction(estimator, scores, matched, allowance),
+        **estimate_fraction(estimator, scores, matched),
         "reference": estimator.references(),
-        "domain_mismatch_allowance": allowance,
+        "domain_mismatch_allowance": estimator.allowance,
         "other_methods": others,
         "by_source": by_source,
     }
@@ -295,18 +320,41 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
         remove_leftovers(out_dir / name)  # what a killed scan was writing
     # Absolute: workers elsewhere (a dask cluster) resolve paths against their own directory.
     known_path = os.path.abspath(options.known_synthetic) if options.known_synthetic is not None else None
-    scorer = _Scorer(detector, threshold, known_path, options.known_threshold)
+    selection = options.corpus_reference
+    from_corpus = selection is not None and not options.reference_human  # the human reference: corpus documents
+    scorer = _Scorer(detector, threshold, known_path, options.known_threshold, selection if from_corpus else None)
+    reading = options.fingerprint  # the corpus's reader also carries the selection's field
+    reading = replace(reading, reader=with_field(reading.reader, selection.field)) if selection and from_corpus else reading
     start = time.perf_counter()
-    # References first: their errors come early.
-    estimator = build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
-    result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=options.fingerprint, progress=progress, annotator=scorer,
+    # References first: their errors come early (a human reference from the corpus is checked once the corpus is scored).
+    estimator = None
+    if from_corpus:
+        check_paths(options.reference_machine, options.fingerprint.reader.format, "--reference-machine")
+    else:
+        human = file_human(options.reference_human, detector, options.fingerprint, selection) if selection else None
+        estimator = _estimator(detector, threshold, options, human)
+    result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=reading, progress=progress, annotator=scorer,
                          execution=options.execution, resume=resume)
     fp = result.summary
     documents = int(fp["documents"])  # type: ignore[arg-type]
     state = scorer.state
     scores = np.concatenate(state.scores) if state.scores else np.zeros(0)
     matched = np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool)
-    fraction = fraction_summary(estimator, scores, state.source_runs, matched, mismatch_allowance(detector, bool(options.reference_human)))
+    if estimator is None:
+        assert selection is not None
+        chosen = np.concatenate(state.reference) if state.reference else np.zeros(0, dtype=bool)
+        estimator = _estimator(detector, threshold, options, corpus_human(selection, scores, chosen, *state.reference_counts))
+    in_domain = bool(options.reference_human) or selection is not None
+    fraction = fraction_summary(estimator, scores, state.source_runs, matched)
+    informative = is_informative(fraction)
+    step = None if informative else next_step(documents, len(estimator.human.scores) if in_domain else None, bool(options.reference_machine),
+                                              None if in_domain else date_like_field(paths, options.fingerprint.reader))
+    fraction.update(informative=informative, next_step=step)
+    # Decisions follow the estimate: each document's posterior under the corpus's fitted mixture, with
+    # the estimate of the documents not matched to known synthetic text as the prior.
+    rest = ~matched
+    rest_fraction = estimator.estimate_point(scores[rest]) if rest.any() else 1.0
+    decided = add_posterior_column(out_dir / DOCUMENTS_FILE, estimator, rest_fraction, matched)
     token_counts = state.tokens.result()
     token_counts.write(out_dir / TOKENS_FILE)
     summary: dict[str, object] = {
@@ -327,6 +375,9 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
         "problems": fp["problems"],
         "synthetic_fraction": fraction,
         "flagged": {"threshold": threshold, "count": int((scores >= threshold).sum())},
+        "posterior": {"column": POSTERIOR_COLUMN, "prior": corpus_prior(rest_fraction, int(rest.sum())),
+                      "expected_machine_documents": float(decided.sum()),
+                      "above_half": int((decided > 0.5).sum())},
         "near_duplicates": fp["near_duplicates"],
         "evasion": fp["evasion"],
         "known_synthetic": (
@@ -346,8 +397,17 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes, result.shards, result.resumed_shards)
 
 
+def _estimator(detector: Detector, threshold: float, options: ScanOptions,
+               human: tuple[np.ndarray, dict[str, object]] | None) -> PlausibleEstimator:
+    """:func:`~auditor.references.build_estimator` with the scan's references; ``human``: selected scores and their description."""
+    if human is None:
+        return build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
+    return build_estimator(detector, threshold, options.method, (), options.reference_machine, options.fingerprint, *human)
+
+
 def headline(summary: dict[str, object]) -> str:
-    """The one-line result, e.g. ``synthetic fraction 0.23 (95% CI 0.19-0.27)``."""
+    """The one-line result, e.g. ``synthetic fraction 0.23 (95% CI 0.19-0.27)``, or for a wide interval
+    ``synthetic fraction: uninformative for this corpus (95% CI 0.00-0.42); give ...`` (:mod:`auditor.headline`)."""
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
-    return f"synthetic fraction {fraction_text(fraction)}"
+    return fraction_headline(fraction)

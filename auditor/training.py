@@ -9,7 +9,7 @@ fitted on everything. No figure is computed on documents the scoring model was
 trained on.
 
 Two estimators: ``trees`` (default; boosted trees, :mod:`auditor.boosting`, stored as
-``auditor.model/2`` with a calibration) and ``linear`` (the earlier logistic
+``auditor.model/3`` with a calibration) and ``linear`` (the earlier logistic
 regression, :mod:`auditor.linear`, stored as ``auditor.model/1``, uncalibrated; kept to
 compare against). Every (``weight_field`` value, label) cell weighs the same in
 training, so no family's majority class dominates.
@@ -281,11 +281,19 @@ def train(
         },
         "validation": validation,
     }
-    arrays = {
-        **table.to_arrays(),
-        "validation_human": np.sort(p[valid & (data.y == 0)]),
-        "validation_machine": np.sort(p[valid & (data.y == 1)]),
-    }
+    # Held-out scores by group: the corpus estimator treats each group's pair of score
+    # distributions as one plausible picture of an unseen domain (auditor.plausible).
+    # (Format auditor.model/3 only: /1, the linear format, predates them.)
+    groups = sorted(set(data.groups[valid].tolist()))
+    arrays = {**table.to_arrays()}
+    for label, name in ((0, "human"), (1, "machine")):
+        rows = valid & (data.y == label)
+        order = np.argsort(p[rows], kind="stable")
+        arrays[f"validation_{name}"] = p[rows][order]
+        if options.estimator != "linear":
+            arrays[f"validation_{name}_group"] = np.searchsorted(groups, data.groups[rows][order]).astype(np.int32)
+    if options.estimator != "linear":
+        validation["groups"] = [str(g) for g in groups]
     if isinstance(final, LinearDetector):
         metadata["features"]["clip"] = options.clip  # type: ignore[index]  # built just above as a dict
         metadata["estimator"] = {"class": "LinearDetector", "C": options.C, "clip": options.clip, "solver": "lbfgs"}

@@ -1,122 +1,137 @@
-"""Synthetic-fraction accuracy on held-out domains (issue 4's evaluation).
+"""Synthetic-fraction estimates on domains the model never saw: coverage, error and width per reference setting.
 
 Usage (repository root; needs ../shared/data and ``pip install -e '.[train]'``)::
 
-    python benchmarks/eval_estimate.py              # ~3-5 min on 2 cores
-    python benchmarks/eval_estimate.py --repeats 50
+    python benchmarks/eval_estimate.py                 # ~5 min on 2 cores (one leave-one-family-out run)
+    python benchmarks/eval_estimate.py --repeats 20
 
-For each domain of the labelled pool, a model is trained with that domain left out entirely
-(same settings and exclusions as the shipped model, scripts/train_default_model.sh), so the
-domain's documents are unseen. Mixtures of its human and chat-model documents are built at
-fractions 0, 0.05, 0.2 and 0.5 (400 documents each, ``--repeats`` times), and every method
-(em, acc, cc) estimates the fraction three times: with the model's own held-out references only
-(``model``), with an in-domain human reference of 100 documents disjoint from the mixture
-(``in-domain``; the model's machine reference shifted to it, as ``auditor scan`` does), and with in-domain human and machine references (``both``; the machine one is at
-most half the domain's machine texts, never those mixed in). Prints mean absolute errors and how
-often the 95% interval covered the truth (for ``model``, with the mismatch allowance
-``auditor scan`` adds in that case).
+Every document of the pool (``scripts/pool_with_families.py``, the shipped model's exclusions) is
+scored by a model trained without its family (``auditor.training.validate``, the shipped recipe:
+trees, family-balanced weights, length-banded calibration). Each *unit* (a family, or a domain
+holding both classes with >= 100 of each) is then a corpus from a domain the model never saw; the
+"model's validation" is the held-out scores of the *other* families (pooled, and per family), as
+the shipped model's validation is for a user's corpus. Mixtures of 200-400 of the unit's
+documents at fractions 0, 0.05, 0.2 and 0.5 are estimated in three reference settings:
+
+- ``none``: only the model's validation;
+- ``human``: 100 of the unit's human documents (disjoint from the mixture; for a family unit they
+  mix several domains) as ``--reference-human``;
+- ``both``: 100 human and up to 100 machine documents of the unit.
+
+Two estimators: ``single`` (one pair of references: the pooled validation scores, the machine
+ones shifted to a human reference; the interval widened by the model's measured p90 error when no
+reference is given: the estimator before issue 19) and ``plausible`` (``auditor.plausible``, what
+``auditor scan`` does now). Prints, per setting: mean absolute error, coverage of the 95%
+interval, mean width, and the worst unit's coverage. Results also go to
+``benchmarks/out/eval_estimate.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from auditor.detector import load_detector
-from auditor.estimate import METHODS, FractionEstimator, Reference, shifted_machine_reference
-from auditor.training import TrainOptions, extract_features, train
-
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-OLD = ("gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b", "davinci", "flan-t5-xxl")
-EXCLUDE = (("source", "Binoculars/pubmed"), *(("generator", g) for g in OLD))
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
 FRACTIONS = (0.0, 0.05, 0.2, 0.5)
-DOMAINS = ("biomed_qa", "news", "story", "student_essay", "wikipedia")
+SETTINGS = ("none", "human", "both")
+EXCLUDED_GENERATORS = ("gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b", "davinci", "flan-t5-xxl")
+REFERENCE_DOCUMENTS = 100
 
 
-CACHE = Path(__file__).resolve().parent / "out" / "estimate-models"
+def held_out(data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """``p`` of every pool document from a model that never saw its family, with labels, families, domains, threshold."""
+    from auditor.detector import load_detector
+    from auditor.training import TrainOptions, extract_features, validate
 
-
-def held_out_scores(domain: str) -> tuple[object, np.ndarray, np.ndarray]:
-    """Train without ``domain``; return the model and the domain's human and machine scores.
-
-    Models and scores are kept under benchmarks/out/ (ignored by git) and reused while the
-    shipped model's arrays are unchanged (delete the folder to retrain).
-    """
-    paths = sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
-    model_dir = CACHE / domain
-    cached = model_dir / "held_out_scores.npz"
-    if cached.is_file():
-        arrays = np.load(cached)
-        return load_detector(model_dir), arrays["human"], arrays["machine"]
-    train(paths, model_dir, TrainOptions(group_field="domain", exclude=(*EXCLUDE, ("domain", domain)), name=f"without-{domain}"))
-    detector = load_detector(model_dir)
-    others = tuple((name, value) for name, value in EXCLUDE)
-    data = extract_features(paths, TrainOptions(group_field="domain", exclude=others), detector.table)
-    scores = detector.probability(data.X, data.words)
-    mine = data.groups == domain
-    human, machine = scores[mine & (data.y == 0)], scores[mine & (data.y == 1)]
-    np.savez(cached, human=human, machine=machine)
-    return detector, human, machine
+    exclude = (("source", "Binoculars/pubmed"), *(("generator", g) for g in EXCLUDED_GENERATORS))
+    options = TrainOptions(group_field="family", weight_field="family", threshold_field="domain", report_fields=("domain",),
+                           exclude=exclude)
+    with tempfile.TemporaryDirectory() as work:
+        pool = Path(work) / "pool.jsonl.gz"
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "pool_with_families.py"), data_dir, str(pool)], check=True)
+        data = extract_features([str(pool)], options, load_detector().table)
+    checked = validate(data, options)
+    valid = checked.held_out.scored
+    return checked.p[valid], data.y[valid], data.groups[valid].astype(str), data.fields["domain"][valid].astype(str), checked.threshold
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--size", type=int, default=400)
-    parser.add_argument("--reference-size", type=int, default=100)
+    parser.add_argument("--data", default=os.environ.get("DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
-    if not DATA.is_dir():
-        sys.exit(f"{DATA} not found: this evaluation needs the labelled pool")
-    rng = np.random.default_rng(2026)
-    rows = []  # (domain, fraction, method, reference, abs error, covered)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for domain in DOMAINS:
-        detector, human, machine = held_out_scores(domain)
-        allowance = float(detector.metadata["validation"]["estimation_error"]["p90_abs"])
-        print(f"{domain}: {len(human)} human, {len(machine)} machine held-out scores", file=sys.stderr)
-        for fraction in FRACTIONS:
-            for _ in range(args.repeats):
-                order = rng.permutation(len(human))
-                reference, pool = human[order[: args.reference_size]], human[order[args.reference_size :]]
-                # An in-domain machine reference too (at most half the domain's machine texts,
-                # never the ones mixed in): what generating a sample in your domain buys.
-                machine_order = rng.permutation(len(machine))
-                n_ref = min(args.reference_size, len(machine) // 2)
-                machine_ref, machine_pool = machine[machine_order[:n_ref]], machine[machine_order[n_ref:]]
-                k = int(round(fraction * args.size))
-                mixture = np.concatenate([
-                    rng.choice(pool, args.size - k, replace=len(pool) < args.size - k),
-                    rng.choice(machine_pool, k, replace=len(machine_pool) < k),
-                ])
-                settings = (
-                    ("model", Reference(detector.human_scores, "model"), Reference(detector.machine_scores, "model")),
-                    ("in-domain", Reference(reference, "in-domain"), shifted_machine_reference(Reference(detector.machine_scores, "model"), detector.human_scores, reference)),
-                    ("both", Reference(reference, "in-domain"), Reference(machine_ref, "in-domain")),
-                )
-                for label, human_ref, machine_reference in settings:
-                    for method in METHODS:
-                        estimator = FractionEstimator(human_ref, machine_reference, detector.threshold, method, bootstrap=300)
+    from auditor.estimate import Reference
+    from auditor.plausible import plausible_estimator
+    from auditor.validation import reference_mismatch
+
+    started = time.time()
+    p, y, family, domain, threshold = held_out(args.data)
+    units = [("family", f, family == f) for f in sorted(set(family))]
+    units += [("domain", d, domain == d) for d in sorted(set(domain))
+              if ((domain == d) & (y == 0)).sum() >= 100 and ((domain == d) & (y == 1)).sum() >= 100]
+    rng = np.random.default_rng(0)
+    rows: list[dict[str, object]] = []
+    for kind, name, unit in units:
+        own = set(family[unit])
+        other = ~np.isin(family, sorted(own))
+        by_group = {f: (np.sort(p[other & (family == f) & (y == 0)]), np.sort(p[other & (family == f) & (y == 1)]))
+                    for f in sorted(set(family[other]))}
+        model_human, model_machine = Reference(p[other & (y == 0)], "validation"), Reference(p[other & (y == 1)], "validation")
+        # What the shipped model records: em errors of each other family against the rest (its p90 widens 'none').
+        allowance = (reference_mismatch(p[other], y[other], family[other], threshold) or {"p90_abs": 0.0})["p90_abs"]
+        humans, machines = np.flatnonzero(unit & (y == 0)), np.flatnonzero(unit & (y == 1))
+        for setting in SETTINGS:
+            for fraction in FRACTIONS:
+                for _ in range(args.repeats):
+                    h, m = rng.permutation(humans), rng.permutation(machines)
+                    n_h = min(REFERENCE_DOCUMENTS, len(h) // 2) if setting != "none" else 0
+                    n_m = min(REFERENCE_DOCUMENTS, len(m) // 2) if setting == "both" else 0
+                    size = int(rng.integers(200, 401))
+                    k = int(round(fraction * size))
+                    mixture = np.concatenate([p[rng.choice(h[n_h:], size - k)], p[rng.choice(m[n_m:], k)] if k else np.zeros(0)])
+                    human = Reference(p[h[:n_h]], "unit") if n_h else None
+                    machine = Reference(p[m[:n_m]], "unit") if n_m else None
+                    truth = k / size
+                    estimators = {
+                        "plausible": plausible_estimator(human, machine, model_human, model_machine, by_group, threshold,
+                                                         allowance=allowance),
+                        "single": plausible_estimator(human, machine, model_human, model_machine, {}, threshold,
+                                                      allowance=allowance),
+                    }
+                    for label, estimator in estimators.items():
                         e = estimator.estimate(mixture)
-                        # auditor scan widens the interval by the model's cross-domain error when
-                        # no in-domain human reference is given (mismatch_allowance).
-                        pad = allowance if label == "model" else 0.0
-                        covered = max(0.0, e.low - pad) <= fraction <= min(1.0, e.high + pad)
-                        rows.append((domain, fraction, method, label, abs(e.estimate - fraction), covered))
-    table = np.array(rows, dtype=object)
-    print(f"{'reference':<10} {'method':<6} " + " ".join(f"{'a=' + str(f):>8}" for f in FRACTIONS) + f" {'MAE':>7} {'covered':>8}")
-    for label in ("model", "in-domain", "both"):
-        for method in METHODS:
-            sel = (table[:, 2] == method) & (table[:, 3] == label)
-            per = [np.mean(table[sel & (table[:, 1] == f), 4].astype(float)) for f in FRACTIONS]
-            print(f"{label:<10} {method:<6} " + " ".join(f"{p:>8.3f}" for p in per)
-                  + f" {np.mean(table[sel, 4].astype(float)):>7.3f} {np.mean(table[sel, 5].astype(bool)):>8.0%}")
-    print("\nMAE by held-out domain (em):")
-    for label in ("model", "in-domain", "both"):
-        sel = (table[:, 2] == "em") & (table[:, 3] == label)
-        print(f"  {label:<10} " + "  ".join(f"{d} {np.mean(table[sel & (table[:, 0] == d), 4].astype(float)):.3f}" for d in DOMAINS))
+                        rows.append({"unit": f"{kind}={name}", "setting": setting, "estimator": label, "fraction": fraction,
+                                     "truth": truth, "estimate": e.estimate, "low": e.low, "high": e.high})
+    summary: dict[str, dict[str, object]] = {}
+    print(f"{'estimator':<10} {'setting':<7} {'MAE':>6} {'coverage':>9} {'width':>6}  worst unit (coverage)")
+    for label in ("single", "plausible"):
+        for setting in SETTINGS:
+            chosen = [r for r in rows if r["estimator"] == label and r["setting"] == setting]
+            error = np.mean([abs(r["estimate"] - r["truth"]) for r in chosen])
+            covered = [r["low"] <= r["truth"] <= r["high"] for r in chosen]
+            width = np.mean([r["high"] - r["low"] for r in chosen])
+            per_unit: dict[str, list[bool]] = defaultdict(list)
+            for r, c in zip(chosen, covered):
+                per_unit[str(r["unit"])].append(c)
+            worst = min(per_unit, key=lambda u: np.mean(per_unit[u]))
+            summary[f"{label}/{setting}"] = {"mae": float(error), "coverage": float(np.mean(covered)), "width": float(width),
+                                             "worst_unit": worst, "worst_coverage": float(np.mean(per_unit[worst])),
+                                             "mixtures": len(chosen)}
+            print(f"{label:<10} {setting:<7} {error:>6.3f} {np.mean(covered):>9.3f} {width:>6.3f}  {worst} ({np.mean(per_unit[worst]):.2f})")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "eval_estimate.json").write_text(json.dumps({"summary": summary, "units": [u for _, u, _ in units],
+                                                        "threshold": threshold, "repeats": args.repeats}, indent=2) + "\n")
+    print(f"{len(rows)} estimates; benchmark took {time.time() - started:.0f} s")
 
 
 if __name__ == "__main__":

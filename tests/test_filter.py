@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from auditor import _formats
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.filter import FilterOptions, decide, filter_corpus, score_reason
+from auditor.filter import FilterOptions, ScoreRule, decide, filter_corpus
 from auditor.readers import ReaderOptions, ReadReport, read_documents
 from auditor.scan import ScanOptions, scan
 from auditor.writers import ParquetRecordWriter, auditor_name, output_format, record_writer
@@ -163,24 +163,52 @@ def test_counts_add_up_and_skipped_records_are_reported(scanned, tmp_path):
     assert f"kept {summary['kept']} -> {keep}" in lines and f"rejected {summary['rejected']['total']} -> {reject}" in lines
 
 
-def test_default_max_score_rejects_what_the_scan_flags(scanned, tmp_path):
+def test_by_default_documents_are_rejected_by_their_posterior_given_the_corpus(scanned, tmp_path):
     root, scan_dir = scanned
     keep, reject = tmp_path / "keep.jsonl", tmp_path / "reject.jsonl"
     result = run([root, "--keep", keep, "--reject", reject, "--from-scan", scan_dir, "--quiet", "--json"])
     assert result.exit_code == 0 and result.stderr == ""
-    threshold = json.loads((scan_dir / "summary.json").read_text())["flagged"]["threshold"]
-    flagged = pq.read_table(scan_dir / "documents.parquet", columns=["id", "flagged"]).to_pylist()
+    table = pq.read_table(scan_dir / "documents.parquet", columns=["id", "p_machine_given_corpus"]).to_pylist()
     rejected = {r["auditor_id"]: r["reasons"] for r in read_jsonl(reject)}
-    assert rejected == {row["id"]: [score_reason(threshold)] for row in flagged if row["flagged"]}
-    assert all(r["reasons"] == [] for r in read_jsonl(keep))
-    assert json.loads(result.stdout)["max_score"] == threshold
+    rule = ScoreRule("p_machine_given_corpus", 0.5)
+    assert rejected == {row["id"]: [rule.reason(row["p_machine_given_corpus"])] for row in table if row["p_machine_given_corpus"] > 0.5}
+    assert all(r["reasons"] == [] and r["p_machine_given_corpus"] <= 0.5 for r in read_jsonl(keep))
+    summary = json.loads(result.stdout)
+    assert summary["max_posterior"] == 0.5 and summary["max_score"] is None
+    assert summary["rule"] == {"column": "p_machine_given_corpus", "operator": ">", "cut": 0.5}
+
+
+def test_the_rejected_count_follows_the_estimate_of_a_well_separated_corpus(tmp_path, tiny_model_dir):
+    from conftest import held_out_lines
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(held_out_lines("human") + held_out_lines("machine")) + "\n", encoding="utf-8")  # 100 + 30
+    scan_dir = tmp_path / "scan"
+    assert CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(scan_dir), "--model", str(tiny_model_dir), "--quiet"]).exit_code == 0
+    keep, reject = tmp_path / "keep.jsonl", tmp_path / "reject.jsonl"
+    summary = json.loads(run([corpus, "--keep", keep, "--reject", reject, "--from-scan", scan_dir, "--quiet", "--json"]).stdout)
+    estimate = summary["estimate"]
+    assert estimate["documents_low"] <= summary["rejected"]["by_reason"]["synthetic"] <= estimate["documents_high"]
+
+
+def test_score_rules_and_their_reasons():
+    posterior, score = ScoreRule("p_machine_given_corpus", 0.5), ScoreRule("p_synthetic", 0.9)
+    assert posterior.rejects(np.array([0.5, 0.51])).tolist() == [False, True]
+    assert score.rejects(np.array([0.9, 0.89])).tolist() == [True, False]
+    assert score.reason(0.97) == "p_synthetic 0.97 >= 0.90"
+    assert posterior.reason(0.973) == "p_machine_given_corpus 0.97 > 0.50"
+    assert posterior.reason(0.5004) == "p_machine_given_corpus 0.5004 > 0.5000"  # never shown equal to the cut
+    assert FilterOptions().rule() == posterior and FilterOptions(max_score=0.9).rule() == score
+    assert FilterOptions(score_filter=False).rule() is None
+    with pytest.raises(ValueError, match="give one of them"):
+        FilterOptions(max_score=0.9, max_posterior=0.5)
 
 
 # --------------------------------------------------------------------------- every field survives
 
 
 def check_round_trip(records: list[dict], root: Path, json_columns=()) -> None:
-    auditor = {"p_synthetic", "dup_cluster", "reasons", "auditor_id"}
+    auditor = {"p_synthetic", "p_machine_given_corpus", "dup_cluster", "reasons", "auditor_id"}
     expected = originals(root)
     assert sorted(r["auditor_id"] for r in records) == sorted(expected)
     for record in records:
@@ -201,7 +229,7 @@ def test_every_original_field_survives_in_jsonl(scanned, tmp_path):
     check_round_trip(records, root)
     expected = originals(root)
     for record in records:  # JSONL: exactly the original keys, in order, then the auditor's
-        assert list(record) == list(expected[record["auditor_id"]]) + ["p_synthetic", "dup_cluster", "reasons", "auditor_id"]
+        assert list(record) == list(expected[record["auditor_id"]]) + ["p_synthetic", "p_machine_given_corpus", "dup_cluster", "reasons", "auditor_id"]
     assert gzip.open(keep).read(1) == b"{"  # really gzip
 
 
@@ -215,7 +243,7 @@ def test_every_original_field_survives_in_parquet(scanned, tmp_path):
     check_round_trip(read_records(keep), root, json_columns=("score",))
     assert pq.read_table(reject).num_rows == 0
     schema = pq.read_schema(keep)
-    assert schema.names[-4:] == ["p_synthetic", "dup_cluster", "reasons", "auditor_id"]
+    assert schema.names[-5:] == ["p_synthetic", "p_machine_given_corpus", "dup_cluster", "reasons", "auditor_id"]
     assert schema.field("meta").type == pa.struct([("author", pa.struct([("name", pa.string()), ("age", pa.int64())])),
                                                    ("tags", pa.list_(pa.string()))])
     assert json.loads(schema.metadata[b"auditor"])["file"] == "keep"
@@ -252,7 +280,7 @@ def test_auditor_fields_never_overwrite_original_ones(tmp_path, linear_model_dir
         assert first["p_synthetic"] == "the user's own" and first["auditor_p_synthetic"] == 1 and first["reasons"] == ["mine"]
         assert 0 <= first["auditor_auditor_p_synthetic"] <= 1 and first["auditor_reasons"] == []
         if suffix == ".jsonl":  # per record: x2 has no such fields, so the auditor's keep their names
-            assert set(second) == {"id", "text", "p_synthetic", "dup_cluster", "reasons", "auditor_id"}
+            assert set(second) == {"id", "text", "p_synthetic", "p_machine_given_corpus", "dup_cluster", "reasons", "auditor_id"}
             assert 0 <= second["p_synthetic"] <= 1
         else:  # per file: one schema, decided by every record
             assert second["p_synthetic"] is None and 0 <= second["auditor_auditor_p_synthetic"] <= 1
@@ -265,14 +293,14 @@ def test_auditor_fields_never_overwrite_original_ones(tmp_path, linear_model_dir
 def test_dedup_rule_on_scores_and_clusters():
     p = np.array([0.9, 0.1, 0.2, 0.95, 0.99, 0.3, 0.1])
     clusters = np.array([0, 0, 0, 1, 1, -1, 2])
-    for_score, duplicate_of = decide(p, clusters, 0.8, dedup=True)
+    rule = ScoreRule("p_synthetic", 0.8)
+    for_score, duplicate_of = decide(p, clusters, rule, dedup=True)
     assert for_score.tolist() == [True, False, False, True, True, False, False]
     # Cluster 0: document 0 is rejected for its score, so document 1 is kept and 0 gets both reasons;
     # cluster 1: every member rejected for its score, none kept; cluster 2 has one member.
     assert duplicate_of.tolist() == [1, -1, 1, -1, -1, -1, -1]
     assert decide(p, clusters, None, dedup=True)[1].tolist() == [-1, 0, 0, -1, 3, -1, -1]
-    assert decide(p, clusters, 0.8, dedup=False)[1].tolist() == [-1] * 7
-    assert score_reason(0.83) == "synthetic>=0.83" and score_reason(1) == "synthetic>=1.0"
+    assert decide(p, clusters, rule, dedup=False)[1].tolist() == [-1] * 7
 
 
 def test_reasons_for_score_and_near_duplicates(scanned, tmp_path):
@@ -286,16 +314,16 @@ def test_reasons_for_score_and_near_duplicates(scanned, tmp_path):
     result = run([root, "--keep", keep, "--reject", reject, "--from-scan", scan_dir, "--dedup", "--max-score", max_score, "--json"])
     assert result.exit_code == 0, result.output
     reasons = {r["auditor_id"]: r["reasons"] for r in read_jsonl(keep) + read_jsonl(reject)}
-    synthetic = score_reason(max_score)
+    rule = ScoreRule("p_synthetic", max_score)
     for ident, row in rows.items():
-        expected = [synthetic] if row["p_synthetic"] >= max_score else []
+        expected = [rule.reason(row["p_synthetic"])] if row["p_synthetic"] >= max_score else []
         members = [i for i, r in rows.items() if r["dup_cluster"] is not None and r["dup_cluster"] == row["dup_cluster"]]
         keeper = next((i for i in members if rows[i]["p_synthetic"] < max_score), None)
         if keeper is not None and keeper != ident:
             expected.append(f"near-duplicate-of:{keeper}")
         assert reasons[ident] == expected, ident
     assert rows["dup-b"]["p_synthetic"] < max_score  # the corpus gives the case this test is about:
-    assert reasons["dup-a"] == [synthetic, "near-duplicate-of:dup-b"] and reasons["dup-b"] == []
+    assert reasons["dup-a"] == [rule.reason(rows["dup-a"]["p_synthetic"]), "near-duplicate-of:dup-b"] and reasons["dup-b"] == []
     assert reasons["dup-c"][-1] == "near-duplicate-of:dup-b"
     summary = json.loads(result.stdout)
     by_reason = summary["rejected"]["by_reason"]

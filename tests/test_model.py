@@ -28,7 +28,7 @@ def test_training_twice_gives_byte_identical_files(tmp_path, labelled_path, tiny
 
 def test_model_json_records_what_a_user_needs(tiny_model_dir):
     meta = json.loads((tiny_model_dir / JSON_NAME).read_text())
-    assert meta["format"] == "auditor.model/2"
+    assert meta["format"] == "auditor.model/3"
     assert meta["threshold"] in ROUND_THRESHOLDS and meta["threshold_rule"].startswith("smallest round threshold")
     assert meta["calibration"]["prior"] == 0.5 and meta["calibration"]["knots"] >= 2
     assert meta["estimator"]["class"] == "BoostedDetector" and meta["estimator"]["trees"] == 60
@@ -121,3 +121,20 @@ def test_the_model_identity_changes_when_model_json_is_edited(tmp_path, tiny_mod
     (model / JSON_NAME).write_text(json.dumps(meta, indent=4))
     after = load_detector(model)
     assert after.sha256 != before and after.arrays_sha256 == load_detector(tiny_model_dir).arrays_sha256
+
+
+def test_a_trees_model_of_the_earlier_format_loads_and_estimates_with_one_pair(tmp_path, tiny_model_dir):
+    """``auditor.model/2`` models (before per-family validation scores) keep loading and scanning."""
+    from auditor.references import build_estimator
+
+    stored = load_stored(tiny_model_dir)
+    metadata = {key: value for key, value in stored.metadata.items() if key not in ("format", "arrays")}
+    metadata["validation"] = {key: value for key, value in metadata["validation"].items() if key != "groups"}
+    arrays = {name: array for name, array in stored.arrays.items() if not name.endswith("_group")}
+    save_model(tmp_path / "old", metadata, arrays, format="auditor.model/2")
+    old, new = load_detector(tmp_path / "old"), load_detector(tiny_model_dir)
+    assert old.validation_by_group == {} and set(new.validation_by_group) == {"g0", "g1", "g2"}
+    assert build_estimator(old, old.threshold, "em").alternatives == ()
+    assert len(build_estimator(new, new.threshold, "em").alternatives) >= 1
+    features = np.random.default_rng(0).random((5, len(old.columns)))
+    assert old.probability(features, np.full(5, 100.0)).tobytes() == new.probability(features, np.full(5, 100.0)).tobytes()

@@ -107,10 +107,10 @@ def test_the_hook_reads_a_realistic_vocabulary(big_vocabulary, tmp_path):
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     (root / "corpus.jsonl").write_bytes(big_vocabulary.read_bytes())
     subprocess.run(["git", "-C", str(root), "add", "corpus.jsonl"], check=True)
-    # Threshold 0 makes every document a finding, and fail-above 1 never blocks: the line proves
-    # each one was read and scored.
+    # Threshold 0 makes every document with a posterior above 0 a finding (all of them, in a file the
+    # model estimates at 1.00), so the hook blocks: the line proves each one was read and scored.
     result = subprocess.run([sys.executable, "-m", "auditor", "hook", "corpus.jsonl", "--threshold", "0", "--fail-above", "1",
                              "--max-shown", "1"],
                             cwd=root, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.startswith("corpus.jsonl: 2,000 new findings in 2,000 documents"), result.stdout

@@ -8,8 +8,9 @@ import click
 
 from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
 from auditor.cli._common import echo, handle_errors, plural
-from auditor.cli.hook import settings_from, settings_options
-from auditor.config import HookSettings, load_settings
+from auditor.cli._settings import config_option, resolve_settings
+from auditor.cli.hook import hook_settings, settings_options
+from auditor.config import HookSettings
 from auditor.errors import ConfigError
 from auditor.baseline_update import Located, UpdateResult, locate, update_baseline
 from auditor.hook import relative_to_cwd
@@ -54,13 +55,13 @@ def _report(verb: str, settings: HookSettings, result: UpdateResult) -> None:
 @settings_options
 @handle_errors
 def create_command(paths: tuple[str, ...], force: bool, config: str | None, baseline: str | None, model: str | None,
-                   threshold: float | None, fail_above: float | None, debug: bool) -> None:
+                   threshold: float | None, method: str | None, fail_above: float | None, debug: bool) -> None:
     """Record every current finding of PATHS as accepted-until-reviewed.
 
     PATHS default to the repository's data files (git ls-files: tracked and
     untracked, not ignored). Refuses to replace an existing baseline without --force.
     """
-    settings = settings_from(config, baseline, model, threshold, fail_above)
+    settings = hook_settings()
     if settings.baseline_path.exists() and not force:
         raise ConfigError(f"{os.path.relpath(settings.baseline_path)} exists: 'auditor baseline update' keeps its reviews; "
                           "--force replaces it")
@@ -72,21 +73,21 @@ def create_command(paths: tuple[str, ...], force: bool, config: str | None, base
 @settings_options
 @handle_errors
 def update_command(paths: tuple[str, ...], config: str | None, baseline: str | None, model: str | None,
-                   threshold: float | None, fail_above: float | None, debug: bool) -> None:
+                   threshold: float | None, method: str | None, fail_above: float | None, debug: bool) -> None:
     """Accept the current findings of PATHS, keeping the reviews of those already recorded.
 
     New findings are recorded as unreviewed (accepted until 'auditor baseline
     audit' says otherwise); findings that are gone are dropped. PATHS default
     to the repository's data files. Creates the baseline when there is none.
     """
-    settings = settings_from(config, baseline, model, threshold, fail_above)
+    settings = hook_settings()
     _report("updated", settings, update_baseline(list(paths), settings))
 
 
 @baseline_group.command("audit")
 @click.option("--accept-all", is_flag=True, help="Mark every finding under review accepted, without asking (for CI).")
 @click.option("--all", "review_all", is_flag=True, help="Review every finding, not only the unreviewed ones.")
-@click.option("--config", type=click.Path(dir_okay=False), default=None, help="Settings file  [default: looked up].")
+@config_option
 @click.option("--baseline", default=None, type=click.Path(dir_okay=False), help="Baseline file  [default: from the settings].")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
@@ -97,7 +98,7 @@ def audit_command(accept_all: bool, review_all: bool, config: str | None, baseli
     [r]eject (the hook then blocks the file until the document is removed),
     [s]kip, [q]uit. Every answer is saved at once.
     """
-    settings = load_settings(config, {"baseline": baseline})
+    settings = resolve_settings({"baseline": "baseline"})
     path = settings.baseline_path
     if not path.exists():
         raise ConfigError(f"{os.path.relpath(path)} does not exist: create it with 'auditor baseline create'")

@@ -9,10 +9,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
+import numpy as np
 
 from auditor.cli._common import EXIT_FINDING, FiniteFloat, echo, format_counts, handle_errors, plural
-from auditor.config import HookSettings, load_settings
-from auditor.estimate import fraction_text
+from auditor.cli._settings import config_option, resolve_settings
+from auditor.config import HookSettings
+from auditor.estimate import METHODS, fraction_text
+from auditor.posterior import COLUMN as POSTERIOR
+from auditor.posterior import ScoreRule
 from auditor.hook import FileScan, FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
 
 EXIT_BASELINE_REWRITTEN = 3
@@ -22,16 +26,16 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options that override ``[tool.auditor]`` (and ``AUDITOR_*`` variables), shared with ``auditor baseline``."""
     for decorator in reversed(
         [
-            click.option("--config", type=click.Path(dir_okay=False), default=None,
-                         help="Settings file: .auditor.toml, or a pyproject.toml with [tool.auditor]  "
-                              "[default: looked up from the current directory to the repository root]."),
+            config_option,
             click.option("--baseline", default=None, type=click.Path(dir_okay=False),
                          help="Baseline file  [default: .auditor-baseline.json at the repository root]."),
             click.option("--model", default=None, type=click.Path(), help="Model directory  [default: the shipped model]."),
             click.option("--threshold", type=FiniteFloat(0, 1), default=None,
-                         help="Per document: p_synthetic at or above which a document is a finding  [default: the model's]."),
+                         help="Per document: a posterior given the file (p_machine_given_corpus) above this makes a finding  [default: the model's threshold]."),
+            click.option("--method", type=click.Choice(METHODS), default=None,
+                         help="Per file: synthetic-fraction estimator  [default: em]."),
             click.option("--fail-above", type=FiniteFloat(0, 1), default=None,
-                         help="Per file: estimated synthetic fraction above which new findings block  [default: 0.10]."),
+                         help="Per file: a file whose interval lies above this is blocked until the listed documents are removed  [default: 0.10]."),
             click.option("--debug", is_flag=True, help="Show a traceback on errors."),
         ]
     ):
@@ -39,12 +43,25 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def settings_from(config: str | None, baseline: str | None, model: str | None, threshold: float | None, fail_above: float | None) -> HookSettings:
-    return load_settings(config, {"baseline": baseline, "model": model, "threshold": threshold, "fail_above": fail_above})
+# Setting -> parameter of settings_options.
+HOOK_PARAMETERS = {"baseline": "baseline", "model": "model", "threshold": "threshold", "method": "method", "fail_above": "fail_above"}
+
+
+def hook_settings() -> HookSettings:
+    """The settings of ``auditor hook`` / ``baseline create|update``: their flags > ``AUDITOR_*`` > file > defaults."""
+    return resolve_settings(HOOK_PARAMETERS)
 
 
 def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
     return f"{relative_to_cwd(settings, key)}:{doc.record} id={doc.id} p_synthetic={doc.p_synthetic:.4f}"
+
+
+def _why(doc: ScoredDocument, threshold: float) -> str:
+    """Why a document is listed: its posterior reached the threshold, or the file is still over without it."""
+    rule = ScoreRule(POSTERIOR, threshold)
+    if rule.rejects(np.array([doc.posterior]))[0]:
+        return rule.reason(doc.posterior)
+    return f"{POSTERIOR} {doc.posterior:.2f}; the file is over fail-above without it"
 
 
 def _skipped(scan: FileScan) -> str:
@@ -53,18 +70,20 @@ def _skipped(scan: FileScan) -> str:
 
 def _headline(settings: HookSettings, verdict: FileVerdict) -> str:
     scan = verdict.scan
-    comparison = ">" if verdict.over_tolerance else "<="
+    where = "its lower end over" if verdict.over_tolerance else "its lower end within"
+    after = ""
+    if verdict.over_tolerance and scan.remaining is not None:
+        after = f"; without the listed documents {fraction_text(scan.remaining)}"
     return (f"{relative_to_cwd(settings, scan.key)}: {plural(len(verdict.new), 'new finding')} in "
-            f"{plural(scan.documents, 'document')} (p_synthetic >= {scan.threshold:.4f}); estimated synthetic fraction "
-            f"{fraction_text(scan.fraction)} {comparison} fail-above {scan.fail_above:g}{_skipped(scan)}")
+            f"{plural(scan.documents, 'document')}; estimated synthetic fraction {fraction_text(scan.fraction)}, "
+            f"{where} fail-above {scan.fail_above:g}{after}{_skipped(scan)}")
 
 
 def _echo_verdict(settings: HookSettings, verdict: FileVerdict, max_shown: int) -> None:
     scan = verdict.scan
     echo(_headline(settings, verdict))
     listed = [(doc, "  rejected in the baseline audit: remove it") for doc in verdict.rejected]
-    if verdict.over_tolerance:
-        listed += [(doc, "") for doc in verdict.new]
+    listed += [(doc, f"  {_why(doc, scan.threshold)}") for doc in verdict.new]
     shown = listed if max_shown == 0 else listed[:max_shown]
     for doc, note in shown:
         echo(f"  {location(settings, scan.key, doc)}{note}")
@@ -89,9 +108,8 @@ def _echo_fix(settings: HookSettings, blocked: Sequence[FileVerdict], fix_option
 def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: bool, fix_options: Sequence[str] = ()) -> int:
     """Print the hook's result on stdout and return its exit code.
 
-    Files that pass are reported when they have new findings under their tolerance
-    or skipped records (pre-commit shows a passing hook's output with --verbose),
-    and always with ``verbose``.
+    Files that pass are reported when they have skipped records (pre-commit shows a
+    passing hook's output with --verbose), and always with ``verbose``.
     """
     if verbose:
         for path in result.ignored:
@@ -99,8 +117,6 @@ def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: 
     for verdict in result.files:
         if verdict.blocked:
             _echo_verdict(settings, verdict, max_shown)
-        elif verdict.new:
-            echo(f"{_headline(settings, verdict)}: within the file's tolerance, not blocking")
         elif verbose or verdict.scan.skipped:
             scan = verdict.scan
             echo(f"{relative_to_cwd(settings, scan.key)}: ok: {plural(scan.documents, 'document')}, "
@@ -125,12 +141,15 @@ def render(settings: HookSettings, result: HookResult, max_shown: int, verbose: 
 @click.option("--verbose", is_flag=True, help="Also report files that pass, and files ignored.")
 @handle_errors
 def hook_command(files: tuple[str, ...], config: str | None, baseline: str | None, model: str | None, threshold: float | None,
-                 fail_above: float | None, debug: bool, max_shown: int, verbose: bool) -> None:
+                 method: str | None, fail_above: float | None, debug: bool, max_shown: int, verbose: bool) -> None:
     """Block a commit that adds machine-written text the baseline does not accept.
 
     The pre-commit entry point: FILES are the staged data files. Settings come
     from [tool.auditor] in pyproject.toml or from .auditor.toml. Exit codes:
-    0 nothing new; 1 new findings (listed with file:line, id and score);
+    0 nothing new; 1 new findings (listed with file:line, id, scores and why):
+    documents whose posterior given the file (p_machine_given_corpus) exceeds the
+    threshold, and, when the lower end of the file's interval is over fail-above,
+    the documents whose removal brings the rest within it;
     2 error; 3 the baseline was out of date and has been rewritten (git add it).
 
     \b
@@ -139,8 +158,9 @@ def hook_command(files: tuple[str, ...], config: str | None, baseline: str | Non
         rev: <tag>
         hooks: [{id: auditor}]
     """
-    settings = settings_from(config, baseline, model, threshold, fail_above)
+    settings = hook_settings()
     result = run_hook(list(files), settings)
-    given = {"--config": config, "--baseline": baseline, "--model": model, "--threshold": threshold, "--fail-above": fail_above}
+    given = {"--config": config, "--baseline": baseline, "--model": model, "--threshold": threshold, "--method": method,
+             "--fail-above": fail_above}
     fix_options = [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
     sys.exit(render(settings, result, max_shown, verbose, fix_options))

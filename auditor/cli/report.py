@@ -6,10 +6,18 @@ from pathlib import Path
 
 import click
 
-from auditor.cli._common import echo, handle_errors
-from auditor.errors import InputError
+from auditor.cli._common import FiniteFloat, echo, handle_errors
+from auditor.cli._settings import config_option, resolve_settings
+from auditor.config import HookSettings
+from auditor.errors import ConfigError, InputError
+from auditor.estimate import METHODS
 from auditor.lock import outputs_lock
+from auditor.model import load_stored
 from auditor.report import REPORT_HTML, REPORT_MD, documents_path_of, load_summary, write_reports
+
+# Setting -> parameter. A report renders a scan as it was made; these settings are what the
+# repository expects of it, so a scan made otherwise is refused rather than shown as the repository's.
+REPORT_PARAMETERS = {"model": "model_path", "threshold": "threshold", "method": "method"}
 
 
 def _output(path: str | None, flag: str) -> Path | None:
@@ -28,14 +36,27 @@ def _output(path: str | None, flag: str) -> Path | None:
 @click.argument("summary_path", metavar="DIR/summary.json", type=click.Path())
 @click.option("--html", "html_path", default=None, type=click.Path(), help="Write the HTML report here.")
 @click.option("--md", "md_path", default=None, type=click.Path(), help="Write the Markdown report here.")
+@click.option("--model", "model_path", default=None, type=click.Path(),
+              help="Refuse a scan made with another model  [default: from the settings, else any].")
+@click.option("--threshold", type=FiniteFloat(0, 1), default=None,
+              help="Refuse a scan that flagged at another threshold  [default: from the settings, else any].")
+@click.option("--method", type=click.Choice(METHODS), default=None,
+              help="Refuse a scan estimated with another method  [default: from the settings, else any].")
+@config_option
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
-def report_command(summary_path: str, html_path: str | None, md_path: str | None, debug: bool) -> None:
+def report_command(summary_path: str, html_path: str | None, md_path: str | None, model_path: str | None,
+                   threshold: float | None, method: str | None, config: str | None, debug: bool) -> None:
     """Render a scan's report.md and report.html again from its summary.json.
 
     Reads DIR/summary.json and the documents.parquet it names (for the plots).
     With neither --html nor --md, writes report.md and report.html next to the
     summary; otherwise only the reports asked for.
+
+    The model, threshold and method given as flags, in AUDITOR_* variables or
+    in [tool.auditor] / .auditor.toml must be those the scan was made with
+    (exit 2 otherwise), so that a report never shows a scan made with other
+    settings as the repository's; settings given nowhere accept any scan.
 
     \b
     Examples:
@@ -43,6 +64,7 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
       auditor report audit/summary.json --md comment.md
     """
     summary = load_summary(summary_path)
+    check_scan_settings(summary, summary_path, resolve_settings(REPORT_PARAMETERS))
     html_target, md_target = _output(html_path, "--html"), _output(md_path, "--md")
     inputs = {Path(summary_path).resolve(): summary_path, documents_path_of(summary, summary_path).resolve(): "the documents table"}
     for flag, target in (("--html", html_target), ("--md", md_target)):
@@ -63,3 +85,27 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
     with outputs_lock(targets, directory=(directory, "report directory") if into_directory else None):
         written = write_reports(summary, documents, directory, md_path=md_target, html_path=html_target)
     echo(f"wrote {', '.join(str(path) for path in written)}", err=True)
+
+
+def check_scan_settings(summary: dict, summary_path: str, settings: HookSettings) -> None:
+    """Refuse (ConfigError, exit 2) a scan made with another model, threshold or method than the settings give.
+
+    Only settings given somewhere (flag, environment, file) are compared: with none, any scan is reported.
+    """
+    fraction = summary.get("synthetic_fraction") or {}
+    scanned = {"threshold": summary["flagged"]["threshold"], "method": fraction.get("method")}
+    differences, fixes = [], []
+    for name in ("threshold", "method"):
+        if settings.given(name) and getattr(settings, name) != scanned[name]:
+            differences.append(f"{name} {scanned[name]}, not {getattr(settings, name)} (from {settings.sources[name]})")
+            fixes.append(f"--{name} {scanned[name]}")
+    if settings.given("model"):
+        model = summary.get("model") or {}
+        expected = load_stored(settings.model_path).identity  # type: ignore[arg-type]
+        if expected != model.get("sha256"):
+            differences.append(f"model {model.get('name')} (SHA-256 {str(model.get('sha256'))[:12]}), not {settings.model_path} "
+                               f"(SHA-256 {expected[:12]}) (from {settings.sources['model']})")
+            fixes.append(f"--model {model.get('path') or 'DIR'}")
+    if differences:
+        raise ConfigError(f"{summary_path}: the scan was made with {'; '.join(differences)}. Re-run 'auditor scan' with "
+                          f"these settings, or report the scan as it was made with {' '.join(fixes)}")

@@ -19,6 +19,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
 from auditor.estimate import fraction_text
+from auditor.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import DocumentColumns, projection_of, regime_order, source_rows, top_flagged, verdict
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
 from auditor.visible import visible
@@ -44,7 +45,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>auditor report: synthetic fraction {{ "%.2f"|format(fraction.estimate) }}</title>
+<title>auditor report: synthetic fraction {% if informative %}{{ "%.2f"|format(fraction.estimate) }}{% else %}uninformative ({{ interval }}){% endif %}</title>
 <link rel="icon" href="data:,">
 <style>{{ css }}</style>
 </head>
@@ -52,8 +53,10 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>auditor report</h1>
 <p class="meta">auditor {{ tool.version }} &middot; model {{ model.name }} (sha256 {{ model_sha }}) &middot; {{ "{:,}".format(documents) }} documents from {{ inputs|join(", ") }}</p>
 <div class="headline">
-<div class="big">Synthetic fraction {{ fraction_line }}</div>
-<div>method {{ method }}; flagged {{ "{:,}".format(flagged.count) }} documents at p_synthetic &ge; {{ "%.4f"|format(flagged.threshold) }}</div>
+{% if informative %}<div class="big">Synthetic fraction {{ fraction_line }}</div>
+{% else %}<div class="big">Synthetic fraction: {{ uninformative }}</div>
+<div>{{ interval }}; {{ next_step }}</div>
+{% endif %}<div>method {{ method }}; flagged {{ "{:,}".format(flagged.count) }} documents at p_synthetic &ge; {{ "%.4f"|format(flagged.threshold) }}</div>
 {% if allowance %}<p class="warn">The interval includes &plusmn;{{ "%.2f"|format(allowance) }} for the model's cross-domain error (no in-domain reference): pass <code>--reference-human</code> with documents known to be human-written from this domain to narrow it.</p>{% endif %}
 <div>{{ verdict }}</div>
 </div>
@@ -157,6 +160,10 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
         inputs=summary.get("inputs") or [],
         fraction=fraction,
         fraction_line=fraction_text(fraction),
+        informative=is_informative(fraction),
+        uninformative=UNINFORMATIVE,
+        interval=interval_text(fraction),
+        next_step=step_of(fraction),
         method=fraction.get("method", "?"),
         allowance=float(fraction.get("domain_mismatch_allowance") or 0.0),
         flagged=summary["flagged"],

@@ -12,6 +12,7 @@ import html
 import re
 
 from auditor.estimate import fraction_text
+from auditor.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import source_rows, top_flagged, verdict
 from auditor.visible import visible
 
@@ -113,12 +114,12 @@ def render_markdown(summary: dict[str, object]) -> str:
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
     documents = int(summary["documents"])  # type: ignore[arg-type]
-    lines = [
-        "## auditor report",
-        "",
-        f"**Synthetic fraction {fraction_text(fraction)}**, method {escape_md(fraction.get('method', '?'))}, "
-        f"over {documents:,} documents.",
-    ]
+    method = f"method {escape_md(fraction.get('method', '?'))}, over {documents:,} documents"
+    if is_informative(fraction):
+        headline = f"**Synthetic fraction {fraction_text(fraction)}**, {method}."
+    else:  # no point estimate in bold: the interval says it could be almost anything
+        headline = f"**Synthetic fraction: {UNINFORMATIVE}** ({interval_text(fraction)}), {method}; {escape_md(step_of(fraction))}."
+    lines = ["## auditor report", "", headline]
     allowance = float(fraction.get("domain_mismatch_allowance") or 0.0)
     if allowance:
         lines += ["", f"The interval includes +/-{allowance:.2f} for the model's cross-domain error: pass "
