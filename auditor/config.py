@@ -16,7 +16,7 @@ level) or in the ``[tool.auditor]`` table of its ``pyproject.toml``::
     fail-above = 1.0                     # with threshold 1.0: machine text allowed here
     threshold = 1.0
 
-Precedence (DESIGN.md): command-line flags > ``AUDITOR_*`` environment variables
+Precedence: command-line flags > ``AUDITOR_*`` environment variables
 > the configuration file > defaults, resolved once by :func:`load_settings` into
 a frozen :class:`HookSettings`, which records where each value came from
 (:class:`Source`).

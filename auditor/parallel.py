@@ -3,7 +3,7 @@
 One code path for all three: :func:`run_ordered` maps a function over tasks with
 ``joblib.Parallel(return_as="generator")`` and yields the results **in task
 order**, whatever order they finish in. The caller merges them in that order, so
-every output is byte-identical whatever ``--jobs`` or backend (DESIGN.md).
+every output is byte-identical whatever ``--jobs`` or backend (tested).
 In-flight tasks are bounded (``pre_dispatch``), so memory does not grow with the
 corpus however fast the workers are.
 

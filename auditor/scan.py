@@ -1,6 +1,6 @@
 """``auditor scan``: fingerprint + score every document, write ``documents.parquet``, the reports and ``summary.json``.
 
-The output follows the CLI contract in DESIGN.md: ``documents.parquet`` has one
+The output follows the CLI contract (README): ``documents.parquet`` has one
 row per document read, in input order, with ``source``, ``row``, ``id``,
 ``p_synthetic``, ``flagged``, ``dup_cluster`` and the fingerprint features;
 ``summary.json`` (schema ``auditor.summary/1``) has the corpus figures;
