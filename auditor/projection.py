@@ -1,7 +1,6 @@
 """Collapse projection: how far a model trained on this corpus, and retrained on data like it, drifts.
 
-The model (DESIGN.md, "Collapse projection"; derivations in research/collapse.md)
-works on a unigram token distribution ``p0`` (V types). ``synthetic_fraction``
+The model works on a unigram token distribution ``p0`` (V types). ``synthetic_fraction``
 (lambda) is the share of every generation's new training data that a model
 wrote; the regime says what the rest is:
 
@@ -10,7 +9,7 @@ wrote; the regime says what the rest is:
 - ``mix``: the rest is fresh real text (lambda = 0.9 is their "10% kept");
 - ``accumulate``: nothing is thrown away; generation 1 trains on real text, and
   each later generation adds M tokens, lambda of them generated and the rest
-  fresh real text (Gerstgrasser et al.; DESIGN's ``(p0 + sum_j T(m_j)) / (g + 1)``).
+  fresh real text (Gerstgrasser et al.; the pool's mean ``(p0 + sum_j T(m_j)) / (g + 1)``).
 
 Generation 0 is ``p0`` itself; generation g is the model after g rounds. The
 corpus's lambda is assumed to hold for every generation.
@@ -36,13 +35,22 @@ Two parts, always reported separately:
 ``chi2/2`` approximates the expected KL; saturated at 1e300 once truncation has
 cut real words entirely) is a *unigram proxy* for the perplexity ratio to
 generation 0, not a prediction for a particular language model.
+
+Refitting on finite data drifts even without synthetic data, so every row is
+also stated against the **no-synthetic baseline** (lambda = 0, same regime, same
+M): ``synthetic_excess = ppl_ratio / baseline_ppl_ratio`` (1.0: synthetic data
+adds nothing) and the plain figures' ``*_added`` columns (value minus baseline).
+The plain figures: ``tail_mass_lost`` (share of human word occurrences whose
+words the model can no longer produce), ``vocab_lost``, ``entropy_change_bits``
+(bias part plus the sampling part's expected plug-in loss ``chi2'/2`` nats, the
+Miller-Madow term) and ``effective_vocab = exp(H)``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -51,7 +59,6 @@ REGIMES = ("replace", "mix", "accumulate")
 # 50,000 types reproduces Shumailov et al.'s OPT-125m result, perplexity 34 -> 54-62 by generation 9.
 DEFAULT_SHARPENING = 0.97
 DEFAULT_GENERATIONS = 10
-MIN_FIT_TOKENS = 1000  # fewer flagged tokens than this: keep the default sharpening
 _MAX_LOG_RATIO = math.log(1e300)
 _LOG_FLOOR = -1e250  # log-probability floor of a type that is vanishingly rare but not truncated
 
@@ -130,13 +137,20 @@ def distribution(counts: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.sort(values)[::-1] / values.sum()
 
 
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product without BLAS: numpy's pairwise sum is single-threaded and its result does not
+    depend on the machine's thread count (a threaded BLAS ``ddot`` oversubscribes a loaded machine
+    and can change the last bits with the number of threads)."""
+    return float(np.sum(np.multiply(a, b)))
+
+
 def _log(p: np.ndarray) -> np.ndarray:
     out = np.full(len(p), -np.inf)
     np.log(p, out=out, where=p > 0)
     return out
 
 
-def _logsumexp(x: np.ndarray) -> float:
+def logsumexp(x: np.ndarray) -> float:
     top = float(np.max(x))
     return top + math.log(float(np.sum(np.exp(x - top))))
 
@@ -146,53 +160,12 @@ def _sharpen_log(logp: np.ndarray, tau: float, truncate_rank: int | None) -> np.
     scaled = np.maximum(logp / tau, _LOG_FLOOR)
     if truncate_rank is not None:
         scaled[truncate_rank:] = -np.inf
-    return scaled - _logsumexp(scaled)
+    return scaled - logsumexp(scaled)
 
 
 def sharpen(p: np.ndarray, tau: float, truncate_rank: int | None = None) -> np.ndarray:
     """``T(p) ~ p^(1/tau)``, zero beyond rank ``truncate_rank`` (``p`` sorted most probable first)."""
     return np.exp(_sharpen_log(_log(np.asarray(p, dtype=np.float64)), tau, truncate_rank))
-
-
-@dataclass(frozen=True)
-class SharpeningFit:
-    """A fitted decoding map: ``tau`` and what it was fitted on."""
-
-    tau: float
-    source: str
-    machine_tokens: int
-    unmatched_share: float  # share of machine tokens whose word never occurs in the human part
-
-
-def fit_sharpening(human_counts: np.ndarray, machine_counts: np.ndarray) -> SharpeningFit:
-    """``tau`` minimizing KL(p_machine || T_tau(p_human)) over the words both parts share.
-
-    ``human_counts`` and ``machine_counts`` are aligned per word. With fewer than
-    :data:`MIN_FIT_TOKENS` machine tokens the default is kept. In ``beta = 1 / tau``
-    the objective is a log-partition minus a linear term, so it is convex and
-    the bounded 1-D search (tau in [1/3, 3]) finds its minimum.
-    """
-    from scipy.optimize import minimize_scalar  # scipy.optimize is slow to import; only fits need it
-
-    human = np.asarray(human_counts, dtype=np.float64)
-    machine = np.asarray(machine_counts, dtype=np.float64)
-    total = float(machine.sum())
-    shared = (human > 0) & (machine > 0)
-    matched = float(machine[human > 0].sum())
-    unmatched = 1.0 - matched / total if total else 0.0
-    if matched < MIN_FIT_TOKENS or int(np.count_nonzero(human)) < 2:
-        return SharpeningFit(DEFAULT_SHARPENING, f"default (fewer than {MIN_FIT_TOKENS} flagged tokens of words the unflagged part "
-                             "also has, or a one-word vocabulary)", int(total), unmatched)
-    support = human > 0
-    logp = np.log(human[support] / human[support].sum())
-    q = machine[support] / matched
-    cross = float(q[shared[support]] @ logp[shared[support]])
-
-    def objective(beta: float) -> float:
-        return _logsumexp(beta * logp) - beta * cross
-
-    beta = minimize_scalar(objective, bounds=(1 / 3, 3), method="bounded", options={"xatol": 1e-6}).x
-    return SharpeningFit(round(1.0 / beta, 6), f"fitted on the flagged documents ({int(total)} tokens)", int(total), unmatched)
 
 
 def _kappas(regime: str, lam: float, m: float, generations: int) -> np.ndarray:
@@ -258,21 +231,22 @@ def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_ran
             else:
                 log_pool = np.logaddexp(log_pool, np.logaddexp(log_real + logp0, generated))
                 logm = log_pool - math.log(g)
-        yield np.exp(logm), logm
+        # Unchanged (no synthetic data yet): p0 itself, so lambda = 0 reproduces the baseline bit for bit
+        yield (p0 if logm is logp0 else np.exp(logm)), logm
 
 
 def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray) -> tuple[float, float, float]:
     """KL(p0 || m) over m's support (p0 renormalized there), Shannon entropy of m, p0 mass outside it."""
     support = np.isfinite(logm)  # not m > 0: exact logs survive where m underflows
     if support.all():
-        kl = float(p0 @ (logp0 - logm))
-        entropy = float(-(m @ logm))
+        kl = dot(p0, logp0 - logm)
+        entropy = -dot(m, logm)
         return max(kl, 0.0), entropy, 0.0
     outside = float(p0[~support].sum())
     p = p0[support] / (1.0 - outside) if outside < 1 else p0[support]
     q, logq = m[support], logm[support]
-    kl = float(p @ (np.log(p, where=p > 0, out=np.zeros(len(p))) - logq))
-    return max(kl, 0.0), float(-(q @ logq)), outside
+    kl = dot(p, np.log(p, where=p > 0, out=np.zeros(len(p))) - logq)
+    return max(kl, 0.0), -dot(q, logq), outside
 
 
 def _ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
@@ -287,44 +261,75 @@ def _ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
     return math.exp(min(kl + sampling_chi2 / 2.0, _MAX_LOG_RATIO))
 
 
+def _resolvable(p0: np.ndarray, m_tokens: float) -> float:
+    """``chi2 / kappa`` over the types a sample of M tokens can resolve (``M p >= 1``): the KL approximation
+    ``chi2 / 2`` and the plug-in entropy loss break down for rarer types."""
+    return float(np.sum(1.0 - p0[p0 * m_tokens >= 1.0]))
+
+
+def _sampling_figures(regime: str, lam: float, p0: np.ndarray, m_tokens: float, generations: int):
+    """Per generation: ``kappa_g``, the chance each type is lost, and the sampling part's entropy loss (nats)."""
+    kappas = _kappas(regime, lam, m_tokens, generations)
+    exponents = _loss_exponents(regime, lam, generations)
+    mp = m_tokens * p0
+    lost = [np.exp(-mp * exponents[g]) if g else np.zeros(len(p0)) for g in range(generations + 1)]
+    return kappas, lost, (kappas * _resolvable(p0, m_tokens) / 2.0).tolist()  # plain floats in the rows
+
+
+def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, options: ProjectionOptions) -> list[dict[str, float]]:
+    """One regime's rows, each against its no-synthetic baseline (lambda = 0, same regime and M)."""
+    lam, m_tokens, generations = options.synthetic_fraction, float(options.tokens_per_generation), options.generations
+    vocab, entropy0 = len(p0), -dot(p0, logp0)
+    gini0 = float(1.0 - np.sum(p0 * p0))
+    kappas, lost, entropy_loss = _sampling_figures(regime, lam, p0, m_tokens, generations)
+    # At lambda = 0 the bias path is p0 itself (KL 0, entropy H0): only the sampling part remains.
+    base_kappas, base_lost, base_entropy_loss = _sampling_figures(regime, 0.0, p0, m_tokens, generations)
+    rows = []
+    for g, (m, logm) in enumerate(_bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, generations)):
+        kl, entropy, truncated = _kl_entropy(p0, logp0, m, logm)
+        ppl = _ppl_ratio(kl, truncated, 2.0 * entropy_loss[g])
+        baseline = _ppl_ratio(0.0, 0.0, 2.0 * base_entropy_loss[g])
+        entropy_bits = (entropy - entropy0 - entropy_loss[g]) / math.log(2)
+        base_entropy_bits = -base_entropy_loss[g] / math.log(2)
+        words, base_words = float(lost[g].sum()), float(base_lost[g].sum())
+        mass, base_mass = dot(lost[g], p0), dot(base_lost[g], p0)
+        effective = math.exp(entropy - entropy_loss[g])
+        rows.append({
+            "generation": g,
+            "synthetic_excess": ppl / baseline,
+            "tail_mass_lost": mass,
+            "tail_mass_lost_added": mass - base_mass,
+            "vocab_lost": words,
+            "vocab_lost_added": words - base_words,
+            "entropy_change_bits": entropy_bits,
+            "entropy_change_bits_added": entropy_bits - base_entropy_bits,
+            "effective_vocab": effective,
+            "effective_vocab_added": effective - math.exp(entropy0 - base_entropy_loss[g]),
+            "ppl_ratio": ppl,
+            "baseline_ppl_ratio": baseline,
+            "chi2": float(kappas[g] * (vocab - 1)),
+            "kl": kl,
+            "gini_simpson": float(gini0 * (1.0 - kappas[g])),
+            "entropy": entropy,
+            "truncated_mass": truncated,
+        })
+    return rows
+
+
 def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projection:
     """Project from a probability vector sorted most probable first (see :func:`distribution`)."""
     p0 = np.asarray(p0, dtype=np.float64)
-    vocab = len(p0)
-    m_tokens = float(options.tokens_per_generation)
-    lam = options.synthetic_fraction
-    gini0 = float(1.0 - np.sum(p0 * p0))
-    # chi2 over types the sample can resolve (M p >= 1) for the KL approximation chi2 / 2
-    resolvable = float(np.sum(1.0 - p0[p0 * m_tokens >= 1.0]))
-    mp = m_tokens * p0
     logp0 = _log(p0)
-    regimes: dict[str, list[dict[str, float]]] = {}
-    for regime in options.regimes:
-        kappas = _kappas(regime, lam, m_tokens, options.generations)
-        exponents = _loss_exponents(regime, lam, options.generations)
-        rows = []
-        for g, (m, logm) in enumerate(_bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, options.generations)):
-            lost = np.exp(-mp * exponents[g]) if g else np.zeros(vocab)
-            kl, entropy, truncated = _kl_entropy(p0, logp0, m, logm)
-            rows.append({
-                "generation": g,
-                "chi2": float(kappas[g] * (vocab - 1)),
-                "gini_simpson": float(gini0 * (1.0 - kappas[g])),
-                "vocab_lost": float(lost.sum()),
-                "tail_mass_lost": float(lost @ p0),
-                "kl": kl,
-                "entropy": entropy,
-                "truncated_mass": truncated,
-                "ppl_ratio": _ppl_ratio(kl, truncated, kappas[g] * resolvable),
-            })
-        regimes[regime] = rows
+    regimes = {regime: _rows(regime, p0, logp0, options) for regime in options.regimes}
+    entropy0 = -dot(p0, logp0)
     inputs = {
-        "synthetic_fraction": lam,
-        "tokens_per_generation": m_tokens,
+        "synthetic_fraction": options.synthetic_fraction,
+        "tokens_per_generation": float(options.tokens_per_generation),
         "generations": options.generations,
-        "vocab_size": vocab,
-        "gini_simpson_0": gini0,
-        "entropy_0": float(-(p0 @ logp0)),
+        "vocab_size": len(p0),
+        "gini_simpson_0": float(1.0 - np.sum(p0 * p0)),
+        "entropy_0": entropy0,
+        "effective_vocab_0": math.exp(entropy0),
         "sharpening": options.sharpening,
         "truncate_rank": options.truncate_rank,
     }
@@ -350,40 +355,44 @@ def project(
     return project_distribution(distribution(values), options)
 
 
-def max_synthetic_fraction(p0: np.ndarray, options: ProjectionOptions, max_drift: float, regime: str) -> float | None:
-    """Largest lambda whose ``ppl_ratio`` after G generations stays <= 1 + ``max_drift`` (bisection, to 6e-5).
+def final_excess(p0: np.ndarray, options: ProjectionOptions, regime: str) -> float:
+    """``synthetic_excess`` after G generations, without the other columns (what bisections need)."""
+    m_tokens = float(options.tokens_per_generation)
+    *_, (m, logm) = _bias_path(regime, options.synthetic_fraction, p0, options.sharpening, options.truncate_rank, options.generations)
+    resolvable = _resolvable(p0, m_tokens)
+    kappa = _kappas(regime, options.synthetic_fraction, m_tokens, options.generations)[-1]
+    baseline = _kappas(regime, 0.0, m_tokens, options.generations)[-1]
+    kl, _, truncated = _kl_entropy(p0, _log(p0), m, logm)
+    return _ppl_ratio(kl, truncated, kappa * resolvable) / _ppl_ratio(0.0, 0.0, baseline * resolvable)
 
-    None when even lambda = 0 exceeds it (sampling error alone, e.g. under replace
-    with little data). The proxy rises with lambda in every regime, which the
-    bisection relies on.
+
+def max_synthetic_fraction(p0: np.ndarray, options: ProjectionOptions, max_drift: float, regime: str) -> float:
+    """Largest lambda whose ``synthetic_excess`` after G generations stays <= 1 + ``max_drift`` (bisection, to 6e-5).
+
+    Stated on the excess over the no-synthetic baseline, so it is never empty: at
+    lambda = 0 the excess is exactly 1 (however far finite-data refits drift alone,
+    which the baseline columns report). The proxy rises with lambda in every
+    regime while the baseline does not depend on it, which the bisection relies on.
     """
     if not max_drift > 0:
         raise ValueError(f"max drift must be positive, got {max_drift}")
     limit = 1.0 + max_drift
 
-    logp0 = _log(p0)
-    resolvable = float(np.sum(1.0 - p0[p0 * options.tokens_per_generation >= 1.0]))
+    def excess(lam: float) -> float:
+        return final_excess(p0, replace(options, synthetic_fraction=lam), regime)
 
-    def final_ratio(lam: float) -> float:  # the last row's ppl_ratio only, without the loss columns
-        *_, (m, logm) = _bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, options.generations)
-        kappa = _kappas(regime, lam, float(options.tokens_per_generation), options.generations)[-1]
-        kl, _, truncated = _kl_entropy(p0, logp0, m, logm)
-        return _ppl_ratio(kl, truncated, kappa * resolvable)
-
-    if final_ratio(0.0) > limit:
-        return None
-    if final_ratio(1.0) <= limit:
+    if excess(1.0) <= limit:
         return 1.0
     low, high = 0.0, 1.0
     for _ in range(14):  # precision 6e-5, finer than any fraction estimate
         mid = (low + high) / 2
-        low, high = (mid, high) if final_ratio(mid) <= limit else (low, mid)
+        low, high = (mid, high) if excess(mid) <= limit else (low, mid)
     return low
 
 
-def generations_until(rows: list[dict[str, float]], rise: float = 0.10) -> int | None:
-    """First generation whose perplexity proxy is >= (1 + rise) x generation 0's, or None."""
+def generations_until(rows: list[dict[str, float]], max_drift: float) -> int | None:
+    """First generation whose ``synthetic_excess`` exceeds 1 + ``max_drift``, or None."""
     for row in rows:
-        if row["ppl_ratio"] >= 1.0 + rise:
+        if row["synthetic_excess"] > 1.0 + max_drift:
             return int(row["generation"])
     return None

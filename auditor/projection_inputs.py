@@ -26,19 +26,61 @@ from auditor.projection import (
     DEFAULT_SHARPENING,
     REGIMES,
     ProjectionOptions,
-    SharpeningFit,
+    dot,
+    logsumexp,
     distribution,
-    fit_sharpening,
     generations_until,
     max_synthetic_fraction,
     project_distribution,
     zipf_distribution,
 )
+from auditor.projection_report import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, sharpening_band
 from auditor.readers import ReaderOptions, ReadReport, read_documents
 from auditor.tokencounts import TokenCounter, TokenCounts
 
 TOKENS_FILE = "tokens.parquet"
-DEFAULT_MAX_DRIFT = 0.05
+MIN_FIT_TOKENS = 1000  # fewer flagged tokens than this: keep the default sharpening
+
+
+@dataclass(frozen=True)
+class SharpeningFit:
+    """A fitted decoding map: ``tau`` and what it was fitted on."""
+
+    tau: float
+    source: str
+    machine_tokens: int
+    unmatched_share: float  # share of machine tokens whose word never occurs in the human part
+
+
+def fit_sharpening(human_counts: np.ndarray, machine_counts: np.ndarray) -> SharpeningFit:
+    """``tau`` minimizing KL(p_machine || T_tau(p_human)) over the words both parts share.
+
+    ``human_counts`` and ``machine_counts`` are aligned per word. With fewer than
+    :data:`MIN_FIT_TOKENS` machine tokens the default is kept. In ``beta = 1 / tau``
+    the objective is a log-partition minus a linear term, so it is convex and
+    the bounded 1-D search (tau in [1/3, 3]) finds its minimum.
+    """
+    from scipy.optimize import minimize_scalar  # scipy.optimize is slow to import; only fits need it
+
+    human = np.asarray(human_counts, dtype=np.float64)
+    machine = np.asarray(machine_counts, dtype=np.float64)
+    total = float(machine.sum())
+    shared = (human > 0) & (machine > 0)
+    matched = float(machine[human > 0].sum())
+    unmatched = 1.0 - matched / total if total else 0.0
+    if matched < MIN_FIT_TOKENS or int(np.count_nonzero(human)) < 2:
+        return SharpeningFit(DEFAULT_SHARPENING, f"default (fewer than {MIN_FIT_TOKENS} flagged tokens of words the unflagged part "
+                             "also has, or a one-word vocabulary)", int(total), unmatched)
+    support = human > 0
+    logp = np.log(human[support] / human[support].sum())
+    q = machine[support] / matched
+    cross = dot(q[shared[support]], logp[shared[support]])
+
+    def objective(beta: float) -> float:
+        return logsumexp(beta * logp) - beta * cross
+
+    beta = minimize_scalar(objective, bounds=(1 / 3, 3), method="bounded", options={"xatol": 1e-6}).x
+    return SharpeningFit(round(1.0 / beta, 6), f"fitted on the flagged documents ({int(total)} tokens)", int(total), unmatched)
 
 
 @dataclass(frozen=True)
@@ -116,43 +158,38 @@ def source_from_zipf(exponent: float, vocab_size: int) -> ProjectionSource:
 
 
 def scan_projection(counts: TokenCounts, fraction: dict[str, object], generations: int = 10, max_drift: float = DEFAULT_MAX_DRIFT) -> dict[str, object]:
-    """``projection`` of summary.json: every regime at the estimate and its interval bounds, and the safe fraction."""
+    """``projection`` of summary.json: every regime at the estimate and its interval bounds, and the safe fraction.
+
+    ``excess_band`` keeps every generation's ``synthetic_excess`` at the interval's
+    bounds (the shaded band of report.html's plot).
+    """
     if counts.total.sum() == 0:
-        return {"computed": False, "reason": "no words in the corpus"}
+        return {"schema": SCHEMA, "computed": False, "reason": "no words in the corpus"}
     source = source_from_counts(counts, "this scan")
     options = ProjectionOptions(float(fraction["estimate"]), float(source.tokens or 1), generations, REGIMES, source.sharpening.tau)
     full = project_distribution(source.p0, options)
-    at = {}
+    at, band = {}, {}
     for key in ("estimate", "low", "high"):
         projection = full if key == "estimate" else project_distribution(source.p0, replace(options, synthetic_fraction=float(fraction[key])))
         at[key] = {
             "synthetic_fraction": float(fraction[key]),
             "regimes": {
-                regime: {**rows[-1], "generations_to_10pct": generations_until(rows)} for regime, rows in projection.regimes.items()
+                regime: {**rows[-1], "generations_to_budget": generations_until(rows, max_drift)} for regime, rows in projection.regimes.items()
             },
         }
+        if key != "estimate":
+            band[key] = {regime: [row["synthetic_excess"] for row in rows] for regime, rows in projection.regimes.items()}
     return {
+        "schema": SCHEMA,
         "computed": True,
-        "model": "unigram proxy (DESIGN.md: collapse projection); not a prediction for a specific language model",
+        "model": MODEL,
         "inputs": {**full.inputs, "p0": source.description, "sharpening_source": source.sharpening.source,
                    "unmatched_flagged_share": source.sharpening.unmatched_share},
+        "units": UNITS,
+        "assumptions": assumptions(options, source.sharpening.source, sharpening_band(source.p0, options)),
         "at": at,
         "regimes": full.regimes,
+        "excess_band": {regime: {key: band[key][regime] for key in ("low", "high")} for regime in REGIMES},
         "max_drift": max_drift,
         "max_synthetic_fraction": {regime: max_synthetic_fraction(source.p0, options, max_drift, regime) for regime in REGIMES},
     }
-
-
-def _bound(value: float | None) -> str:
-    return "none (sampling error alone exceeds it)" if value is None else f"<= {value:.2f}"
-
-
-def drift_verdict(projection: dict[str, object], estimate: float) -> str:
-    """One line for a scan: the estimate next to the largest fraction within the drift budget, per regime."""
-    if not projection.get("computed"):
-        return f"collapse projection: not computed ({projection.get('reason')})"
-    safe = projection["max_synthetic_fraction"]
-    generations = projection["inputs"]["generations"]  # type: ignore[index]
-    parts = "; ".join(f"{regime} {_bound(value)}" for regime, value in safe.items())  # type: ignore[union-attr]
-    return (f"this corpus: {estimate:.2f}; to stay within {projection['max_drift']:.0%} perplexity-proxy drift over "
-            f"{generations} generations: {parts}")

@@ -145,8 +145,10 @@ def test_corpus_text_is_escaped_in_markdown(planted):
     table = [line for line in md.splitlines() if line.startswith("| ")]
     sources = [line for line in table if "src&lt;b&gt;" in line]
     assert len(sources) >= 2  # per-source table and the documents table
+    projection = ("| regime |", "| replace |", "| mix |", "| accumulate |")  # eight columns of numbers, no corpus text
     for line in table:
-        assert unescaped_pipes(line) == (6 if "| p_synthetic |" in line or line.startswith("| 0.") or line.startswith("| 1.") else 5), line
+        width = 9 if line.startswith(projection) else 6 if "| p_synthetic |" in line or line.startswith(("| 0.", "| 1.")) else 5
+        assert unescaped_pipes(line) == width, line
 
 
 def test_corpus_text_is_escaped_in_html(planted):
@@ -277,6 +279,39 @@ def test_reports_of_other_scan_settings(tmp_path, tiny_model_dir):
 GOLDEN = Path(__file__).resolve().parent / "golden" / "report.md"
 
 
+def golden_projection() -> dict:
+    """A scan's projection block (keys sorted as in summary.json), with refitting alone past the budget under replace."""
+    def final(excess, baseline, tail, tail_added, words, words_added, bits, bits_added, vocab, vocab_added):
+        return {"baseline_ppl_ratio": baseline, "effective_vocab": vocab, "effective_vocab_added": vocab_added,
+                "entropy_change_bits": bits, "entropy_change_bits_added": bits_added, "generation": 10,
+                "ppl_ratio": excess * baseline, "synthetic_excess": excess, "tail_mass_lost": tail,
+                "tail_mass_lost_added": tail_added, "vocab_lost": words, "vocab_lost_added": words_added}
+
+    at = {key: {"synthetic_fraction": lam, "regimes": {
+        "accumulate": final(1 + d / 4, 1.005, 0.0001, 0.0001, 6, 6, -0.15, -0.14 * d, 556, -60 * d),
+        "mix": final(1 + d / 2, 1.048, 0.0236, 0.0042 * d, 767, 114 * d, -0.299, -0.23 * d, 503, -87 * d),
+        "replace": final(1 + d, 1.604, 0.1171, 0.0, 2227, 0, -1.807, -1.125 * d, 177, -209 * d)}}
+        for key, lam, d in (("estimate", 0.234, 0.06), ("high", 0.281, 0.09), ("low", 0.19, 0.04))}
+    band = {"excess_at_tau_high": 1.03, "excess_at_tau_low": 1.134, "tau_high": 0.98, "tau_low": 0.96}
+    return {
+        "schema": "auditor.projection/1", "computed": True, "max_drift": 0.05, "model": "unigram proxy",
+        "inputs": {"generations": 10, "tokens_per_generation": 40896.0}, "at": at,
+        "max_synthetic_fraction": {"accumulate": 0.95, "mix": 0.61, "replace": 0.45},
+        "assumptions": {
+            "accumulate_bias": "accumulate's sampling part is bounded; its decoding-bias part keeps growing",
+            "decoding": "generated text follows T(p) ~ p^(1/tau), tau = 0.97",
+            "model": "unigram token distribution, maximum-likelihood refits",
+            "regimes": {"accumulate": "nothing is thrown away", "mix": "the rest fresh real text",
+                        "replace": "the rest resampled with replacement"},
+            "sharpening_sensitivity": {"by_regime": {"accumulate": band, "mix": band, "replace": band},
+                                       "note": "synthetic_excess after 10 generations at tau -/+ 0.01"},
+            "sharpening_source": "fitted on the flagged documents (<b>12,345</b> tokens)",
+            "synthetic_fraction": "lambda = 0.234, the same in every generation",
+            "tokens_per_generation": 40896.0,
+        },
+    }
+
+
 def golden_summary() -> dict:
     """A hand-made summary touching every part of report.md, hostile strings included."""
     block = lambda e, lo, hi, n: {"estimate": e, "low": lo, "high": hi, "confidence": 0.95, "method": "em", "documents": n, "known_synthetic": 0}  # noqa: E731
@@ -295,8 +330,7 @@ def golden_summary() -> dict:
         "near_duplicates": {"enabled": True, "threshold": 0.8, "clusters": 40, "documents_in_clusters": 95,
                             "fraction_in_clusters": 95 / 1200, "redundant_documents": 55, "largest_cluster": 6},
         "known_synthetic": {"index": "known_index/", "matched": 12, "threshold": 0.8, "indexed_documents": 100},
-        "projection": {"computed": True, "max_drift": 0.05, "inputs": {"generations": 10},
-                       "max_synthetic_fraction": {"accumulate": 0.95, "mix": 0.61, "replace": None}},
+        "projection": golden_projection(),
         "top_documents": [
             {"id": "doc-1", "source": "corpus/web.jsonl", "row": 17, "p_synthetic": 0.998, "excerpt": "As an AI language model, I can summarise:\n\n* point one\n* point two " * 3},
             {"id": "<script>alert(1)</script>", "source": "corpus/<b>evil</b>|x.jsonl", "row": 1100, "p_synthetic": 0.95, "excerpt": "a | b `code` $x$ ~~s~~ [l](u)"},
@@ -395,3 +429,12 @@ def test_documents_are_binned_row_group_by_row_group_as_in_memory(tmp_path):
         assert streamed.features[name].edges.tolist() == whole.features[name].edges.tolist()
         assert streamed.features[name].unflagged.tolist() == whole.features[name].unflagged.tolist()
         assert streamed.features[name].flagged.sum() == int((scores >= 0.7).sum())
+
+
+def test_projection_plot_draws_the_excess_with_the_interval_band():
+    rows = [{"generation": g, "synthetic_excess": 1 + 0.01 * g, "ppl_ratio": 1 + 0.05 * g} for g in range(4)]
+    projection = {"computed": True, "max_drift": 0.05, "regimes": {"mix": rows},
+                  "excess_band": {"mix": {"low": [1.0, 1.005, 1.01, 1.015], "high": [1.0, 1.02, 1.04, 1.06]}}}
+    plot = projection_plot(projection)
+    assert plot.svg is not None and not plot.note
+    assert projection_plot({**projection, "excess_band": {}}).svg != plot.svg  # the band is drawn

@@ -12,7 +12,7 @@ from auditor.cli.fingerprint import corpus_options, echo_evasion, echo_near_dupl
 from auditor.config import FLAG
 from auditor.corpus_reference import Selection, parse_day
 from auditor.estimate import METHODS
-from auditor.projection_inputs import drift_verdict
+from auditor.projection_report import drift_verdict
 from auditor.scan import ScanOptions, headline, scan
 
 # Setting -> parameter: what [tool.auditor] and AUDITOR_* set when the flag is not typed.
@@ -124,7 +124,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
                  "(counted as machine)", err=True)
         echo_near_duplicates(summary["near_duplicates"])
         echo_evasion(summary)
-        echo(drift_verdict(summary["projection"], fraction["estimate"]), err=True)
+        for line in drift_verdict(summary["projection"], fraction["estimate"]):
+            echo(line, err=True)
         echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
     if as_json:
         echo_json(summary)

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor.errors import InputError
-from auditor.projection_inputs import drift_verdict
+from auditor.projection_report import drift_verdict
 from auditor.projection import REGIMES
 
 REQUIRED_BLOCKS = ("documents", "synthetic_fraction", "flagged")
@@ -233,8 +233,8 @@ def projection_of(summary: dict[str, object]) -> dict[str, object]:
     return projection if isinstance(projection, dict) else {"computed": False, "reason": "not in the summary"}
 
 
-def verdict(summary: dict[str, object]) -> str:
-    """:func:`~auditor.projection_inputs.drift_verdict` of the summary, regimes in the scan's order."""
+def verdict(summary: dict[str, object]) -> list[str]:
+    """:func:`~auditor.projection_report.drift_verdict` of the summary (its lines), regimes in the scan's order."""
     projection = projection_of(summary)
     if isinstance(projection.get("max_synthetic_fraction"), dict):
         safe = projection["max_synthetic_fraction"]

@@ -20,7 +20,8 @@ from markupsafe import Markup, escape
 
 from auditor.estimate import fraction_text
 from auditor.headline import UNINFORMATIVE, interval_text, is_informative, step_of
-from auditor.report.data import DocumentColumns, projection_of, regime_order, source_rows, top_flagged, verdict
+from auditor.report.data import DocumentColumns, projection_of, source_rows, top_flagged, verdict
+from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
 from auditor.visible import visible
 
@@ -58,8 +59,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <div>{{ interval }}; {{ next_step }}</div>
 {% endif %}<div>method {{ method }}; flagged {{ "{:,}".format(flagged.count) }} documents at p_synthetic &ge; {{ "%.4f"|format(flagged.threshold) }}</div>
 {% if allowance %}<p class="warn">The interval includes &plusmn;{{ "%.2f"|format(allowance) }} for the model's cross-domain error (no in-domain reference): pass <code>--reference-human</code> with documents known to be human-written from this domain to narrow it.</p>{% endif %}
-<div>{{ verdict }}</div>
-</div>
+{% for line in verdict %}<div>{{ line }}</div>
+{% endfor %}</div>
 <h2>Estimate</h2>
 <table><tr><th>method</th><th>estimate</th><th>interval</th></tr>
 {% for name, block in methods %}<tr><td>{{ name }}</td><td class="num">{{ "%.3f"|format(block.estimate) }}</td><td class="num">{{ "%.3f"|format(block.low) }}&ndash;{{ "%.3f"|format(block.high) }}</td></tr>
@@ -70,11 +71,14 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if known %}<p>Known synthetic: {{ "{:,}".format(known.matched) }} documents match the index {{ known.index }} at Jaccard &ge; {{ known.threshold }} (counted as machine).</p>{% endif %}
 {% for plot in plots %}{% if plot.key in headings %}<h2>{{ headings[plot.key] }}</h2>
 {% endif %}{% if plot.key == "projection" %}
-<p>{{ verdict }}</p>
-{% if regime_rows %}<table><tr><th>regime</th><th>perplexity-ratio proxy after {{ generations }} generations (estimate)</th><th>at the interval bounds</th><th>largest fraction within the drift budget</th></tr>
-{% for row in regime_rows %}<tr><td>{{ row.regime }}</td><td class="num">{{ row.estimate }}</td><td class="num">{{ row.bounds }}</td><td class="num">{{ row.safe }}</td></tr>
+{% for line in verdict %}<p>{{ line }}</p>
+{% endfor %}{% if regime_rows %}<p>{{ regime_caption }}</p>
+<table><tr>{% for name in regime_columns %}<th>{{ name }}</th>{% endfor %}</tr>
+{% for row in regime_rows %}<tr>{% for cell in row %}<td{% if not loop.first %} class="num"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}</table>
-<p class="note">{{ projection_model }}</p>{% endif %}
+<p class="note">{{ projection_model }}</p>{% endif %}{% if assumption_lines %}<p>Assumptions:</p>
+<ul>{% for line in assumption_lines %}<li>{{ line }}</li>{% endfor %}</ul>
+{% endif %}
 {% endif %}<figure><figcaption>{{ plot.title }}</figcaption>
 {% if plot.svg %}{{ plot.svg }}{% endif %}{% if plot.note %}<p class="note">{{ plot.note }}</p>{% endif %}
 </figure>
@@ -108,27 +112,6 @@ def _shown(value: object) -> object:
 
 _ENV = Environment(autoescape=True, finalize=_shown, undefined=StrictUndefined, keep_trailing_newline=True)
 _COMPILED = _ENV.from_string(_TEMPLATE)
-
-
-def _proxy(value: object) -> str:
-    return "n/a" if value is None else f"{float(value):.4g}"  # type: ignore[arg-type]
-
-
-def _regime_rows(projection: dict[str, object]) -> list[dict[str, str]]:
-    at = projection.get("at") or {}
-    safe = projection.get("max_synthetic_fraction") or {}
-    estimate = (at.get("estimate") or {}).get("regimes") or {}  # type: ignore[union-attr]
-    rows = []
-    for regime in regime_order(estimate):
-        bounds = [_proxy(((at.get(key) or {}).get("regimes") or {}).get(regime, {}).get("ppl_ratio")) for key in ("low", "high")]  # type: ignore[union-attr]
-        value = safe.get(regime)  # type: ignore[union-attr]
-        rows.append({
-            "regime": regime,
-            "estimate": _proxy(estimate[regime].get("ppl_ratio")),
-            "bounds": f"{bounds[0]} / {bounds[1]}",
-            "safe": "none" if value is None else f"{float(value):.2f}",
-        })
-    return rows
 
 
 def _sources(summary: dict[str, object]) -> tuple[list[dict[str, object]], int]:
@@ -176,8 +159,10 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
         evasion=summary.get("evasion"),
         plots=plots,
         headings={"scores": "Scores", "clusters": "Near-duplicates", "projection": "Collapse projection"},
-        regime_rows=_regime_rows(projection) if computed else [],  # type: ignore[arg-type]
-        generations=(projection.get("inputs") or {}).get("generations", "?") if computed else "?",  # type: ignore[union-attr]
+        regime_rows=section_rows(summary),
+        regime_columns=COLUMNS,
+        regime_caption=section_caption(summary) if computed else "",
+        assumption_lines=assumption_lines(summary),
         projection_model=projection.get("model", "") if computed else "",  # type: ignore[union-attr]
         sources=sources,
         hidden_sources=hidden,

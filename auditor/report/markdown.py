@@ -14,6 +14,7 @@ import re
 from auditor.estimate import fraction_text
 from auditor.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import source_rows, top_flagged, verdict
+from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.visible import visible
 
 MAX_SOURCES = 20  # a pull-request comment stays readable; summary.json has them all
@@ -70,7 +71,8 @@ def _facts(summary: dict[str, object]) -> list[str]:
     if isinstance(evasion, dict) and evasion.get("documents"):
         lines.append(f"- **Evasion characters:** {evasion['documents']:,} documents hold {evasion['characters']:,} invisible "
                      "or look-alike characters (removed or folded before scoring; per document: `evasion_chars`)")
-    lines.append(f"- **Collapse projection** (unigram proxy): {escape_md(verdict(summary))}")
+    first, *more = verdict(summary)
+    lines += [f"- **Collapse projection** (unigram proxy): {escape_md(first)}", *(f"  - {escape_md(line)}" for line in more)]
     skipped, repaired = summary.get("skipped") or {}, summary.get("repaired") or {}
     if skipped.get("total"):  # type: ignore[union-attr]
         lines.append(f"- **Skipped records:** {skipped['total']:,} ({_count_list(skipped['by_reason'])})")  # type: ignore[index]
@@ -99,6 +101,16 @@ def _source_table(summary: dict[str, object]) -> list[str]:
     return lines
 
 
+def _projection_section(summary: dict[str, object]) -> list[str]:
+    rows = section_rows(summary)
+    if not rows:
+        return []
+    lines = ["", "### Collapse projection (unigram proxy)", "", escape_md(section_caption(summary)), "",
+             "| " + " | ".join(COLUMNS) + " |", "|---|" + "---:|" * (len(COLUMNS) - 1)]
+    lines += ["| " + " | ".join(escape_md(cell) for cell in row) + " |" for row in rows]
+    return [*lines, "", *(f"- {escape_md(line)}" for line in assumption_lines(summary))]
+
+
 def _document_table(summary: dict[str, object]) -> list[str]:
     documents = top_flagged(summary)[:MAX_DOCUMENTS]
     if not documents:
@@ -124,7 +136,7 @@ def render_markdown(summary: dict[str, object]) -> str:
     if allowance:
         lines += ["", f"The interval includes +/-{allowance:.2f} for the model's cross-domain error: pass "
                       "--reference-human with documents known to be human-written from this domain to narrow it."]
-    lines += ["", *_facts(summary), *_source_table(summary), *_document_table(summary)]
+    lines += ["", *_facts(summary), *_source_table(summary), *_projection_section(summary), *_document_table(summary)]
     tool, model = summary.get("tool") or {}, summary.get("model") or {}
     sha = str(model.get("sha256") or "")[:12]  # type: ignore[union-attr]
     lines += [

@@ -135,7 +135,8 @@ def cluster_size_plot(columns: DocumentColumns, enabled: bool) -> Plot:
 
 
 def projection_plot(projection: object) -> Plot:
-    """The perplexity-ratio proxy over generations, one line per regime, with the drift budget."""
+    """Per regime, synthetic data's excess over refitting without it per generation, with the estimate's interval
+    as a shaded band and the drift budget (older summaries without the excess: the perplexity-ratio proxy)."""
     title = "Collapse projection (unigram proxy)"
     if not isinstance(projection, dict) or not projection.get("computed"):
         reason = projection.get("reason", "not in the summary") if isinstance(projection, dict) else "not in the summary"
@@ -144,20 +145,28 @@ def projection_plot(projection: object) -> Plot:
         return Plot("projection", title, None, "The summary holds no per-generation curves.")
     regimes = projection["regimes"]
     order = regime_order(regimes)
+    key = "synthetic_excess" if all("synthetic_excess" in row for rows in regimes.values() for row in rows) else "ppl_ratio"
+    bands = projection.get("excess_band") or {} if key == "synthetic_excess" else {}
 
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         peak = 1.0
         for regime in order:
             rows = regimes[regime]
-            ratios = [float(row["ppl_ratio"]) for row in rows]
-            peak = max(peak, *ratios)
-            ax.plot([row["generation"] for row in rows], ratios, marker="o", markersize=3, label=regime)
+            generations = [row["generation"] for row in rows]
+            values = [float(row[key]) for row in rows]
+            peak = max(peak, *values)
+            (line,) = ax.plot(generations, values, marker="o", markersize=3, label=regime)
+            band = bands.get(regime) or {}
+            if len(band.get("low") or []) == len(generations) == len(band.get("high") or []):
+                ax.fill_between(generations, band["low"], band["high"], color=line.get_color(), alpha=0.2, linewidth=0)
+                peak = max(peak, *band["high"])
         if "max_drift" in projection:
             ax.axhline(1 + float(projection["max_drift"]), color=ACCENT, linestyle="--", label=f"drift budget +{float(projection['max_drift']):.0%}")
         if peak > 10:  # a collapsing regime would flatten the others
             ax.set_yscale("log")
-        ax.set(xlabel="generation", ylabel="perplexity ratio to generation 0")
+        ylabel = "excess over refitting alone" if key == "synthetic_excess" else "perplexity ratio to generation 0"
+        ax.set(xlabel="generation (band: the estimate's interval)" if bands else "generation", ylabel=ylabel)
         ax.legend()
         ax.grid(alpha=0.3)
 
