@@ -114,8 +114,15 @@ class PlausibleEstimator:
 
     def with_method(self, method: str) -> PlausibleEstimator:
         """The same references and assumption with another estimation method."""
+        return self._rebuilt(method, self.primary.bootstrap)
+
+    def with_bootstrap(self, bootstrap: int) -> PlausibleEstimator:
+        """The same estimator with another number of bootstrap resamples (cheaper intervals for many small parts)."""
+        return self._rebuilt(self.method, bootstrap)
+
+    def _rebuilt(self, method: str, bootstrap: int) -> PlausibleEstimator:
         def again(estimator: FractionEstimator) -> FractionEstimator:
-            return FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method, estimator.bootstrap, estimator.seed)
+            return FractionEstimator(estimator.human, estimator.machine, estimator.threshold, method, bootstrap, estimator.seed)
         return replace(self, primary=again(self.primary), alternatives=tuple(again(a) for a in self.alternatives))
 
     def references(self) -> dict[str, object]:

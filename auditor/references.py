@@ -15,7 +15,7 @@ import numpy as np
 
 from auditor.detector import Detector
 from auditor.errors import AuditorError, InputError
-from auditor.estimate import Reference, with_known
+from auditor.estimate import METHODS, Reference, with_known
 from auditor.plausible import PlausibleEstimator, plausible_estimator
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
 from auditor.readers import ReadReport, read_documents
@@ -106,3 +106,41 @@ def estimate_fraction(estimator: PlausibleEstimator, scores: np.ndarray, matched
     matched = np.zeros(len(scores), dtype=bool) if matched is None else matched
     rest = estimator.estimate(scores[~matched])
     return {**with_known(rest, int(matched.sum()), len(scores)).to_dict(), "known_synthetic": int(matched.sum())}
+
+
+#: Bootstrap resamples for each source's interval when a corpus has several sources (the overall
+#: estimate keeps :data:`auditor.estimate.BOOTSTRAP`): 4x faster per source, quantiles from 250 draws.
+PER_SOURCE_BOOTSTRAP = 250
+
+
+def fraction_summary(
+    estimator: PlausibleEstimator, scores: np.ndarray, source_runs: Sequence[tuple[str, int]], matched: np.ndarray
+) -> dict[str, object]:
+    """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source.
+
+    ``source_runs``: ``(source, documents)`` in input order (a source may recur).
+    """
+    others = {
+        method: estimate_fraction(estimator.with_method(method), scores, matched)
+        for method in METHODS if method != estimator.method
+    }
+    names = sorted({name for name, _ in source_runs})
+    code = {name: i for i, name in enumerate(names)}
+    group = np.repeat(np.array([code[name] for name, _ in source_runs], dtype=np.int32), [count for _, count in source_runs])
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
+    overall = estimate_fraction(estimator, scores, matched)
+    # Every source is estimated under every plausible pair: with many sources, fewer resamples each
+    # (their intervals are a breakdown; the overall one keeps the full bootstrap).
+    per_source = estimator.with_bootstrap(PER_SOURCE_BOOTSTRAP) if len(names) > 1 else estimator
+    by_source = {
+        name: overall if len(names) == 1 else estimate_fraction(per_source, scores[order[lo:hi]], matched[order[lo:hi]])
+        for name, lo, hi in zip(names, bounds[:-1], bounds[1:])
+    }
+    return {
+        **overall,
+        "reference": estimator.references(),
+        "domain_mismatch_allowance": estimator.allowance,
+        "other_methods": others,
+        "by_source": by_source,
+    }

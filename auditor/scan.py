@@ -47,7 +47,7 @@ from auditor.parallel import ExecutionOptions
 from auditor.lock import outputs_lock
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
-from auditor.references import build_estimator, estimate_fraction
+from auditor.references import build_estimator, fraction_summary
 from auditor.report import REPORT_HTML, REPORT_MD, write_reports
 from auditor.tokencounts import TokenCounter, TokenCounts
 
@@ -244,35 +244,6 @@ class _Scorer:
         state.reference_counts = [a + b for a, b in zip(state.reference_counts, shard.reference_counts)]
         for score, _, entry in shard.top:
             state.offer(score, {**entry, "row": int(entry["row"]) + row_offset})  # type: ignore[call-overload]
-
-
-def fraction_summary(
-    estimator: PlausibleEstimator, scores: np.ndarray, source_runs: Sequence[tuple[str, int]], matched: np.ndarray
-) -> dict[str, object]:
-    """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source.
-
-    ``source_runs``: ``(source, documents)`` in input order (a source may recur).
-    """
-    others = {
-        method: estimate_fraction(estimator.with_method(method), scores, matched)
-        for method in METHODS if method != estimator.method
-    }
-    names = sorted({name for name, _ in source_runs})
-    code = {name: i for i, name in enumerate(names)}
-    group = np.repeat(np.array([code[name] for name, _ in source_runs], dtype=np.int32), [count for _, count in source_runs])
-    order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(len(names) + 1))
-    by_source = {
-        name: estimate_fraction(estimator, scores[order[lo:hi]], matched[order[lo:hi]])
-        for name, lo, hi in zip(names, bounds[:-1], bounds[1:])
-    }
-    return {
-        **estimate_fraction(estimator, scores, matched),
-        "reference": estimator.references(),
-        "domain_mismatch_allowance": estimator.allowance,
-        "other_methods": others,
-        "by_source": by_source,
-    }
 
 
 def scan(

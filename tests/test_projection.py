@@ -350,9 +350,12 @@ def test_synthetic_excess_is_exactly_one_without_synthetic_data(regime, exponent
 @settings(max_examples=40, deadline=None)
 @given(
     regime=st.sampled_from(REGIMES), low=st.floats(0, 1), high=st.floats(0, 1), tau=st.floats(0.1, 0.99),
-    tokens=st.floats(10, 1e9), generations=st.integers(1, 30),
+    tokens=st.floats(1e3, 1e9), generations=st.integers(1, 30),
 )
 def test_synthetic_excess_rises_with_the_synthetic_fraction(regime, low, high, tau, tokens, generations):
+    # From 1,000 tokens per generation up. Below that (Hypothesis found M = 10, tau 0.5, mix) a little
+    # sharpened synthetic text can lower the proxy (x0.999997): it concentrates the refit on frequent
+    # words and cuts the sampling part more than its bias adds, so "rises" is not a law of tiny samples.
     low, high = sorted((low, high))
     p0 = zipf_distribution(1.1, 300)
 

@@ -226,3 +226,17 @@ def test_an_out_directory_that_cannot_be_created_is_exit_2_saying_what_to_do(tmp
     assert result.exit_code == 2
     assert result.output == (f"error: --out {out}: cannot create the directory (Not a directory); check that its parent is "
                              "writable, or write elsewhere\n")
+
+
+def test_per_source_estimates_use_a_lighter_bootstrap_and_one_source_is_the_overall(tmp_path, tiny_model_dir):
+    from auditor.references import PER_SOURCE_BOOTSTRAP, build_estimator, estimate_fraction
+
+    detector = load_detector(tiny_model_dir)
+    one = scan([HUMAN], tmp_path / "one", ScanOptions(model=str(tiny_model_dir))).summary["synthetic_fraction"]
+    assert {k: one["by_source"][HUMAN][k] for k in ("estimate", "low", "high")} == {k: one[k] for k in ("estimate", "low", "high")}
+    two = scan([HUMAN, MACHINE], tmp_path / "two", ScanOptions(model=str(tiny_model_dir))).summary["synthetic_fraction"]
+    scores = np.array(pq.read_table(tmp_path / "two" / "documents.parquet").column("p_synthetic").to_pylist())
+    light = build_estimator(detector, detector.threshold, "em").with_bootstrap(PER_SOURCE_BOOTSTRAP)
+    assert light.primary.bootstrap == PER_SOURCE_BOOTSTRAP and all(a.bootstrap == PER_SOURCE_BOOTSTRAP for a in light.alternatives)
+    machine_rows = slice(300, 380)  # HUMAN's 300 documents come first
+    assert two["by_source"][MACHINE] == estimate_fraction(light, scores[machine_rows])
