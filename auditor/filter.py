@@ -222,7 +222,7 @@ def filter_corpus(
             raise InputError(f"--dedup: {scores.path} has no near-duplicate clusters (scanned with --no-near-duplicates); "
                              "re-run the scan without it")
         rule = options.rule()
-        values = scores.posterior if rule is None or rule.column == POSTERIOR else scores.p_synthetic
+        values = scores.posterior if rule is None or rule.column == POSTERIOR else scores.p_synthetic  # what the rule reads
         for_score, duplicate_of = decide(values, scores.clusters, rule, options.dedup)
         metadata = {"schema": SCHEMA, "rule": rule.describe() if rule else None, "dedup": options.dedup, "model": scores.model}
         with writing_records(staged.keep, output_format(keep_path), keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}) as keep_out, \
@@ -230,7 +230,7 @@ def filter_corpus(
                                 {**metadata, "file": "reject"}) as reject_out:
             alignment = ScanAlignment(scores, report)
             documents = _write_documents(alignment.pair(read_documents(paths, reader, report)), scores, for_score, duplicate_of,
-                                         rule, (keep_out, reject_out), reader.max_doc_chars, progress, start)
+                                         rule, values, (keep_out, reject_out), reader.max_doc_chars, progress, start)
             alignment.check(documents)
         # Every document of the scan was written (checked), so the counts follow from the decisions.
         duplicate = duplicate_of >= 0
@@ -270,7 +270,7 @@ def filter_corpus(
 
 def _write_documents(
     documents: Iterable[tuple[int, Document]], scores: ScanScores, for_score: np.ndarray, duplicate_of: np.ndarray,
-    rule: ScoreRule | None,
+    rule: ScoreRule | None, values: np.ndarray,
     writers: tuple[RecordWriter, RecordWriter], max_doc_chars: int | None, progress: Callable[[Progress], None] | None,
     start: float,
 ) -> int:
@@ -293,7 +293,7 @@ def _write_documents(
         reasons = []
         if for_score[i]:
             assert rule is not None
-            reasons.append(rule.reason(float(scores.posterior[i] if rule.column == POSTERIOR else scores.p_synthetic[i])))
+            reasons.append(rule.reason(float(values[i])))
         if duplicate_of[i] >= 0:
             reasons.append(f"near-duplicate-of:{scores.ids[duplicate_of[i]]}")
         cluster = int(scores.clusters[i])

@@ -41,7 +41,8 @@ from auditor.config import HookSettings
 from auditor.errors import ConfigError
 from auditor.detector import Detector, load_detector
 from auditor.plausible import PlausibleEstimator
-from auditor.posterior import posteriors
+from auditor.posterior import COLUMN as POSTERIOR
+from auditor.posterior import ScoreRule, posteriors
 from auditor.fingerprint import FingerprintOptions, fingerprint_batches
 from auditor.readers import ReaderOptions, ReadReport, expand_inputs, read_documents
 from auditor.references import build_estimator, estimate_fraction
@@ -162,7 +163,7 @@ class FileScorer:
         estimator = self._estimator(threshold, calibrated)
         fraction = estimate_fraction(estimator, all_scores)
         posterior = posteriors(estimator, all_scores, float(fraction["estimate"]))  # type: ignore[arg-type]
-        listed, remaining = findings_until_under(estimator, all_scores, posterior > threshold, fail_above)
+        listed, remaining = findings_until_under(estimator, all_scores, ScoreRule(POSTERIOR, threshold).rejects(posterior), fail_above)
         flagged: dict[str, ScoredDocument] = {}
         watched: dict[str, ScoredDocument] = {}
         for i, doc in enumerate(documents):

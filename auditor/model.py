@@ -44,7 +44,7 @@ from auditor.errors import AuditorError
 from auditor.model_schema import MODEL_SCHEMAS, Schema, SchemaError, expected_arrays
 
 LINEAR_FORMAT = "auditor.model/1"  # a linear detector, uncalibrated (models trained before boosted trees)
-TREES_FORMAT = "auditor.model/2"  # boosted trees with a calibration (no per-family validation scores)
+# "auditor.model/2" (boosted trees without per-family validation scores) still loads (model_schema).
 FORMAT = "auditor.model/3"  # boosted trees with a calibration and the held-out scores of each validation family
 JSON_NAME = "model.json"
 ARRAYS_NAME = "model.npz"

@@ -47,12 +47,12 @@ def corpus_prior(fraction: float, documents: int) -> float:
 def posteriors(estimator: PlausibleEstimator, scores: np.ndarray, fraction: float, matched: np.ndarray | None = None) -> np.ndarray:
     """``p_machine_given_corpus`` of documents with ``scores``, under a corpus whose unmatched documents are
     estimated at ``fraction`` (:func:`corpus_prior`); ``matched`` (known synthetic) ones are 1."""
-    scores = np.asarray(scores, dtype=np.float64)
-    unmatched = len(scores) if matched is None else int((~matched).sum())
-    result = estimator.posterior(scores, corpus_prior(fraction, unmatched))
-    if matched is not None:
-        result = np.where(matched, 1.0, result)
-    return result
+    matched = np.zeros(len(scores), dtype=bool) if matched is None else matched
+    return _with_prior(estimator, scores, corpus_prior(fraction, int((~matched).sum())), matched)
+
+
+def _with_prior(estimator: PlausibleEstimator, scores: np.ndarray, prior: float, matched: np.ndarray) -> np.ndarray:
+    return np.where(matched, 1.0, estimator.posterior(np.asarray(scores, dtype=np.float64), prior))
 
 
 def add_posterior_column(path: str | os.PathLike[str], estimator: PlausibleEstimator, fraction: float,
@@ -79,7 +79,7 @@ def add_posterior_column(path: str | os.PathLike[str], estimator: PlausibleEstim
             for group in range(source.metadata.num_row_groups):
                 table = source.read_row_group(group)
                 rows = table.num_rows
-                column = np.where(matched[offset:offset + rows], 1.0, estimator.posterior(table.column("p_synthetic").to_numpy(), prior))
+                column = _with_prior(estimator, table.column("p_synthetic").to_numpy(), prior, matched[offset:offset + rows])
                 writer.write_table(table.add_column(at, target.field(at), pa.array(column, pa.float64())))
                 found.append(column)
                 offset += rows

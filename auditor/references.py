@@ -108,6 +108,18 @@ def estimate_fraction(estimator: PlausibleEstimator, scores: np.ndarray, matched
     return {**with_known(rest, int(matched.sum()), len(scores)).to_dict(), "known_synthetic": int(matched.sum())}
 
 
+def unmatched_fraction(block: Mapping[str, object]) -> float:
+    """The estimate of the documents not matched to known synthetic text, from a block of :func:`estimate_fraction`.
+
+    :func:`~auditor.estimate.with_known` folded the matched ones in as machine-written; this
+    undoes it (1.0 when every document matched).
+    """
+    total, known = int(block["documents"]), int(block["known_synthetic"])  # type: ignore[call-overload]
+    if total == known:
+        return 1.0
+    return min(max((float(block["estimate"]) * total - known) / (total - known), 0.0), 1.0)  # type: ignore[arg-type]
+
+
 #: Bootstrap resamples for each source's interval when a corpus has several sources (the overall
 #: estimate keeps :data:`auditor.estimate.BOOTSTRAP`): 4x faster per source, quantiles from 250 draws.
 PER_SOURCE_BOOTSTRAP = 250

@@ -47,7 +47,7 @@ from auditor.parallel import ExecutionOptions
 from auditor.lock import outputs_lock
 from auditor.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.projection_inputs import TOKENS_FILE, scan_projection
-from auditor.references import build_estimator, fraction_summary
+from auditor.references import build_estimator, fraction_summary, unmatched_fraction
 from auditor.report import REPORT_HTML, REPORT_MD, write_reports
 from auditor.tokencounts import TokenCounter, TokenCounts
 
@@ -324,7 +324,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     # Decisions follow the estimate: each document's posterior under the corpus's fitted mixture, with
     # the estimate of the documents not matched to known synthetic text as the prior.
     rest = ~matched
-    rest_fraction = estimator.estimate_point(scores[rest]) if rest.any() else 1.0
+    rest_fraction = unmatched_fraction(fraction)
     decided = add_posterior_column(out_dir / DOCUMENTS_FILE, estimator, rest_fraction, matched)
     token_counts = state.tokens.result()
     token_counts.write(out_dir / TOKENS_FILE)

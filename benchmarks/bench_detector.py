@@ -22,29 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from pool import data_argument, pool_features, training_options
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
-EXCLUDED_GENERATORS = ("gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b", "davinci", "flan-t5-xxl")
-
-
-def training_options(group_field: str):
-    from auditor.training import TrainOptions
-
-    exclude = (("source", "Binoculars/pubmed"), *(("generator", g) for g in EXCLUDED_GENERATORS))
-    return TrainOptions(group_field=group_field, weight_field="family", threshold_field="domain",
-                        report_fields=("family", "domain", "source"), exclude=exclude)
-
-
 def zippy_scores(texts: list[str]) -> np.ndarray:
     """ZipPy's signed confidence (positive: AI) for each text."""
     from zippy import Zippy
@@ -63,23 +50,15 @@ def auroc(y: np.ndarray, s: np.ndarray) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("DATA", str(ROOT.parent / "shared" / "data")))
+    data_argument(parser)
     parser.add_argument("--zippy-per-cell", type=int, default=100)
     args = parser.parse_args()
-    from auditor.detector import load_detector
     from auditor.evaluate import held_out_on_top_of_folds
-    from auditor.training import extract_features, validate
+    from auditor.training import validate
 
     started = time.time()
-    table = load_detector().table
     rows: dict[str, dict[str, object]] = {}
-    with tempfile.TemporaryDirectory() as work:
-        pool = Path(work) / "pool.jsonl.gz"
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "pool_with_families.py"), args.data, str(pool)], check=True)
-        data = extract_features([str(pool)], training_options("family"), table)
-        texts = [json.loads(line)["text"] for line in _kept_lines(pool)]
-    if len(texts) != len(data.y):
-        raise SystemExit(f"{len(texts)} texts but {len(data.y)} documents read: a record was skipped; fix the pool or this script")
+    data, texts = pool_features(args.data, training_options("family"), with_texts=True)
     y, family = data.y, data.fields["family"]
     rng = np.random.default_rng(0)
     sample = np.sort(np.concatenate([
@@ -113,18 +92,6 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     (OUT / "bench_detector.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     print(f"benchmark took {time.time() - started:.0f} s")
-
-
-def _kept_lines(pool: Path):
-    """The pool's lines that training keeps, in order (the same exclusions as training_options)."""
-    import gzip
-
-    with gzip.open(pool, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            if record.get("source") == "Binoculars/pubmed" or record.get("generator") in EXCLUDED_GENERATORS:
-                continue
-            yield line
 
 
 if __name__ == "__main__":

@@ -30,36 +30,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from pool import data_argument, pool_features, training_options
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 FRACTIONS = (0.0, 0.05, 0.2, 0.5)
 SETTINGS = ("none", "human", "both")
-EXCLUDED_GENERATORS = ("gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b", "davinci", "flan-t5-xxl")
 REFERENCE_DOCUMENTS = 100
 
 
 def held_out(data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """``p`` of every pool document from a model that never saw its family, with labels, families, domains, threshold."""
-    from auditor.detector import load_detector
-    from auditor.training import TrainOptions, extract_features, validate
+    from auditor.training import validate
 
-    exclude = (("source", "Binoculars/pubmed"), *(("generator", g) for g in EXCLUDED_GENERATORS))
-    options = TrainOptions(group_field="family", weight_field="family", threshold_field="domain", report_fields=("domain",),
-                           exclude=exclude)
-    with tempfile.TemporaryDirectory() as work:
-        pool = Path(work) / "pool.jsonl.gz"
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "pool_with_families.py"), data_dir, str(pool)], check=True)
-        data = extract_features([str(pool)], options, load_detector().table)
+    options = training_options("family", report_fields=("domain",))
+    data, _ = pool_features(data_dir, options)
     checked = validate(data, options)
     valid = checked.held_out.scored
     return checked.p[valid], data.y[valid], data.groups[valid].astype(str), data.fields["domain"][valid].astype(str), checked.threshold
@@ -67,7 +58,7 @@ def held_out(data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("DATA", str(ROOT.parent / "shared" / "data")))
+    data_argument(parser)
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     from auditor.estimate import Reference

@@ -58,8 +58,8 @@ def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
 
 def _why(doc: ScoredDocument, threshold: float) -> str:
     """Why a document is listed: its posterior reached the threshold, or the file is still over without it."""
-    rule = ScoreRule(POSTERIOR, threshold)
-    if rule.rejects(np.array([doc.posterior]))[0]:
+    rule = ScoreRule(POSTERIOR, threshold)  # the hook's finding rule (auditor.hook)
+    if rule.rejects(np.float64(doc.posterior)):
         return rule.reason(doc.posterior)
     return f"{POSTERIOR} {doc.posterior:.2f}; the file is over fail-above without it"
 
