@@ -5,7 +5,7 @@ Library entry points (no Click needed)::
     import auditor
     result = auditor.fingerprint(["corpus.jsonl"], out="fingerprint.parquet")
     drift = auditor.project(token_counts, synthetic_fraction=0.2)
-    from auditor.scan import scan    # scores, estimate, projection
+    from auditor.pipeline.scan import scan    # scores, estimate, projection
 
 The names below are imported on first use (PEP 562), so ``import auditor``
 and the commands that need little of it (``auditor hook``) start fast.
@@ -26,27 +26,29 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 if TYPE_CHECKING:
     from auditor.errors import AuditorError, ConfigError, InputError
-    from auditor.fingerprint import FingerprintOptions, FingerprintResult, fingerprint
+    from auditor.corpus.runner import FingerprintOptions, FingerprintResult, fingerprint
     from auditor.normalize import normalize
-    from auditor.projection import Projection, ProjectionOptions, project
-    from auditor.readers import Document, ReaderOptions, ReadReport, read_documents
+    from auditor.projection.collapse import Projection, ProjectionOptions, project
+    from auditor.io.documents import Document, ReaderOptions
+    from auditor.io.problems import ReadReport
+    from auditor.io.reading import read_documents
 
 # Public name -> the module defining it.
 _EXPORTS = {
     "AuditorError": "auditor.errors",
     "ConfigError": "auditor.errors",
     "InputError": "auditor.errors",
-    "FingerprintOptions": "auditor.fingerprint",
-    "FingerprintResult": "auditor.fingerprint",
-    "fingerprint": "auditor.fingerprint",
+    "FingerprintOptions": "auditor.corpus.runner",
+    "FingerprintResult": "auditor.corpus.runner",
+    "fingerprint": "auditor.corpus.runner",
     "normalize": "auditor.normalize",
-    "Projection": "auditor.projection",
-    "ProjectionOptions": "auditor.projection",
-    "project": "auditor.projection",
-    "Document": "auditor.readers",
-    "ReaderOptions": "auditor.readers",
-    "ReadReport": "auditor.readers",
-    "read_documents": "auditor.readers",
+    "Projection": "auditor.projection.collapse",
+    "ProjectionOptions": "auditor.projection.collapse",
+    "project": "auditor.projection.collapse",
+    "Document": "auditor.io.documents",
+    "ReaderOptions": "auditor.io.documents",
+    "ReadReport": "auditor.io.problems",
+    "read_documents": "auditor.io.reading",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -23,7 +23,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from auditor._regular import open_regular
+from auditor.regular_files import open_regular
 from auditor.errors import OutOfSpace
 
 # EDQUOT: a user's disk quota is full, which is the same situation to the user.
@@ -135,7 +135,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str | None:
     """The SHA-256 (hex) of a written file, None when it does not exist (checkpoint shards, filter manifests).
 
     Only a regular file is read: what is found where a file was written may have been
-    replaced by a FIFO or a link to ``/dev/zero`` (:class:`~auditor._regular.NotRegularFileError`).
+    replaced by a FIFO or a link to ``/dev/zero`` (:class:`~auditor.regular_files.NotRegularFileError`).
     """
     try:
         with open_regular(path) as handle:

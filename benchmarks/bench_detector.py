@@ -8,9 +8,9 @@ Usage (from the repository root; needs the train and bench extras and the labell
 Reads the pool (``../shared/data`` or ``$DATA``) through ``scripts/pool_with_families.py`` into a
 temporary file, keeps what ``scripts/train_default_model.sh`` trains on, and for each split
 scores documents with detectors that never saw them: leave one *family* out
-(``auditor.training.validate``, the shipped recipe: boosted trees, family-balanced weights,
+(``auditor.detector.training.validate``, the shipped recipe: boosted trees, family-balanced weights,
 calibrated on the held-out scores), and leave one *source* out on top of those folds
-(``auditor.evaluate.held_out_on_top_of_folds``, what ``auditor evaluate --leave-one-out source
+(``auditor.detector.evaluation.held_out_on_top_of_folds``, what ``auditor evaluate --leave-one-out source
 --folds family`` reports): a source's documents are scored by models that saw neither the source
 nor their family, against the held-out humans of the families the source spans. ZipPy (``thinkst-zippy``, LZMA, its default; no training, so
 every score is held-out) scores a stratified sample of the same documents: ``--zippy-per-cell``
@@ -53,8 +53,8 @@ def main() -> None:
     data_argument(parser)
     parser.add_argument("--zippy-per-cell", type=int, default=100)
     args = parser.parse_args()
-    from auditor.evaluate import held_out_on_top_of_folds
-    from auditor.training import validate
+    from auditor.detector.evaluation import held_out_on_top_of_folds
+    from auditor.detector.training import validate
 
     started = time.time()
     rows: dict[str, dict[str, object]] = {}

@@ -41,13 +41,13 @@ import json, resource, sys, time
 mode, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.perf_counter()
 if mode == "bare":
-    from auditor.readers import read_documents
+    from auditor.io.reading import read_documents
     docs = tokens = 0
     for doc in read_documents([path]):
         tokens += len(doc.text.lower().split())
         docs += 1
 else:
-    from auditor.fingerprint import FingerprintOptions, fingerprint
+    from auditor.corpus.runner import FingerprintOptions, fingerprint
     result = fingerprint([path], out=out, options=FingerprintOptions(near_duplicates=(mode == "fingerprint")))
     docs = result.summary["documents"]
 seconds = time.perf_counter() - start

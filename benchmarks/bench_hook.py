@@ -36,8 +36,8 @@ BARE = "import json, sys\nfor line in open(sys.argv[1], encoding='utf-8'):\n    
 STAGES = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from auditor.config import load_settings
-from auditor.hook import FileScorer
+from auditor.hook.settings import load_settings
+from auditor.hook.run import FileScorer
 t1 = time.perf_counter()
 scorer = FileScorer(load_settings())
 scorer.detector

@@ -36,7 +36,7 @@ from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from auditor.projection import (  # noqa: E402
+from auditor.projection.collapse import (  # noqa: E402
     ProjectionOptions,
     fit_sharpening,
     max_synthetic_fraction,

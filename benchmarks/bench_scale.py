@@ -49,7 +49,7 @@ from corpora import OUT, benchmark_corpus  # noqa: E402
 
 BARE = r"""
 import sys
-from auditor.readers import read_documents
+from auditor.io.reading import read_documents
 docs = tokens = 0
 for doc in read_documents([sys.argv[1]]):
     tokens += len(doc.text.lower().split())

@@ -27,10 +27,10 @@ import json, resource, sys, time
 mode, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.perf_counter()
 if mode == "fingerprint":
-    from auditor.fingerprint import fingerprint
+    from auditor.corpus.runner import fingerprint
     docs = fingerprint([path], out=out + ".parquet").summary["documents"]
 else:
-    from auditor.scan import scan
+    from auditor.pipeline.scan import scan
     docs = scan([path], out).summary["documents"]
 seconds = time.perf_counter() - start
 print(json.dumps({"docs": docs, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -35,10 +35,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from auditor.detector import load_detector
-from auditor.estimate import FractionEstimator, Reference, shifted_machine_reference
-from auditor.linear import LinearDetector
-from auditor.training import TrainOptions, balanced_weights, extract_features
+from auditor.detector.scorer import load_detector
+from auditor.estimate.fraction import FractionEstimator, Reference, shifted_machine_reference
+from auditor.detector.linear import LinearDetector
+from auditor.detector.training import TrainOptions, balanced_weights, extract_features
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_estimate import DATA, DOMAINS, EXCLUDE, FRACTIONS  # noqa: E402

@@ -6,7 +6,7 @@ Usage (repository root; needs ../shared/data and ``pip install -e '.[train]'``):
     python benchmarks/eval_estimate.py --repeats 20
 
 Every document of the pool (``scripts/pool_with_families.py``, the shipped model's exclusions) is
-scored by a model trained without its family (``auditor.training.validate``, the shipped recipe:
+scored by a model trained without its family (``auditor.detector.training.validate``, the shipped recipe:
 trees, family-balanced weights, length-banded calibration). Each *unit* (a family, or a domain
 holding both classes with >= 100 of each) is then a corpus from a domain the model never saw; the
 "model's validation" is the held-out scores of the *other* families (pooled, and per family), as
@@ -20,7 +20,7 @@ documents at fractions 0, 0.05, 0.2 and 0.5 are estimated in three reference set
 
 Two estimators: ``single`` (one pair of references: the pooled validation scores, the machine
 ones shifted to a human reference; the interval widened by the model's measured p90 error when no
-reference is given: the estimator before issue 19) and ``plausible`` (``auditor.plausible``, what
+reference is given: the estimator before issue 19) and ``plausible`` (``auditor.estimate.plausible``, what
 ``auditor scan`` does now). Prints, per setting: mean absolute error, coverage of the 95%
 interval, mean width, and the worst unit's coverage. Results also go to
 ``benchmarks/out/eval_estimate.json``.
@@ -47,7 +47,7 @@ REFERENCE_DOCUMENTS = 100
 
 def held_out(data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """``p`` of every pool document from a model that never saw its family, with labels, families, domains, threshold."""
-    from auditor.training import validate
+    from auditor.detector.training import validate
 
     options = training_options("family", report_fields=("domain",))
     data, _ = pool_features(data_dir, options)
@@ -61,9 +61,9 @@ def main() -> None:
     data_argument(parser)
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
-    from auditor.estimate import Reference
-    from auditor.plausible import plausible_estimator
-    from auditor.validation import reference_mismatch
+    from auditor.estimate.fraction import Reference
+    from auditor.estimate.plausible import plausible_estimator
+    from auditor.detector.validation import reference_mismatch
 
     started = time.time()
     p, y, family, domain, threshold = held_out(args.data)

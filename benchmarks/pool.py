@@ -29,7 +29,7 @@ def data_argument(parser: argparse.ArgumentParser) -> None:
 
 def training_options(group_field: str = "family", report_fields: tuple[str, ...] = ("family", "domain", "source")):
     """The shipped recipe's training options, validating over ``group_field``."""
-    from auditor.training import TrainOptions
+    from auditor.detector.training import TrainOptions
 
     exclude = (*(("source", s) for s in EXCLUDED_SOURCES), *(("generator", g) for g in EXCLUDED_GENERATORS))
     return TrainOptions(group_field=group_field, weight_field="family", threshold_field="domain", report_fields=report_fields,
@@ -38,8 +38,8 @@ def training_options(group_field: str = "family", report_fields: tuple[str, ...]
 
 def pool_features(data_dir: str, options, with_texts: bool = False):
     """The pool's detector features under ``options`` (and, with ``with_texts``, the kept texts in the same order)."""
-    from auditor.detector import load_detector
-    from auditor.training import extract_features
+    from auditor.detector.scorer import load_detector
+    from auditor.detector.training import extract_features
 
     with tempfile.TemporaryDirectory() as work:
         pool = Path(work) / "pool.jsonl.gz"

@@ -10,7 +10,7 @@ import pytest
 
 from auditor.features.minhash import word_hash64
 from auditor.features.style import FrequencyTable
-from auditor.training import TrainOptions, train
+from auditor.detector.training import TrainOptions, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

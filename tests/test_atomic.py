@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.atomic import atomic_path, remove_leftovers
-from auditor.checkpoint import checkpoint_dir
+from auditor.corpus.checkpoint import checkpoint_dir
 from auditor.cli import cli
 
 

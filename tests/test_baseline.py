@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from auditor.baseline import ACCEPTED, REJECTED, SCHEMA, UNREVIEWED, Baseline, Finding, content_hash
-from auditor.config import RECORDED_SETTINGS, HookSettings
+from auditor.hook.baseline import ACCEPTED, REJECTED, SCHEMA, UNREVIEWED, Baseline, Finding, content_hash
+from auditor.hook.settings import RECORDED_SETTINGS, HookSettings
 from auditor.errors import ConfigError
 from auditor.normalize import normalize
 

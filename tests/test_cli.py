@@ -112,7 +112,7 @@ def test_progress_shown_only_on_a_terminal_and_not_when_quiet(monkeypatch, capsy
     import sys
 
     from auditor.cli import _common as cli_module
-    from auditor.fingerprint import Progress
+    from auditor.corpus.runner import Progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli_module.progress_printer(quiet=True) is None

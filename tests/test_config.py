@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.config import DEFAULT_BASELINE, DEFAULT_FAIL_ABOVE, FileRule, HookSettings, find_config, load_settings
+from auditor.hook.settings import DEFAULT_BASELINE, DEFAULT_FAIL_ABOVE, FileRule, HookSettings, find_config, load_settings
 from auditor.errors import ConfigError
 
 

@@ -17,10 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from auditor.baseline import Baseline
+from auditor.hook.baseline import Baseline
 from auditor.cli import cli
-from auditor.config import ENVIRONMENT
-from auditor.model import load_stored
+from auditor.hook.settings import ENVIRONMENT
+from auditor.detector.store import load_stored
 from conftest import sample_lines
 
 LAYERS = ("default", "file", "environment", "flag")

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.corpus_reference import Selection, parse_when
-from auditor.headline import GENERAL_STEP, headline
-from auditor.scan import _Scorer, _ScoreState
+from auditor.estimate.corpus_reference import Selection, parse_when
+from auditor.report.headline import GENERAL_STEP, headline
+from auditor.pipeline.scan import _Scorer, _ScoreState
 
 from conftest import sample_lines
 
@@ -142,7 +142,7 @@ def test_shards_give_the_same_reference(tmp_path, tiny_model_dir):
 
 
 def test_score_state_keeps_the_selection_through_a_checkpoint(tiny_model_dir):
-    from auditor.detector import load_detector
+    from auditor.detector.scorer import load_detector
 
     scorer = _Scorer(load_detector(tiny_model_dir), 0.5, None, 0.8, Selection("date", before=date(2022, 11, 30)))
     state = _ScoreState(reference=[np.array([True, False]), np.array([True])], reference_counts=[2, 1])
@@ -302,7 +302,7 @@ def test_headline_steps():
     assert headline({**wide, "high": 0.3}) == "synthetic fraction 0.10 (95% CI 0.00-0.30)"  # 0.3 wide: still informative
     assert headline({**wide, "informative": False, "next_step": "scan more documents: the interval of fewer than 20 is [0, 1]"}) == (
         "synthetic fraction: uninformative for this corpus (95% CI 0.00-0.50); scan more documents: the interval of fewer than 20 is [0, 1]")
-    from auditor.headline import next_step
+    from auditor.report.headline import next_step
 
     assert next_step(10, None, False) == "scan more documents: the interval of fewer than 20 is [0, 1]"
     assert next_step(500, 40, False) == "give a larger human reference (40 documents now; a hundred or more of this corpus's kind)"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from auditor.estimate import METHODS, FractionEstimator, Reference, mixture_mle, with_known
+from auditor.estimate.fraction import METHODS, FractionEstimator, Reference, mixture_mle, with_known
 
 
 def _human(rng, n):
@@ -92,7 +92,7 @@ def test_known_synthetic_documents_count_as_machine():
 
 
 def test_acc_counts_at_the_threshold_separating_the_references_best():
-    from auditor.estimate import _max_separation
+    from auditor.estimate.fraction import _max_separation
 
     human = np.array([0.1, 0.2, 0.3, 0.6])
     machine = np.array([0.5, 0.7, 0.8, 0.9])
@@ -111,8 +111,8 @@ def test_mixtures_of_real_essays_with_in_domain_references():
     # Real documents scored by the shipped model; essays were in its training data, so this
     # checks the estimator's plumbing on real score shapes, not held-out accuracy (that is
     # benchmarks/eval_estimate.py's job).
-    from auditor.detector import load_detector
-    from auditor.training import TrainOptions, extract_features
+    from auditor.detector.scorer import load_detector
+    from auditor.detector.training import TrainOptions, extract_features
 
     detector = load_detector()
     data = extract_features([str(DATA)], TrainOptions(report_fields=("generator",)), detector.table)
@@ -135,7 +135,7 @@ def test_mixtures_of_real_essays_with_in_domain_references():
 
 
 def test_machine_reference_follows_the_domain_shift_of_human_scores():
-    from auditor.estimate import shifted_machine_reference
+    from auditor.estimate.fraction import shifted_machine_reference
 
     sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     model_human, machine = sig(np.array([-3.0, -2.0, -1.0])), Reference(sig(np.array([0.0, 1.0, 2.0])), "model")

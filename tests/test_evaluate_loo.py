@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.evaluate import leave_one_out
-from auditor.training import TrainOptions, train
+from auditor.detector.evaluation import leave_one_out
+from auditor.detector.training import TrainOptions, train
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def styled(tmp_path_factory, labelled_path) -> Path:
 def test_leave_one_out_reproduces_the_figures_train_records(labelled_path, tiny_model_dir, tmp_path, tiny_table):
     options = TrainOptions(group_field="group", trees=60)
     stored = train([str(labelled_path)], tmp_path / "m", options, table=tiny_table)
-    from auditor.detector import load_detector
+    from auditor.detector.scorer import load_detector
 
     result = leave_one_out([str(labelled_path)], "group", options, load_detector(tiny_model_dir))
     assert result["threshold"] == stored.metadata["threshold"]

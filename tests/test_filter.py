@@ -14,13 +14,16 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from auditor import _formats
+from auditor.io.documents import NO_FIELDS
+from auditor.io import source as _formats
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.filter import FilterOptions, ScoreRule, decide, filter_corpus
-from auditor.readers import ReaderOptions, ReadReport, read_documents
-from auditor.scan import ScanOptions, scan
-from auditor.writers import ParquetRecordWriter, auditor_name, output_format, record_writer
+from auditor.pipeline.filter import FilterOptions, ScoreRule, decide, filter_corpus
+from auditor.io.documents import ReaderOptions
+from auditor.io.problems import ReadReport
+from auditor.io.reading import read_documents
+from auditor.pipeline.scan import ScanOptions, scan
+from auditor.io.writers import ParquetRecordWriter, auditor_name, output_format, record_writer
 
 SENTENCES = [
     "The old lighthouse keeper wrote letters to his sister every winter, describing the storms that battered the coast.",
@@ -477,7 +480,7 @@ def test_a_failure_mid_run_leaves_no_output_and_no_temporary_file(scanned, tmp_p
     root, scan_dir = scanned
     keep, reject = tmp_path / f"keep{suffix}", tmp_path / f"reject{suffix}"
     keep.write_bytes(b"previous run\n")
-    from auditor import writers
+    from auditor.io import writers
 
     calls = {"n": 0}
     original = writers.JsonlRecordWriter.write if suffix == ".jsonl" else writers.ParquetRecordWriter.write
@@ -523,7 +526,7 @@ def test_same_inputs_give_identical_bytes(scanned, tmp_path):
 
 
 def write_parquet(tmp_path: Path, rows: list[dict], batch_rows: int, monkeypatch) -> tuple[pa.Table, list[str]]:
-    from auditor import writers
+    from auditor.io import writers
 
     monkeypatch.setattr(writers, "BATCH_ROWS", batch_rows)
     path = tmp_path / "out.parquet"
@@ -593,7 +596,7 @@ def test_reader_all_fields_carries_every_field_in_order(scanned):
     assert report.skipped_by_reason == SKIPPED
     plain = list(read_documents([str(root)], ReaderOptions()))
     assert [(d.id, d.text, d.row) for d in plain] == [(d.id, d.text, d.row) for d in docs]
-    assert all(d.fields is _formats.NO_FIELDS for d in plain)  # the default is unchanged
+    assert all(d.fields is NO_FIELDS for d in plain)  # the default is unchanged
 
 
 def test_reader_all_fields_keeps_repeated_csv_columns(tmp_path):

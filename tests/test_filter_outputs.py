@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.filter import FilterOptions, filter_corpus
-from auditor.filter_outputs import MANIFEST_SCHEMA, manifest_path, verified_pair
-from auditor.scan import ScanOptions, scan
+from auditor.pipeline.filter import FilterOptions, filter_corpus
+from auditor.pipeline.filter_outputs import MANIFEST_SCHEMA, manifest_path, verified_pair
+from auditor.pipeline.scan import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -11,7 +11,7 @@ import pytest
 
 import auditor
 from auditor.features.stats import FEATURE_NAMES
-from auditor.fingerprint import FingerprintOptions, read_metadata
+from auditor.corpus.runner import FingerprintOptions, read_metadata
 
 
 def write_corpus(path, texts, extra=()):
@@ -88,7 +88,7 @@ def test_failed_run_leaves_no_output(tmp_path, monkeypatch):
         raise RuntimeError("simulated crash mid-run")
 
     # The package exports a function named like its module; patch the module itself.
-    monkeypatch.setattr(sys.modules["auditor.engine"], "compute_stats", boom)
+    monkeypatch.setattr(sys.modules["auditor.corpus.batches"], "compute_stats", boom)
     with pytest.raises(RuntimeError):
         auditor.fingerprint([str(corpus)], out=out)
     assert out.read_bytes() == b"previous content"

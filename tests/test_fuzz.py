@@ -548,7 +548,7 @@ def test_unreadable_directory(tmp_path: Path) -> None:
 
 def test_unreadable_file_in_a_directory_fails_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # What chmod 000 does to anyone but root, for the runs as root (CI containers) too.
-    from auditor import readers
+    from auditor.io import reading as readers
 
     corpus = tmp_path / "corpus"
     write(corpus / "a.jsonl", good_lines(2))

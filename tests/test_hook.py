@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
+from auditor.hook.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
 from auditor.cli import cli
-from auditor.config import load_settings
-from auditor.hook import FileScorer, run_hook
+from auditor.hook.settings import load_settings
+from auditor.hook.run import FileScorer, run_hook
 from conftest import held_out_lines
 
 BASELINE = ".auditor-baseline.json"
@@ -270,10 +270,10 @@ def test_model_is_loaded_lazily_and_once(repo, monkeypatch):
     assert run_hook(["pyproject.toml"], settings, scorer).files == []
     assert "detector" not in scorer.__dict__  # nothing to score: no model loaded
     loads = []
-    import auditor.hook
+    import auditor.hook.run
 
-    original = auditor.hook.load_detector
-    monkeypatch.setattr(auditor.hook, "load_detector", lambda path: loads.append(path) or original(path))
+    original = auditor.hook.run.load_detector
+    monkeypatch.setattr(auditor.hook.run, "load_detector", lambda path: loads.append(path) or original(path))
     add_machine(repo)
     result = run_hook(["data/human.jsonl", "data/generated.jsonl"], settings, FileScorer(settings))
     assert len(result.files) == 2 and len(loads) == 1

@@ -11,7 +11,7 @@ import pytest
 
 HEAVY = ("pandas", "scipy", "sklearn", "matplotlib", "datasketch")
 LIGHT_MODULES = (
-    "auditor.readers", "auditor.detector", "auditor.estimate", "auditor.features.stats",
+    "auditor.io.reading", "auditor.detector.scorer", "auditor.estimate.fraction", "auditor.features.stats",
     "auditor.features.style", "auditor.features.tokens", "auditor.normalize", "auditor.cli",
 )
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from datasketch import MinHashLSH
 
-from auditor import known
+from auditor.detector import known
 from auditor.features import dedup, minhash
-from auditor.fingerprint import FingerprintOptions, fingerprint_batches
-from auditor.known import ARRAYS_NAME, JSON_NAME, IndexFormatError, KnownIndex, build_index, lsh_banding
-from auditor.model import npz_bytes
-from auditor.readers import Document
+from auditor.corpus.runner import FingerprintOptions, fingerprint_batches
+from auditor.detector.known import ARRAYS_NAME, JSON_NAME, IndexFormatError, KnownIndex, build_index, lsh_banding
+from auditor.detector.store import npz_bytes
+from auditor.io.documents import Document
 
 DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"
 VOCAB = [f"{a}{b}" for a in "bcdfghklmnprstvz" for b in ["a", "e", "i", "o", "u", "ar", "en", "is"]]

@@ -14,7 +14,9 @@ from click.testing import CliRunner
 
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.readers import DEFAULT_MAX_DOC_CHARS, ReaderOptions, ReadReport, read_documents
+from auditor.io.documents import DEFAULT_MAX_DOC_CHARS, ReaderOptions
+from auditor.io.problems import ReadReport
+from auditor.io.reading import read_documents
 
 WORDS = "the quick brown fox jumps over the lazy dog and keeps running through the field "
 

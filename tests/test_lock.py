@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from auditor.cli import cli
 from auditor.errors import OutputLocked
 from auditor.lock import DIRECTORY_LOCK, holder_pid, lock_file_for, output_lock
-from auditor.scan import ScanOptions, scan
+from auditor.pipeline.scan import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "docstrings" / "machine_docstrings.jsonl"

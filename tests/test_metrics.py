@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from auditor.metrics import detection_metrics, grouped_metrics, metrics_table, tpr_at_fpr
+from auditor.detector.metrics import detection_metrics, grouped_metrics, metrics_table, tpr_at_fpr
 
 
 def _data(seed=0, n=400):

@@ -10,13 +10,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from auditor.validation import ROUND_THRESHOLDS
+from auditor.detector.validation import ROUND_THRESHOLDS
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.detector import load_detector
-from auditor.model import ARRAYS_NAME, JSON_NAME, ModelError, load_stored, save_model
-from auditor.training import TrainOptions, train
+from auditor.detector.scorer import load_detector
+from auditor.detector.store import ARRAYS_NAME, JSON_NAME, ModelError, load_stored, save_model
+from auditor.detector.training import TrainOptions, train
 
 
 def test_training_twice_gives_byte_identical_files(tmp_path, labelled_path, tiny_table, tiny_model_dir):
@@ -125,7 +125,7 @@ def test_the_model_identity_changes_when_model_json_is_edited(tmp_path, tiny_mod
 
 def test_a_trees_model_of_the_earlier_format_loads_and_estimates_with_one_pair(tmp_path, tiny_model_dir):
     """``auditor.model/2`` models (before per-family validation scores) keep loading and scanning."""
-    from auditor.references import build_estimator
+    from auditor.estimate.references import build_estimator
 
     stored = load_stored(tiny_model_dir)
     metadata = {key: value for key, value in stored.metadata.items() if key not in ("format", "arrays")}

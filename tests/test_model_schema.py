@@ -21,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.detector import load_detector
-from auditor.known import IndexFormatError, KnownIndex, build_index
-from auditor.model import ARRAYS_NAME, JSON_NAME, ModelError
-from auditor.model_schema import MAX_FREQUENCY_WORDS
+from auditor.detector.scorer import load_detector
+from auditor.detector.known import IndexFormatError, KnownIndex, build_index
+from auditor.detector.store import ARRAYS_NAME, JSON_NAME, ModelError
+from auditor.detector.schema import MAX_FREQUENCY_WORDS
 
 NAN = float("nan")
 

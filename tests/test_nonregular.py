@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor import _regular
-from auditor._regular import NotRegularFileError, open_regular
-from auditor.known import build_index
+from auditor import regular_files as _regular
+from auditor.regular_files import NotRegularFileError, open_regular
+from auditor.detector.known import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -173,9 +173,9 @@ class _Interrupt(KeyboardInterrupt):
 @pytest.mark.parametrize(("name", "plant", "kind"), [("shard-000000.json", _fifo, FIFO), ("shard-000000.arrow", _link_zero, ZERO)])
 def test_a_checkpoint_file_that_is_not_regular_is_refused_on_resume(tmp_path, name, plant, kind):
     # The checkpoint sits beside the output, in a directory others may write (a data repository).
-    from auditor.checkpoint import checkpoint_dir
-    from auditor.parallel import ExecutionOptions
-    from auditor.scan import ScanOptions, scan
+    from auditor.corpus.checkpoint import checkpoint_dir
+    from auditor.corpus.parallel import ExecutionOptions
+    from auditor.pipeline.scan import ScanOptions, scan
 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join((ROOT / "tests" / "data" / "docstrings" / n).read_text(encoding="utf-8")
@@ -195,7 +195,7 @@ def test_a_checkpoint_file_that_is_not_regular_is_refused_on_resume(tmp_path, na
 
 def test_a_filter_manifest_or_output_that_is_not_regular_is_refused_by_the_reader(tmp_path):
     from auditor.errors import InputError
-    from auditor.filter_outputs import manifest_path, verified_pair
+    from auditor.pipeline.filter_outputs import manifest_path, verified_pair
 
     keep = tmp_path / "keep.jsonl"
     keep.write_text(GOOD)

@@ -20,16 +20,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.cli import cli
-from auditor.detector import detector_feature_names, load_detector
+from auditor.detector.scorer import detector_feature_names, load_detector
 from auditor.errors import ConfigError, InputError
-from auditor.fingerprint import FingerprintOptions, fingerprint
-from auditor.known import build_index
-from auditor.parallel import ExecutionOptions, run_ordered
-from auditor.read_report import ReadReport
-from auditor.readers import ReaderOptions, expand_inputs, read_documents, read_pieces
-from auditor.scan import ScanOptions, scan
-from auditor.shards import plan_shards, shard_target
-from auditor.tokencounts import TokenCounter
+from auditor.corpus.runner import FingerprintOptions, fingerprint
+from auditor.detector.known import build_index
+from auditor.corpus.parallel import ExecutionOptions, run_ordered
+from auditor.io.problems import ReadReport
+from auditor.io.documents import ReaderOptions
+from auditor.io.inputs import expand_inputs
+from auditor.io.reading import read_documents, read_pieces
+from auditor.pipeline.scan import ScanOptions, scan
+from auditor.corpus.shards import plan_shards, shard_target
+from auditor.projection.token_counts import TokenCounter
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -152,7 +154,7 @@ def test_sharded_reads_equal_the_sequential_read(corpus, target):
 
 
 def test_report_merge_keeps_the_first_examples_in_input_order():
-    from auditor.read_report import Problem
+    from auditor.io.problems import Problem
 
     first, second = ReadReport(max_examples=3), ReadReport(max_examples=3)
     for i in range(2):

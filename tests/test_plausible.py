@@ -1,4 +1,4 @@
-"""Intervals over plausible references (auditor.plausible): they hold the truth when the domain shifts."""
+"""Intervals over plausible references (auditor.estimate.plausible): they hold the truth when the domain shifts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.estimate import Reference
-from auditor.plausible import ASSUMPTIONS, plausible_estimator
+from auditor.estimate.fraction import Reference
+from auditor.estimate.plausible import ASSUMPTIONS, plausible_estimator
 
 
 def _scores(rng: np.random.Generator, centre: float, n: int) -> np.ndarray:

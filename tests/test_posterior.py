@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.posterior import corpus_prior
+from auditor.estimate.posterior import corpus_prior
 
 DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"
 

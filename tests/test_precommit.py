@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from auditor._formats import format_for
+from auditor.io.formats import format_for
 from conftest import ROOT, held_out_lines
 
 def manifest() -> dict[str, object]:

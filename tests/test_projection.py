@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.projection import (
+from auditor.projection.collapse import (
     DEFAULT_SHARPENING,
     REGIMES,
     ProjectionOptions,
@@ -23,8 +23,8 @@ from auditor.projection import (
     sharpen,
     zipf_distribution,
 )
-from auditor.projection_inputs import MIN_FIT_TOKENS, fit_sharpening
-from auditor.tokencounts import TokenCounter, TokenCounts
+from auditor.projection.inputs import MIN_FIT_TOKENS, fit_sharpening
+from auditor.projection.token_counts import TokenCounter, TokenCounts
 from auditor.errors import InputError
 
 REPS = 3000
@@ -294,7 +294,7 @@ def test_a_collapsed_model_stays_collapsed():
 
 
 def test_token_counter_merges_batches(monkeypatch):
-    import auditor.tokencounts as tokencounts
+    import auditor.projection.token_counts as tokencounts
 
     monkeypatch.setattr(tokencounts, "_REDUCE_MIN", 3)  # force the merge path
     counter = TokenCounter()
@@ -308,7 +308,7 @@ def test_token_counter_merges_batches(monkeypatch):
 
 
 def test_token_counter_buffer_follows_the_vocabulary(monkeypatch):
-    import auditor.tokencounts as tokencounts
+    import auditor.projection.token_counts as tokencounts
 
     monkeypatch.setattr(tokencounts, "_REDUCE_MIN", 10)
     counter = TokenCounter()
@@ -356,6 +356,7 @@ def test_synthetic_excess_rises_with_the_synthetic_fraction(regime, low, high, t
     # From 1,000 tokens per generation up. Below that (Hypothesis found M = 10, tau 0.5, mix) a little
     # sharpened synthetic text can lower the proxy (x0.999997): it concentrates the refit on frequent
     # words and cuts the sampling part more than its bias adds, so "rises" is not a law of tiny samples.
+    # At 1,000 tokens the dip is below 1e-9 (Hypothesis: x0.9999999994 at lambda 6e-5, tau 0.5, mix), hence the tolerance.
     low, high = sorted((low, high))
     p0 = zipf_distribution(1.1, 300)
 
@@ -365,7 +366,7 @@ def test_synthetic_excess_rises_with_the_synthetic_fraction(regime, low, high, t
     at_low, at_high = rows(low), rows(high)
     assert all(a["baseline_ppl_ratio"] == b["baseline_ppl_ratio"] for a, b in zip(at_low, at_high))  # the baseline ignores lambda
     assert at_low[-1]["synthetic_excess"] <= at_high[-1]["synthetic_excess"] * (1 + 1e-9)
-    assert at_high[-1]["synthetic_excess"] >= 1.0 - 1e-12
+    assert at_high[-1]["synthetic_excess"] >= 1.0 - 1e-9
     assert final_excess(p0, ProjectionOptions(high, tokens, generations, (regime,), tau), regime) == pytest.approx(at_high[-1]["synthetic_excess"], rel=1e-12)
 
 
@@ -381,7 +382,7 @@ def test_little_data_drifts_without_synthetic_data_but_the_bound_is_never_none()
 
 
 def test_sharpening_band_brackets_the_excess():
-    from auditor.projection_report import assumptions, sharpening_band
+    from auditor.projection.figures import assumptions, sharpening_band
 
     p0 = zipf_distribution(1.1, 2000)
     options = ProjectionOptions(0.5, 1e6, 10)

@@ -1,4 +1,4 @@
-"""Tests for auditor.readers: formats, discovery, bad records, fatal errors, streaming."""
+"""Tests for auditor.io.reading: formats, discovery, bad records, fatal errors, streaming."""
 
 from __future__ import annotations
 
@@ -21,17 +21,14 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import _formats, readers
+from auditor.io.source import ZSTD_MAGIC
+from auditor.io.documents import NO_FIELDS
+from auditor.io import source as _formats, reading as readers
 from auditor.errors import InputError
-from auditor.readers import (
-    FORMATS,
-    Document,
-    Problem,
-    ReaderOptions,
-    ReadReport,
-    expand_inputs,
-    read_documents,
-)
+from auditor.io.documents import FORMATS, Document, ReaderOptions
+from auditor.io.problems import Problem, ReadReport
+from auditor.io.inputs import expand_inputs
+from auditor.io.reading import read_documents
 
 
 # --------------------------------------------------------------------------- helpers
@@ -363,7 +360,7 @@ def test_corrupt_gzip_crc_counts_truncated_stream(tmp_path: Path) -> None:
 
 
 def test_garbage_zstd_counts_truncated_stream(tmp_path: Path) -> None:
-    bad = write(tmp_path / "bad.jsonl.zst", _formats.ZSTD_MAGIC + b"this is not a zstd frame at all")
+    bad = write(tmp_path / "bad.jsonl.zst", ZSTD_MAGIC + b"this is not a zstd frame at all")
     good = write(tmp_path / "good.jsonl", jsonl_bytes([{"text": "fine"}]))
     report = ReadReport()
     docs = read([bad, good], report)
@@ -884,7 +881,7 @@ def test_no_extra_fields_gives_one_shared_empty_mapping(tmp_path: Path) -> None:
     docs = read([jsonl, csv_path, txt, parquet])
     assert texts(docs) == ["a", "b", "c", "d", "e"]
     assert all(d.fields == {} and len(d.fields) == 0 for d in docs)
-    assert all(d.fields is _formats.NO_FIELDS for d in docs)
+    assert all(d.fields is NO_FIELDS for d in docs)
     # The positional five-argument constructor still works and compares equal.
     assert docs[0] == Document(f"{jsonl}:1", "a", jsonl, 0, 1)
     assert Document("i", "t", "s", 0, 1).fields == {}

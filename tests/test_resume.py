@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from auditor.checkpoint import checkpoint_dir
+from auditor.corpus.checkpoint import checkpoint_dir
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.fingerprint import FingerprintOptions, fingerprint
-from auditor.parallel import ExecutionOptions
-from auditor.read_report import Problem, ReadReport
-from auditor.scan import ScanOptions, scan
+from auditor.corpus.runner import FingerprintOptions, fingerprint
+from auditor.corpus.parallel import ExecutionOptions
+from auditor.io.problems import Problem, ReadReport
+from auditor.pipeline.scan import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -86,7 +86,7 @@ def test_interrupted_scan_resumes_to_identical_outputs(corpus, uninterrupted, ex
 
 def test_resume_after_every_shard_was_completed(corpus, uninterrupted, tmp_path, monkeypatch):
     # Killed between the last shard and the output (e.g. during the second pass).
-    fp_module = sys.modules["auditor.fingerprint"]  # the package exports a function of the same name
+    fp_module = sys.modules["auditor.corpus.runner"]  # the package exports a function of the same name
 
     def crash(*args, **kwargs):
         raise Interrupt

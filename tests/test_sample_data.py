@@ -40,8 +40,8 @@ def test_sample_sources_have_provenance_fields():
 
 def test_the_quick_start_answer_holds_the_truth(tmp_path):
     """`auditor scan sample_data/` with the shipped model: every file's interval holds its true machine share."""
-    from auditor.detector import load_detector
-    from auditor.scan import ScanOptions, scan
+    from auditor.detector.scorer import load_detector
+    from auditor.pipeline.scan import ScanOptions, scan
 
     truth = {"human_python_docs.jsonl": 0.0, "machine_python_docs.jsonl": 1.0, "mixed.jsonl": 60 / 303}
     result = scan([str(SAMPLE)], tmp_path / "audit", ScanOptions(), detector=load_detector())

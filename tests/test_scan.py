@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.cli import cli
-from auditor.detector import default_model_path, load_detector
+from auditor.detector.scorer import default_model_path, load_detector
 from auditor.features.stats import compute_stats
 from auditor.features.tokens import tokenize_batch
 from auditor.normalize import normalize
-from auditor.headline import GENERAL_STEP
-from auditor.scan import ScanOptions, scan
+from auditor.report.headline import GENERAL_STEP
+from auditor.pipeline.scan import ScanOptions, scan
 
 MIXED = str(Path(__file__).resolve().parent.parent / "sample_data" / "mixed.jsonl")
 SUMMARY_KEYS = {"schema", "tool", "model", "documents", "skipped", "synthetic_fraction", "flagged", "near_duplicates", "fingerprint", "projection"}
@@ -209,7 +209,7 @@ def test_interval_carries_the_models_cross_domain_error_without_an_in_domain_ref
     calibrated = scan([MIXED], tmp_path / "b", ScanOptions(model=str(tiny_model_dir), reference_human=(HUMAN,))).summary["synthetic_fraction"]
     assert plain["domain_mismatch_allowance"] == p90 and calibrated["domain_mismatch_allowance"] == 0.0
     detector = load_detector(tiny_model_dir)
-    from auditor.references import build_estimator
+    from auditor.estimate.references import build_estimator
 
     estimator = build_estimator(detector, detector.threshold, "em")
     assert estimator.setting == "none" and estimator.allowance == p90
@@ -229,7 +229,7 @@ def test_an_out_directory_that_cannot_be_created_is_exit_2_saying_what_to_do(tmp
 
 
 def test_per_source_estimates_use_a_lighter_bootstrap_and_one_source_is_the_overall(tmp_path, tiny_model_dir):
-    from auditor.references import PER_SOURCE_BOOTSTRAP, build_estimator, estimate_fraction
+    from auditor.estimate.references import PER_SOURCE_BOOTSTRAP, build_estimator, estimate_fraction
 
     detector = load_detector(tiny_model_dir)
     one = scan([HUMAN], tmp_path / "one", ScanOptions(model=str(tiny_model_dir))).summary["synthetic_fraction"]

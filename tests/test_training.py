@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from auditor.cli import cli
-from auditor.detector import load_detector
+from auditor.detector.scorer import load_detector
 from auditor.errors import InputError
-from auditor.evaluate import EvaluateOptions, evaluate
-from auditor.linear import LinearDetector
-from auditor.training import TrainOptions, balanced_weights, choose_threshold, extract_features, train
+from auditor.detector.evaluation import EvaluateOptions, evaluate
+from auditor.detector.linear import LinearDetector
+from auditor.detector.training import TrainOptions, balanced_weights, choose_threshold, extract_features, train
 
 
 def test_balanced_weights_give_every_cell_the_same_total():

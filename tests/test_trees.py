@@ -1,4 +1,4 @@
-"""Boosted trees as arrays (auditor.trees, auditor.boosting), their calibration and held-out validation."""
+"""Boosted trees as arrays (auditor.detector.trees, auditor.detector.boosting), their calibration and held-out validation."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.boosting import BoostedDetector
-from auditor.calibration import Calibration, LengthCalibration
-from auditor.trees import TreeEnsemble
-from auditor.validation import ROUND_THRESHOLDS, balanced_weights, choose_round_threshold, choose_threshold, held_out_raw
+from auditor.detector.boosting import BoostedDetector
+from auditor.detector.calibration import Calibration, LengthCalibration
+from auditor.detector.trees import TreeEnsemble
+from auditor.detector.validation import ROUND_THRESHOLDS, balanced_weights, choose_round_threshold, choose_threshold, held_out_raw
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,7 @@ def test_every_cli_line_goes_through_the_escaping():
 
 
 def test_metrics_table_shows_group_names_escaped():
-    from auditor.metrics import metrics_table
+    from auditor.detector.metrics import metrics_table
 
     figures = {"human": 1, "machine": 1, "auroc": 0.5, "tpr_at_fpr_1pct": None, "tpr_at_fpr_5pct": None,
                "fpr_at_threshold": 0.0, "tpr_at_threshold": 1.0}

@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from auditor.errors import AuditorError
-from auditor.fingerprint import Progress
-from auditor.parallel import BACKENDS, ExecutionOptions
-from auditor.readers import DEFAULT_MAX_DOC_CHARS, FORMATS, ReaderOptions
+from auditor.corpus.runner import Progress
+from auditor.corpus.parallel import BACKENDS, ExecutionOptions
+from auditor.io.documents import DEFAULT_MAX_DOC_CHARS, FORMATS, ReaderOptions
 from auditor.visible import visible
 
 EXIT_FINDING = 1  # a threshold was exceeded: a result, not an error
@@ -33,7 +33,7 @@ def echo(message: str = "", err: bool = False) -> None:
 
 
 def echo_table(table: str, err: bool = False) -> None:
-    """A multi-line table (:func:`auditor.metrics.metrics_table`): each of its lines through :func:`echo`.
+    """A multi-line table (:func:`auditor.detector.metrics.metrics_table`): each of its lines through :func:`echo`.
 
     Its cells are already shown visibly; :func:`~auditor.visible.visible` is idempotent,
     so passing them through again changes nothing but keeps every printed line escaped.

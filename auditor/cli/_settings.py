@@ -4,7 +4,7 @@
 :func:`resolve_settings` once, naming which of their parameters set which
 setting; the precedence (flags given on the command line > ``AUDITOR_*``
 variables > the configuration file > defaults) lives in
-:func:`auditor.config.load_settings` alone, so the commands cannot drift apart.
+:func:`auditor.hook.settings.load_settings` alone, so the commands cannot drift apart.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from auditor.config import HookSettings, load_settings
+from auditor.hook.settings import HookSettings, load_settings
 
 # Setting -> parameter name, for the options every corpus-reading command shares (_common.reader_options).
 READER_PARAMETERS = {"format": "fmt", "text_field": "text_field", "id_field": "id_field"}
@@ -33,7 +33,7 @@ def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
 def resolve_settings(parameters: Mapping[str, str]) -> HookSettings:
     """The settings of the running command: its flags > ``AUDITOR_*`` > the settings file > defaults.
 
-    ``parameters`` maps a setting (a :class:`~auditor.config.HookSettings` attribute)
+    ``parameters`` maps a setting (a :class:`~auditor.hook.settings.HookSettings` attribute)
     to the name of the Click parameter that sets it in this command. A parameter
     counts as a flag only when it was typed on the command line: its default
     (``--method em``, ``--format auto``) must not hide the file's value. The

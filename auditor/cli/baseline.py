@@ -6,14 +6,14 @@ import os
 
 import click
 
-from auditor.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
+from auditor.hook.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
 from auditor.cli._common import echo, handle_errors, plural
 from auditor.cli._settings import config_option, resolve_settings
 from auditor.cli.hook import hook_settings, settings_options
-from auditor.config import HookSettings
+from auditor.hook.settings import HookSettings
 from auditor.errors import ConfigError
-from auditor.baseline_update import Located, UpdateResult, locate, update_baseline
-from auditor.hook import relative_to_cwd
+from auditor.hook.update import Located, UpdateResult, locate, update_baseline
+from auditor.hook.run import relative_to_cwd
 
 EXCERPT_CHARS = 600
 _CHOICES = {"a": ACCEPTED, "r": REJECTED}

@@ -7,8 +7,8 @@ import click
 from auditor.cli._common import FiniteFloat, echo, echo_json, echo_read_summary, handle_errors, reader_options, run_options, run_with_progress
 from auditor.cli._settings import READER_PARAMETERS, config_option, resolve_settings
 from auditor.cli.fingerprint import corpus_options, near_duplicate_options
-from auditor.filter import FilterOptions, filter_corpus
-from auditor.scan import ScanOptions
+from auditor.pipeline.filter import FilterOptions, filter_corpus
+from auditor.pipeline.scan import ScanOptions
 
 # Scoring options that a reused scan already fixed: given with --from-scan they would be ignored.
 _SCAN_ONLY = ("model_path", "num_perm", "seed", "dup_threshold", "near_duplicates")

@@ -7,7 +7,7 @@ import click
 from auditor.cli._common import FiniteFloat, echo, echo_json, echo_read_summary, echo_resumed, execution_from, execution_options, echo_throughput, handle_errors, reader_from, reader_options, run_options, run_with_progress
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from auditor.fingerprint import FingerprintOptions, fingerprint
+from auditor.corpus.runner import FingerprintOptions, fingerprint
 
 
 def near_duplicate_options(command):

@@ -13,11 +13,11 @@ import numpy as np
 
 from auditor.cli._common import EXIT_FINDING, FiniteFloat, echo, format_counts, handle_errors, plural
 from auditor.cli._settings import config_option, resolve_settings
-from auditor.config import HookSettings
-from auditor.estimate import METHODS, fraction_text
-from auditor.posterior import COLUMN as POSTERIOR
-from auditor.posterior import ScoreRule
-from auditor.hook import FileScan, FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
+from auditor.hook.settings import HookSettings
+from auditor.estimate.fraction import METHODS, fraction_text
+from auditor.estimate.posterior import COLUMN as POSTERIOR
+from auditor.estimate.posterior import ScoreRule
+from auditor.hook.run import FileScan, FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
 
 EXIT_BASELINE_REWRITTEN = 3
 
@@ -58,7 +58,7 @@ def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:
 
 def _why(doc: ScoredDocument, threshold: float) -> str:
     """Why a document is listed: its posterior reached the threshold, or the file is still over without it."""
-    rule = ScoreRule(POSTERIOR, threshold)  # the hook's finding rule (auditor.hook)
+    rule = ScoreRule(POSTERIOR, threshold)  # the hook's finding rule (auditor.hook.run)
     if rule.rejects(np.float64(doc.posterior)):
         return rule.reason(doc.posterior)
     return f"{POSTERIOR} {doc.posterior:.2f}; the file is over fail-above without it"

@@ -6,8 +6,8 @@ import click
 
 from auditor.cli._common import echo, echo_json, echo_read_summary, handle_errors, reader_from, reader_options, run_with_progress
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from auditor.fingerprint import FingerprintOptions
-from auditor.known import build_index
+from auditor.corpus.runner import FingerprintOptions
+from auditor.detector.known import build_index
 
 
 @click.group("index")

@@ -8,9 +8,9 @@ from auditor.cli._common import FiniteFloat, echo, echo_json, echo_table, handle
 from collections.abc import Callable
 from typing import Any
 
-from auditor.evaluate import EvaluateOptions, evaluate, leave_one_out
-from auditor.metrics import metrics_table
-from auditor.training import ESTIMATORS, TrainOptions, train
+from auditor.detector.evaluation import EvaluateOptions, evaluate, leave_one_out
+from auditor.detector.metrics import metrics_table
+from auditor.detector.training import ESTIMATORS, TrainOptions, train
 
 
 def _field_value(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -127,7 +127,7 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
     """
     reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars)
     if leave_out is not None:
-        from auditor.detector import load_detector
+        from auditor.detector.scorer import load_detector
 
         options = _train_options(**training, reader=reader, group_field=group_field)
         result = leave_one_out(list(paths), leave_out, options, load_detector(model_path), threshold, folds)

@@ -8,10 +8,10 @@ import io
 import click
 
 from auditor.cli._common import FiniteFloat, echo, echo_json, handle_errors, reader_from, reader_options
-from auditor.projection import DEFAULT_GENERATIONS, REGIMES, ProjectionOptions, generations_until, max_synthetic_fraction, project_distribution
-from auditor.projection_inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
-from auditor.projection_report import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, band_text, plain_figures, sharpening_band
-from auditor.readers import ReadReport
+from auditor.projection.collapse import DEFAULT_GENERATIONS, REGIMES, ProjectionOptions, generations_until, max_synthetic_fraction, project_distribution
+from auditor.projection.inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
+from auditor.projection.figures import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, band_text, plain_figures, sharpening_band
+from auditor.io.problems import ReadReport
 
 def _source(from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None, vocab_size: int | None,
             reader_args: tuple[str, str, str | None, bool]) -> tuple[ProjectionSource, dict[str, object] | None]:

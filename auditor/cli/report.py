@@ -8,11 +8,11 @@ import click
 
 from auditor.cli._common import FiniteFloat, echo, handle_errors
 from auditor.cli._settings import config_option, resolve_settings
-from auditor.config import HookSettings
+from auditor.hook.settings import HookSettings
 from auditor.errors import ConfigError, InputError
-from auditor.estimate import METHODS
+from auditor.estimate.fraction import METHODS
 from auditor.lock import outputs_lock
-from auditor.model import load_stored
+from auditor.detector.store import load_stored
 from auditor.report import REPORT_HTML, REPORT_MD, documents_path_of, load_summary, write_reports
 
 # Setting -> parameter. A report renders a scan as it was made; these settings are what the

@@ -9,11 +9,11 @@ import click
 from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo, echo_json, execution_from, execution_options, echo_read_summary, echo_resumed, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
 from auditor.cli._settings import READER_PARAMETERS, config_option, resolve_settings
 from auditor.cli.fingerprint import corpus_options, echo_evasion, echo_near_duplicates, near_duplicate_options
-from auditor.config import FLAG
-from auditor.corpus_reference import Selection, parse_day
-from auditor.estimate import METHODS
-from auditor.projection_report import drift_verdict
-from auditor.scan import ScanOptions, headline, scan
+from auditor.hook.settings import FLAG
+from auditor.estimate.corpus_reference import Selection, parse_day
+from auditor.estimate.fraction import METHODS
+from auditor.projection.figures import drift_verdict
+from auditor.pipeline.scan import ScanOptions, headline, scan
 
 # Setting -> parameter: what [tool.auditor] and AUDITOR_* set when the flag is not typed.
 SCAN_PARAMETERS = {"model": "model_path", "threshold": "threshold", "method": "method", "reference_human": "reference_human",

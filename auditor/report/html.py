@@ -18,8 +18,8 @@ from dataclasses import replace
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
-from auditor.estimate import fraction_text
-from auditor.headline import UNINFORMATIVE, interval_text, is_informative, step_of
+from auditor.estimate.fraction import fraction_text
+from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import DocumentColumns, projection_of, source_rows, top_flagged, verdict
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots

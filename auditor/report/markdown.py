@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 
-from auditor.estimate import fraction_text
-from auditor.headline import UNINFORMATIVE, interval_text, is_informative, step_of
+from auditor.estimate.fraction import fraction_text
+from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import source_rows, top_flagged, verdict
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.visible import visible

@@ -7,7 +7,7 @@ state the same figures.
 
 from __future__ import annotations
 
-from auditor.projection_report import band_text
+from auditor.projection.figures import band_text
 from auditor.report.data import projection_of, regime_order
 
 COLUMNS = ("regime", "synthetic_excess (interval bounds)", "excess at tau -/+0.01", "tail mass lost", "words lost",

@@ -1,0 +1,368 @@
+"""The fingerprint stage: documents in, per-document features + MinHash + near-duplicate clusters out.
+
+:func:`fingerprint` runs the streaming engine (:mod:`auditor.corpus.batches`:
+:func:`fingerprint_batches`, :class:`FingerprintOptions`, re-exported here) over
+input paths and writes or returns the table.
+
+The corpus is cut into shards (:mod:`auditor.corpus.shards`: files, byte ranges, row
+groups) that :func:`fingerprint_shard` reads and fingerprints on its own, in this
+process or in workers (:mod:`auditor.corpus.parallel`: ``--jobs``, ``--backend dask``).
+This process takes the shard results back in input order: it numbers the rows,
+merges the read reports and the annotator's state, gathers every signature into
+one near-duplicate index (so clusters across shards are exact, LSH built once) and
+writes the table. The output is byte-identical whatever the shards or workers:
+Parquet row groups have a fixed number of rows, not one per shard.
+
+Memory stays bounded in corpus size: shard results are written to a hidden checkpoint
+directory beside the output as they arrive (:mod:`auditor.corpus.checkpoint`, Arrow IPC; at most
+``2 x jobs`` in flight); only the near-duplicate index (signatures and band keys, 585 bytes
+per document; ``benchmarks/bench_fingerprint.py`` measures it) grows with the corpus. Cluster
+ids are known only at the end, so a second pass copies the shards into the output adding the
+``dup_cluster`` column, then removes the checkpoint. A killed run leaves it behind, and
+``resume=True`` continues from the shards it completed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, nullcontext
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor import __version__
+from auditor.atomic import atomic_path, remove_leftovers
+from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity, shard_span
+from auditor.corpus.batches import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
+from auditor.features import minhash
+from auditor.features.dedup import NearDuplicateIndex, cluster_summary
+from auditor.features.stats import FEATURE_NAMES
+from auditor.corpus.table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
+from auditor.errors import AuditorError, InputError, OutOfSpace
+from auditor.lock import output_lock
+from auditor.corpus.parallel import ExecutionOptions, run_ordered
+from auditor.io.problems import ReadReport
+from auditor.io.inputs import expand_inputs, resolve_inputs
+from auditor.io.reading import nothing_read, read_pieces
+from auditor.corpus.shards import Shard, plan_shards, shard_target
+
+if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
+    import pandas as pd
+
+__all__ = ["Annotator", "Batch", "FingerprintOptions", "FingerprintResult", "Progress", "fingerprint", "fingerprint_batches", "read_metadata"]
+
+SCHEMA = "auditor.fingerprint/1"
+METADATA_KEY = b"auditor"
+
+
+@dataclass
+class FingerprintResult:
+    """What :func:`fingerprint` produced.
+
+    Attributes:
+        summary: JSON-ready corpus summary (also stored in the Parquet metadata).
+        frame: the per-document table when no output path was given, else None.
+        seconds / text_bytes: wall time and UTF-8 bytes of text processed
+            (kept out of ``summary`` so outputs stay byte-identical across runs).
+        shards / resumed_shards: with ``out``, the shards of the run and how many of them
+            an interrupted run had completed (``resume``).
+    """
+
+    summary: dict[str, object]
+    frame: pd.DataFrame | None
+    seconds: float
+    text_bytes: int
+    shards: int = 0  # written through a checkpoint (with ``out``)
+    resumed_shards: int = 0  # of those, read back from an interrupted run's checkpoint
+
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """What a shard's reader gets: where to read (no text), how, and an empty annotator copy.
+
+    ``resumed``: the shard was completed by an interrupted run (its checkpoint is read
+    back in this process); the task only keeps the results in input order.
+    """
+
+    shard: Shard
+    options: FingerprintOptions
+    schema: pa.Schema
+    annotator: Annotator | None
+    resumed: bool = False
+
+
+@dataclass
+class ShardResult:
+    """A shard's output, or a part of it: its table (rows counted from the shard's start) and,
+    in the last part, the read report and the annotator's state.
+
+    ``error``: what the shard raised in a worker, re-raised here when the run reaches
+    that shard, so the run fails with the error of the *first* failing shard in input
+    order (what a sequential read would have met), not of whichever worker failed first.
+    ``resumed``: the shard is in the checkpoint (only ``span`` is set besides).
+    ``span``: the input the shard covers (last part), which its checkpoint records.
+    """
+
+    table: pa.Table
+    text_bytes: int = 0
+    report: ReadReport | None = None  # set on a shard's last part
+    annotation: object = None  # the annotator's harvest (last part)
+    error: BaseException | None = None
+    resumed: bool = False
+    span: Span | None = None
+
+
+def shard_parts(task: ShardTask) -> Iterator[ShardResult]:
+    """Read and fingerprint one shard, a part per batch; in this process, so memory stays one batch."""
+    span = shard_span(task.shard.pieces)
+    if task.resumed:
+        yield ShardResult(task.schema.empty_table(), resumed=True, span=span)
+        return
+    report = ReadReport()
+    for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
+        table = pa.Table.from_batches([record_batch(batch, task.schema, task.annotator)], schema=task.schema)
+        yield ShardResult(table, batch.text_bytes)
+    yield ShardResult(task.schema.empty_table(), 0, report, task.annotator.harvest() if task.annotator is not None else None,
+                      span=span)
+
+
+def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
+    """Read and fingerprint one shard in a worker: one part, the shard's whole table.
+
+    Any exception is returned, not raised (see :class:`ShardResult`). A worker holds its
+    shard's table (~0.8 KB a document): shards of 1-8 MiB, but a file that cannot be split
+    (compressed, CSV) is one shard.
+    """
+    try:
+        parts = list(shard_parts(task))
+    except Exception as err:  # noqa: BLE001 - re-raised in the main process, in input order
+        return [ShardResult(task.schema.empty_table(), error=err)]
+    last = parts[-1]
+    table = pa.concat_tables([part.table for part in parts])
+    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation, resumed=last.resumed,
+                        span=last.span)]
+
+
+def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object],
+             evasion: dict[str, int]) -> dict[str, object]:
+    read = report.to_dict()
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "auditor", "version": __version__},
+        "inputs": list(paths),
+        "documents": read["documents"],
+        "skipped": read["skipped"],
+        "repaired": read["repaired"],
+        "ignored_files": read["ignored_files"],
+        "problems": read["examples"],
+        "fingerprint": {
+            "features": list(FEATURE_NAMES) + ["evasion_chars"],
+            "normalization": "NFKC; invisible and control characters removed; quotes and whitespace folded",
+            "minhash": minhash.scheme_metadata(options.num_perm, options.seed),
+        },
+        "near_duplicates": near_dup,
+        "evasion": {**evasion, "what": "invisible characters, zero-width joiners between Latin letters and Cyrillic/Greek "
+                                       "look-alikes in Latin words (removed or folded before scoring)"},
+    }
+
+
+def _identity(inputs: Sequence[tuple[str, str]], options: FingerprintOptions, annotator: Annotator | None) -> dict[str, object]:
+    """What a resumed run must share with the interrupted one (JSON-normalized: tuples become lists)."""
+    identity = {"tool version": __version__, "inputs": input_identity(inputs), "settings": asdict(options),
+                "scoring": annotator.identity() if annotator is not None else None}
+    return json.loads(json.dumps(identity, sort_keys=True))
+
+
+def fingerprint(
+    paths: Sequence[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    options: FingerprintOptions | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    annotator: Annotator | None = None,
+    execution: ExecutionOptions | None = None,
+    resume: bool = False,
+) -> FingerprintResult:
+    """Fingerprint every document under ``paths``.
+
+    With ``out``, writes the per-document table to that Parquet file
+    (atomically: a crash leaves no partial file) and returns no frame;
+    without it, returns the table as a DataFrame. An ``annotator`` adds its
+    columns (``auditor scan`` adds the scores this way). ``options`` None:
+    the defaults. ``execution``: workers and backend (None: this process only);
+    results do not depend on it. Standard input (``-``) is always read in this
+    process. ``resume`` (needs ``out``): reuse the shards an interrupted run with
+    the same inputs and settings completed (:mod:`auditor.corpus.checkpoint`); the output
+    is the same. Raises :class:`~auditor.errors.InputError` for unusable inputs,
+    :class:`~auditor.errors.OutputLocked` when another run is writing ``out``
+    (:mod:`auditor.lock`).
+
+    Example::
+
+        result = auditor.fingerprint(["corpus/"], out="fp.parquet")
+        print(result.summary["near_duplicates"]["clusters"])
+    """
+    options = options if options is not None else FingerprintOptions()
+    if not options.signatures:
+        raise ValueError("the fingerprint table carries MinHash signatures: keep signatures=True")
+    if resume and out is None:
+        raise ValueError("resume needs an output path: completed shards are kept beside it")
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [os.fspath(paths)]
+    paths = [os.fspath(p) for p in paths]
+    if out is None:
+        return _fingerprint(paths, None, options, progress, annotator, execution, resume)
+    _refuse_output_among_inputs(Path(out), paths, options.reader.format)
+    if not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
+        raise InputError(f"output directory {Path(out).parent} does not exist: create it or choose another --out")
+    # One run at a time writes OUT and its checkpoint; a killed run's temporary files are removed.
+    with output_lock(out, "--out"):
+        remove_leftovers(out)
+        return _fingerprint(paths, out, options, progress, annotator, execution, resume)
+
+
+def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: FingerprintOptions,
+                 progress: Callable[[Progress], None] | None, annotator: Annotator | None,
+                 execution: ExecutionOptions | None, resume: bool) -> FingerprintResult:
+    """:func:`fingerprint` once its arguments are checked (and, with ``out``, its lock held)."""
+    report = ReadReport()
+    start = time.perf_counter()
+    inputs = resolve_inputs(paths, options.reader, report)
+    execution = execution if execution is not None else ExecutionOptions()
+    if any(path == "-" for path, _ in inputs):
+        if resume:
+            raise InputError("standard input (-) cannot be read again: --resume needs files")
+        execution = ExecutionOptions()  # a worker cannot read this process's standard input
+    target = execution.shard_bytes or shard_target(inputs, execution.workers)
+    index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
+    extra = tuple(annotator.fields) if annotator is not None else ()
+    schema = arrow_schema(options.num_perm, with_clusters=False, extra=extra)
+    checkpoint = None
+    if out is not None:
+        checkpoint = Checkpoint.open(out, _identity(inputs, options, annotator), schema, target, resume)
+        target = checkpoint.shard_bytes
+    kept: list[pa.Table] = []  # the rows, when there is no checkpoint to keep them
+    documents = text_bytes = shards = resumed = 0
+    evasion = {"documents": 0, "characters": 0}  # documents with evasion characters, and how many in all
+
+    def take(table: pa.Table, table_text_bytes: int) -> None:
+        nonlocal documents, text_bytes
+        if index is not None:
+            index.add(signature_matrix(table, options.num_perm))
+        counts = table.column("evasion_chars").to_numpy()
+        evasion["documents"] += int(np.count_nonzero(counts))
+        evasion["characters"] += int(counts.sum())
+        documents += table.num_rows
+        text_bytes += table_text_bytes
+        if progress is not None:
+            progress(Progress(documents, text_bytes, time.perf_counter() - start))
+
+    def complete(saved: SavedShard, state: object, shard_start: int) -> None:
+        report.merge(saved.report)
+        if annotator is not None:
+            annotator.absorb(state, shard_start)
+
+    def resume_shard(shard: int, span: Span | None) -> None:
+        assert checkpoint is not None
+        saved, shard_start = checkpoint.load(shard, span), documents
+        shard_text = saved.text_bytes
+        for batch in checkpoint.batches(shard):
+            take(pa.Table.from_batches([batch]), shard_text)
+            shard_text = 0  # counted once, with the first batch
+        if documents - shard_start != saved.rows:
+            raise InputError(f"{checkpoint.directory}: damaged checkpoint (shard {shard} has {documents - shard_start} rows, "
+                             f"not {saved.rows}); run again without --resume")
+        complete(saved, annotator.load(saved.annotation) if annotator is not None and saved.annotation is not None else None, shard_start)
+
+    def run_shard(shard: int, parts: Iterable[ShardResult]) -> None:
+        shard_start, shard_text = documents, 0
+        with checkpoint.writer(shard) if checkpoint is not None else nullcontext() as writer:
+            for part in parts:
+                if part.error is not None:
+                    raise part.error
+                if part.table.num_rows:
+                    table = offset_rows(part.table, shard_start)
+                    take(table, part.text_bytes)
+                    shard_text += part.text_bytes
+                    if writer is not None:
+                        writer.write(table)
+                    else:
+                        kept.append(table)
+                if part.report is not None:
+                    dumped = annotator.dump(part.annotation) if annotator is not None and writer is not None else None
+                    saved = SavedShard(documents - shard_start, shard_text, part.report, dumped, part.span)
+                    if writer is not None:
+                        writer.complete(saved)
+                    complete(saved, part.annotation, shard_start)
+
+    try:
+        tasks = (ShardTask(shard, options, schema, annotator.spawn() if annotator is not None else None,
+                           resumed=checkpoint is not None and i in checkpoint.completed)
+                 for i, shard in enumerate(plan_shards(inputs, target)))
+        # In this process a shard streams batch by batch; a worker sends its shard in one part.
+        work = shard_parts if execution.in_process else fingerprint_shard
+        with closing(run_ordered(work, tasks, execution)) as results:
+            for parts in results:
+                parts = iter(parts)
+                first = next(parts)
+                if first.resumed:
+                    resume_shard(shards, first.span)
+                    resumed += 1
+                else:
+                    run_shard(shards, itertools.chain([first], parts))
+                shards += 1
+        if documents == 0:
+            raise nothing_read(paths, report)
+    except BaseException as err:
+        # Keep completed shards for --resume after an interruption (Ctrl-C, a killed worker, a full
+        # disk); not after an input error, which the input must change to fix (resuming refuses then).
+        input_error = isinstance(err, AuditorError) and not isinstance(err, OutOfSpace)
+        if checkpoint is not None and (input_error or not (checkpoint.completed or shards > resumed)):
+            discard(out)
+        raise
+    if index is None:
+        labels, near_dup = np.full(documents, -1, dtype=np.int64), {"enabled": False}
+    else:
+        labels = index.clusters()
+        near_dup = {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
+    summary = _summary(paths, report, options, near_dup, evasion)
+    if checkpoint is None:
+        table = pa.concat_tables(kept) if kept else schema.empty_table()
+        table = table.append_column("dup_cluster", cluster_column(labels))
+        return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
+
+    final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
+    # Second pass: copy the shards into the output, adding the cluster ids, in row groups of a fixed size.
+    with atomic_path(out) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
+        done = 0
+        batches = (batch for shard in range(shards) for batch in checkpoint.batches(shard))
+        for chunk in fixed_size(batches, schema, ROW_GROUP_ROWS):
+            column = cluster_column(labels[done : done + chunk.num_rows])
+            writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
+            done += chunk.num_rows
+    discard(out)
+    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed)
+
+
+def _refuse_output_among_inputs(out: Path, paths: Sequence[str], fmt: str) -> None:
+    target = out.resolve()
+    for path, _ in expand_inputs(paths, fmt):
+        if path != "-" and Path(path).resolve() == target:
+            raise InputError(f"--out {out} is also one of the inputs: choose an output path outside the corpus")
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, object]:
+    """The summary stored in a fingerprint Parquet file's metadata."""
+    metadata = pq.read_schema(path).metadata or {}
+    if METADATA_KEY not in metadata:
+        raise ValueError(f"{path} has no auditor metadata: it was not written by 'auditor fingerprint'")
+    return json.loads(metadata[METADATA_KEY])

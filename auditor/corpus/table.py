@@ -1,0 +1,91 @@
+"""The fingerprint table's layout and the Arrow plumbing of :func:`auditor.corpus.runner.fingerprint`.
+
+Columns in order (:func:`arrow_schema`); shard tables renumbered into corpus rows
+(:func:`offset_rows`); signatures gathered for the near-duplicate index
+(:func:`signature_matrix`); and the output cut into row groups of a fixed size
+(:func:`fixed_size`), so that the file's bytes do not depend on how the corpus was
+sharded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from auditor.features.stats import FEATURE_NAMES
+
+if TYPE_CHECKING:
+    from auditor.corpus.runner import Annotator, Batch
+
+ROW_GROUP_ROWS = 8192
+
+
+def offset_rows(table: pa.Table, offset: int) -> pa.Table:
+    """``table`` with ``offset`` added to its ``row`` column (a shard's rows count from 0)."""
+    index = table.schema.get_field_index("row")
+    return table.set_column(index, table.schema.field(index), pc.add(table.column(index), pa.scalar(offset, pa.int64())))
+
+
+def signature_matrix(table: pa.Table, num_perm: int) -> np.ndarray:
+    """The ``minhash`` column as a uint32 ``(rows, num_perm)`` matrix."""
+    column = table.column("minhash").combine_chunks()
+    return np.asarray(column.flatten()).reshape(-1, num_perm)
+
+
+def fixed_size(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) -> Iterator[pa.Table]:
+    """``batches`` re-cut into single-chunk tables of exactly ``rows`` rows (the last one shorter)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= rows:
+            table = pa.Table.from_batches(pending, schema=schema)
+            yield table.slice(0, rows).combine_chunks()
+            rest = table.slice(rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending, schema=schema).combine_chunks()
+
+
+def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.Field] = ()) -> pa.Schema:
+    """Columns of the fingerprint table, in order (``extra`` right after ``id``)."""
+    fields = [
+        pa.field("source", pa.string()),
+        pa.field("row", pa.int64()),
+        pa.field("record", pa.int64()),
+        pa.field("id", pa.string()),
+        *extra,
+        *(pa.field(name, pa.float64()) for name in FEATURE_NAMES),
+        pa.field("evasion_chars", pa.int64()),
+        pa.field("minhash", pa.list_(pa.uint32(), num_perm)),
+    ]
+    if with_clusters:
+        fields.append(pa.field("dup_cluster", pa.int64()))
+    return pa.schema(fields)
+
+
+def record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator | None = None) -> pa.RecordBatch:
+    """One fingerprinted batch as a record batch of ``schema`` (the annotator's columns after ``id``)."""
+    docs = batch.documents
+    num_perm = batch.signatures.shape[1]
+    columns = [
+        pa.array([d.source for d in docs], pa.string()),
+        pa.array(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
+        pa.array(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
+        pa.array([d.id for d in docs], pa.string()),
+        *(annotator.columns(batch) if annotator is not None else ()),
+        *(pa.array(batch.features[name]) for name in FEATURE_NAMES),
+        pa.array(batch.evasion_chars),
+        pa.FixedSizeListArray.from_arrays(pa.array(batch.signatures.reshape(-1)), num_perm),
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def cluster_column(labels: np.ndarray) -> pa.Array:
+    """``dup_cluster``: the cluster id, null for a document in no cluster (label -1)."""
+    return pa.array(labels, mask=labels < 0, type=pa.int64())

@@ -1,0 +1,116 @@
+"""``p_machine_given_corpus``: each document's probability of being machine-written, given the corpus.
+
+``p_synthetic`` is calibrated for a corpus that is half machine-written; a decision about one
+document in *this* corpus should use what the scan learned about the corpus. The posterior is
+Bayes with the corpus's estimated fraction as the prior and the estimator's reference densities as
+the likelihoods (:meth:`auditor.estimate.plausible.PlausibleEstimator.posterior`), so the posteriors of a
+corpus add up to about its estimated number of machine documents: rejecting documents whose
+posterior is over 0.5 follows the corpus-level estimate instead of a fixed flagging threshold.
+Documents matched to known synthetic text are machine-written: their posterior is 1.
+
+The scan writes ``documents.parquet`` while it reads, before the estimate exists, so the column is
+added afterwards by rewriting the file one row group at a time (:func:`add_posterior_column`),
+atomically: a crash leaves the previous file whole.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor.atomic import atomic_path
+from auditor.estimate.fraction import MIN_DOCUMENTS
+from auditor.estimate.plausible import PlausibleEstimator
+
+COLUMN = "p_machine_given_corpus"
+AFTER = "flagged"  # the column it follows in documents.parquet
+
+
+def corpus_prior(fraction: float, documents: int) -> float:
+    """The prior a posterior uses: the corpus's estimate, kept off 0 and 1 by ``1 / (documents + 2)``.
+
+    An estimate of exactly 0 or 1 would make every document's own score irrelevant (a small
+    file estimated at 1.00 would condemn its human documents). Below
+    :data:`~auditor.estimate.fraction.MIN_DOCUMENTS` documents the estimate means nothing (its interval
+    is [0, 1]), so the prior is ``p_synthetic``'s own, 0.5.
+    """
+    if documents < MIN_DOCUMENTS:
+        return 0.5
+    margin = 1.0 / (documents + 2)
+    return min(max(float(fraction), margin), 1.0 - margin)
+
+
+def posteriors(estimator: PlausibleEstimator, scores: np.ndarray, fraction: float, matched: np.ndarray | None = None) -> np.ndarray:
+    """``p_machine_given_corpus`` of documents with ``scores``, under a corpus whose unmatched documents are
+    estimated at ``fraction`` (:func:`corpus_prior`); ``matched`` (known synthetic) ones are 1."""
+    matched = np.zeros(len(scores), dtype=bool) if matched is None else matched
+    return _with_prior(estimator, scores, corpus_prior(fraction, int((~matched).sum())), matched)
+
+
+def _with_prior(estimator: PlausibleEstimator, scores: np.ndarray, prior: float, matched: np.ndarray) -> np.ndarray:
+    return np.where(matched, 1.0, estimator.posterior(np.asarray(scores, dtype=np.float64), prior))
+
+
+def add_posterior_column(path: str | os.PathLike[str], estimator: PlausibleEstimator, fraction: float,
+                         matched: np.ndarray) -> np.ndarray:
+    """Rewrite ``documents.parquet`` at ``path`` with :data:`COLUMN` after ``flagged``; returns the posteriors.
+
+    ``fraction`` is the estimate of the documents not matched to known synthetic text (the matched
+    ones are certain; counting them in the prior would raise everyone else's posterior).
+    ``matched`` is in the file's row order. Row groups, schema metadata and compression are kept.
+    """
+    source = pq.ParquetFile(path)
+    schema = source.schema_arrow
+    names = schema.names
+    at = names.index(AFTER) + 1 if AFTER in names else len(names)
+    if COLUMN in names:
+        raise ValueError(f"{path}: already has a {COLUMN} column")
+    target = schema.insert(at, pa.field(COLUMN, pa.float64()))
+    compression = source.metadata.row_group(0).column(0).compression.lower() if source.metadata.num_row_groups else "zstd"
+    prior = corpus_prior(fraction, int((~matched).sum()))
+    found: list[np.ndarray] = []
+    offset = 0
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, target, compression=compression) as writer:
+            for group in range(source.metadata.num_row_groups):
+                table = source.read_row_group(group)
+                rows = table.num_rows
+                column = _with_prior(estimator, table.column("p_synthetic").to_numpy(), prior, matched[offset:offset + rows])
+                writer.write_table(table.add_column(at, target.field(at), pa.array(column, pa.float64())))
+                found.append(column)
+                offset += rows
+        if offset != len(matched):
+            raise ValueError(f"{path}: {offset} rows but {len(matched)} scored documents")
+    return np.concatenate(found) if found else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class ScoreRule:
+    """Reject a document when its ``column`` is over ``cut``: ``p_machine_given_corpus > cut`` or ``p_synthetic >= cut``.
+
+    Shared by ``auditor filter`` (its rejection rule) and the hook (why a document is listed).
+    """
+
+    column: str
+    cut: float
+
+    @property
+    def operator(self) -> str:
+        return ">" if self.column == COLUMN else ">="
+
+    def rejects(self, values: np.ndarray) -> np.ndarray:
+        return values > self.cut if self.column == COLUMN else values >= self.cut
+
+    def reason(self, value: float) -> str:
+        """``p_synthetic 0.97 >= 0.95``: two decimals, more where two would show the value equal to the cut."""
+        digits = 2
+        while digits < 17 and round(value, digits) == round(self.cut, digits) and value != self.cut:
+            digits += 1
+        return f"{self.column} {value:.{digits}f} {self.operator} {self.cut:.{max(2, digits)}f}"
+
+    def describe(self) -> str:
+        return f"{self.column} {self.operator} {self.cut:g}"
