@@ -23,8 +23,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from auditor.regular_files import open_regular
 from auditor.errors import OutOfSpace
+from auditor.regular_files import open_regular
 
 # EDQUOT: a user's disk quota is full, which is the same situation to the user.
 _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})

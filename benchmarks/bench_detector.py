@@ -5,7 +5,7 @@ Usage (from the repository root; needs the train and bench extras and the labell
     python benchmarks/bench_detector.py                       # ~25 min on 2 cores
     python benchmarks/bench_detector.py --zippy-per-cell 50   # quicker ZipPy sample
 
-Reads the pool (``../shared/data`` or ``$DATA``) through ``scripts/pool_with_families.py`` into a
+Reads the pool (``$AUDITOR_POOL``) through ``scripts/pool_with_families.py`` into a
 temporary file, keeps what ``scripts/train_default_model.sh`` trains on, and for each split
 scores documents with detectors that never saw them: leave one *family* out
 (``auditor.detector.training.validate``, the shipped recipe: boosted trees, family-balanced weights,

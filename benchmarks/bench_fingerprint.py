@@ -47,7 +47,8 @@ if mode == "bare":
         tokens += len(doc.text.lower().split())
         docs += 1
 else:
-    from auditor.corpus.runner import FingerprintOptions, fingerprint
+    from auditor.corpus.batches import FingerprintOptions
+    from auditor.corpus.runner import fingerprint
     result = fingerprint([path], out=out, options=FingerprintOptions(near_duplicates=(mode == "fingerprint")))
     docs = result.summary["documents"]
 seconds = time.perf_counter() - start

@@ -1,6 +1,6 @@
 """Can a 100-document human reference adapt the detector to an unseen domain? (issue 4 follow-up)
 
-Usage (repository root; needs ../shared/data)::
+Usage (repository root; needs the labelled pool in $AUDITOR_POOL)::
 
     python benchmarks/eval_adaptation.py             # ~3 min on 2 cores
     python benchmarks/eval_adaptation.py --repeats 20

@@ -1,6 +1,6 @@
 """Synthetic-fraction estimates on domains the model never saw: coverage, error and width per reference setting.
 
-Usage (repository root; needs ../shared/data and ``pip install -e '.[train]'``)::
+Usage (repository root; needs the labelled pool in $AUDITOR_POOL and ``pip install -e '.[train]'``)::
 
     python benchmarks/eval_estimate.py                 # ~5 min on 2 cores (one leave-one-family-out run)
     python benchmarks/eval_estimate.py --repeats 20

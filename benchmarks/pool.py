@@ -24,7 +24,7 @@ EXCLUDED_SOURCES = ("Binoculars/pubmed",)
 
 def data_argument(parser: argparse.ArgumentParser) -> None:
     """``--data``: the pool's directory (``$DATA``, else the pool beside the repository)."""
-    parser.add_argument("--data", default=os.environ.get("DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--data", default=os.environ.get("AUDITOR_POOL") or os.environ.get("DATA") or str(ROOT.parent / "shared" / "data"))
 
 
 def training_options(group_field: str = "family", report_fields: tuple[str, ...] = ("family", "domain", "source")):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Trains the shipped default model (models/default) from the labelled pool in ../shared/data.
+# Trains the shipped default model (models/default) from the labelled pool in $AUDITOR_POOL
+# (default: shared/data beside the checkout).
 # Deterministic: rerunning it on the same data gives byte-identical model files.
 # Needs the train extra: python -m pip install -e '.[train]'
 #
@@ -18,7 +19,7 @@
 #   formatting artifact that a detector would learn instead of authorship.
 # Both are evaluated on the shipped model afterwards, as data it never saw.
 set -euo pipefail
-DATA="$(realpath "${DATA:-../shared/data}")"
+DATA="$(realpath "${AUDITOR_POOL:-${DATA:-../shared/data}}")"
 OUT="$(realpath -m "${1:-models/default}")"
 SCRIPTS="$(realpath "$(dirname "$0")")"
 WORK="$(mktemp -d)"

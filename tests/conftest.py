@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from auditor.detector.training import TrainOptions, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+# The labelled pool (not redistributed): $AUDITOR_POOL, by default shared/data beside the checkout.
+POOL = Path(os.environ.get("AUDITOR_POOL") or ROOT.parent / "shared" / "data")
 DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
 
 # The most frequent English words, most frequent first (Zipf values are made up but decreasing).

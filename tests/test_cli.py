@@ -111,8 +111,8 @@ def test_python_dash_m_entry_point():
 def test_progress_shown_only_on_a_terminal_and_not_when_quiet(monkeypatch, capsys):
     import sys
 
-    from auditor.cli import _common as cli_module
-    from auditor.corpus.runner import Progress
+    from auditor.cli import output as cli_module
+    from auditor.corpus.batches import Progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli_module.progress_printer(quiet=True) is None

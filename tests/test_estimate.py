@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from auditor.estimate.fraction import METHODS, FractionEstimator, Reference, mixture_mle, with_known
+from conftest import POOL
 
 
 def _human(rng, n):
@@ -103,10 +104,10 @@ def test_acc_counts_at_the_threshold_separating_the_references_best():
     assert est.estimate(np.array([0.1, 0.2, 0.7, 0.8])).estimate == pytest.approx((0.5 - 0.25) / (1 - 0.25))
 
 
-DATA = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "outfox-valid.jsonl.gz"
+DATA = POOL / "outfox-valid.jsonl.gz"
 
 
-@pytest.mark.skipif(not DATA.is_file(), reason="the labelled pool (../shared/data) is absent")
+@pytest.mark.skipif(not DATA.is_file(), reason="the labelled pool ($AUDITOR_POOL) is absent")
 def test_mixtures_of_real_essays_with_in_domain_references():
     # Real documents scored by the shipped model; essays were in its training data, so this
     # checks the estimator's plumbing on real score shapes, not held-out accuracy (that is

@@ -11,7 +11,8 @@ import pytest
 
 import auditor
 from auditor.features.stats import FEATURE_NAMES
-from auditor.corpus.runner import FingerprintOptions, read_metadata
+from auditor.corpus.batches import FingerprintOptions
+from auditor.corpus.runner import read_metadata
 
 
 def write_corpus(path, texts, extra=()):

@@ -33,4 +33,13 @@ def test_invoking_a_command_imports_only_its_module(command):
         f"assert CliRunner().invoke(cli, [{command!r}, '--help']).exit_code == 0; "
         "import sys; print(sorted(m for m in sys.modules if m.startswith('auditor.cli.')))"
     )
-    assert imported == str(["auditor.cli._common", f"auditor.cli.{command}"])
+    assert imported == str(sorted(["auditor.cli.options", "auditor.cli.output", f"auditor.cli.{command}"]))
+
+
+def test_the_hook_imports_only_what_it_uses():
+    # The hook scores a commit's files one by one: no shards, workers, checkpoints, writers or reports.
+    imported = python_output(
+        "import auditor.hook.run, auditor.cli.hook, sys; "
+        "print(sorted(m for m in sys.modules if m.startswith(('auditor.corpus.', 'auditor.pipeline', 'auditor.report.', 'auditor.io.writers'))))"
+    )
+    assert imported == str(["auditor.corpus.batches", "auditor.corpus.parallel", "auditor.corpus.watchdog", "auditor.report.text"])

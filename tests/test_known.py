@@ -15,7 +15,7 @@ from datasketch import MinHashLSH
 
 from auditor.detector import known
 from auditor.features import dedup, minhash
-from auditor.corpus.runner import FingerprintOptions, fingerprint_batches
+from auditor.corpus.batches import FingerprintOptions, fingerprint_batches
 from auditor.detector.known import ARRAYS_NAME, JSON_NAME, IndexFormatError, KnownIndex, build_index, lsh_banding
 from auditor.detector.store import npz_bytes
 from auditor.io.documents import Document

@@ -1,8 +1,8 @@
 """Stored models and indexes are checked against their schema at load time (issue 17, items 5 and 6).
 
 Every case hands the loader a model (or index) an attacker could commit: its arrays' SHA-256 is
-updated in the JSON, so only the schema check (``auditor/model_schema.py``) and the bounded
-archive reader (``auditor/_npz.py``) can refuse it. Headers claiming huge shapes carry a few
+updated in the JSON, so only the schema check (``auditor/detector/schema.py``) and the bounded
+archive reader (``auditor/detector/npz.py``) can refuse it. Headers claiming huge shapes carry a few
 bytes of data: nothing here allocates more than a few tens of megabytes, even when a check is
 missing.
 """

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from auditor.cli import cli
 from auditor.detector.scorer import detector_feature_names, load_detector
 from auditor.errors import ConfigError, InputError
-from auditor.corpus.runner import FingerprintOptions, fingerprint
+from auditor.corpus.batches import FingerprintOptions
+from auditor.corpus.runner import fingerprint
 from auditor.detector.known import build_index
 from auditor.corpus.parallel import ExecutionOptions, run_ordered
 from auditor.io.problems import ReadReport

@@ -1,4 +1,4 @@
-"""The labelled pool (``../shared/data``) and the shipped model agree: read when present, skipped when not.
+"""The labelled pool (``$AUDITOR_POOL``) and the shipped model agree: read when present, skipped when not.
 
 Nothing of the pool's text enters the repository: these tests read it where it lies, and
 ``scripts/pool_with_families.py`` writes its copy into pytest's temporary directory.
@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import POOL
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+DATA = POOL
 EXCLUDED_SOURCES = {"Binoculars/pubmed"}  # scripts/train_default_model.sh's --exclude options
 EXCLUDED_GENERATORS = {"gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b", "davinci", "flan-t5-xxl"}
 
-pytestmark = pytest.mark.skipif(not (DATA / "nltk-human.jsonl.gz").is_file(), reason="the labelled pool (../shared/data) is absent")
+pytestmark = pytest.mark.skipif(not (DATA / "nltk-human.jsonl.gz").is_file(), reason="the labelled pool ($AUDITOR_POOL) is absent")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from auditor.corpus.checkpoint import checkpoint_dir
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.corpus.runner import FingerprintOptions, fingerprint
+from auditor.corpus.batches import FingerprintOptions
+from auditor.corpus.runner import fingerprint
 from auditor.corpus.parallel import ExecutionOptions
 from auditor.io.problems import Problem, ReadReport
 from auditor.pipeline.scan import ScanOptions, scan

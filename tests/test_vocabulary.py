@@ -21,7 +21,8 @@ from auditor.cli import cli
 from auditor.features import tokens as tokens_module
 from auditor.features.minhash import word_hash64
 from auditor.features.tokens import tokenize_batch
-from auditor.corpus.runner import FingerprintOptions, fingerprint
+from auditor.corpus.batches import FingerprintOptions
+from auditor.corpus.runner import fingerprint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from corpora import distinct_words, make_corpus  # noqa: E402

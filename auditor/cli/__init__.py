@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import click
 
 from auditor import __version__
-from auditor.cli._common import EXIT_ERROR, echo
+from auditor.cli.output import EXIT_ERROR, echo
 
 # Command name -> "module:attribute" of its Click command.
 COMMANDS: dict[str, str] = {

@@ -6,14 +6,14 @@ import os
 
 import click
 
-from auditor.hook.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
-from auditor.cli._common import echo, handle_errors, plural
-from auditor.cli._settings import config_option, resolve_settings
-from auditor.cli.hook import hook_settings, settings_options
-from auditor.hook.settings import HookSettings
+from auditor.cli.options import config_option, hook_settings, resolve_settings, settings_options
+from auditor.cli.output import echo, handle_errors
 from auditor.errors import ConfigError
-from auditor.hook.update import Located, UpdateResult, locate, update_baseline
+from auditor.hook.baseline import ACCEPTED, REJECTED, UNREVIEWED, Baseline
 from auditor.hook.run import relative_to_cwd
+from auditor.hook.settings import HookSettings
+from auditor.hook.update import Located, UpdateResult, locate, update_baseline
+from auditor.report.text import plural
 
 EXCERPT_CHARS = 600
 _CHOICES = {"a": ACCEPTED, "r": REJECTED}

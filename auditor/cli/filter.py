@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import click
 
-from auditor.cli._common import FiniteFloat, echo, echo_json, echo_read_summary, handle_errors, reader_options, run_options, run_with_progress
-from auditor.cli._settings import READER_PARAMETERS, config_option, resolve_settings
-from auditor.cli.fingerprint import corpus_options, near_duplicate_options
+from auditor.cli.options import (
+    READER_PARAMETERS,
+    FiniteFloat,
+    config_option,
+    corpus_options,
+    near_duplicate_options,
+    reader_options,
+    resolve_settings,
+    run_options,
+)
+from auditor.cli.output import echo, echo_json, echo_lines, handle_errors, run_with_progress
 from auditor.pipeline.filter import FilterOptions, filter_corpus
 from auditor.pipeline.scan import ScanOptions
+from auditor.report.terminal import read_summary_lines
 
 # Scoring options that a reused scan already fixed: given with --from-scan they would be ignored.
 _SCAN_ONLY = ("model_path", "num_perm", "seed", "dup_threshold", "near_duplicates")
@@ -115,7 +124,7 @@ def echo_summary(summary: dict, seconds: float) -> None:
     scores = summary["scores"]
     source = f"scan {scores['from_scan']}" if scores["from_scan"] else "a scan run now"
     echo(f"read {summary['documents']:,} documents in {seconds:.1f} s (scores from {source}, model {scores['model']['name']})", err=True)
-    echo_read_summary(summary)
+    echo_lines(read_summary_lines(summary))
     rejected = summary["rejected"]
     echo(f"kept {summary['kept']:,} -> {summary['outputs']['keep']}", err=True)
     echo(f"rejected {rejected['total']:,} -> {summary['outputs']['reject']}", err=True)

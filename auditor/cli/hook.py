@@ -5,51 +5,20 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import click
 import numpy as np
 
-from auditor.cli._common import EXIT_FINDING, FiniteFloat, echo, format_counts, handle_errors, plural
-from auditor.cli._settings import config_option, resolve_settings
-from auditor.hook.settings import HookSettings
-from auditor.estimate.fraction import METHODS, fraction_text
+from auditor.cli.options import hook_settings, settings_options
+from auditor.cli.output import EXIT_FINDING, echo, handle_errors
 from auditor.estimate.posterior import COLUMN as POSTERIOR
 from auditor.estimate.posterior import ScoreRule
 from auditor.hook.run import FileScan, FileVerdict, HookResult, ScoredDocument, relative_to_cwd, run_hook
+from auditor.hook.settings import HookSettings
+from auditor.report.text import format_counts, fraction_text, plural
 
 EXIT_BASELINE_REWRITTEN = 3
-
-
-def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Options that override ``[tool.auditor]`` (and ``AUDITOR_*`` variables), shared with ``auditor baseline``."""
-    for decorator in reversed(
-        [
-            config_option,
-            click.option("--baseline", default=None, type=click.Path(dir_okay=False),
-                         help="Baseline file  [default: .auditor-baseline.json at the repository root]."),
-            click.option("--model", default=None, type=click.Path(), help="Model directory  [default: the shipped model]."),
-            click.option("--threshold", type=FiniteFloat(0, 1), default=None,
-                         help="Per document: a posterior given the file (p_machine_given_corpus) above this makes a finding  [default: the model's threshold]."),
-            click.option("--method", type=click.Choice(METHODS), default=None,
-                         help="Per file: synthetic-fraction estimator  [default: em]."),
-            click.option("--fail-above", type=FiniteFloat(0, 1), default=None,
-                         help="Per file: a file whose interval lies above this is blocked until the listed documents are removed  [default: 0.10]."),
-            click.option("--debug", is_flag=True, help="Show a traceback on errors."),
-        ]
-    ):
-        command = decorator(command)
-    return command
-
-
-# Setting -> parameter of settings_options.
-HOOK_PARAMETERS = {"baseline": "baseline", "model": "model", "threshold": "threshold", "method": "method", "fail_above": "fail_above"}
-
-
-def hook_settings() -> HookSettings:
-    """The settings of ``auditor hook`` / ``baseline create|update``: their flags > ``AUDITOR_*`` > file > defaults."""
-    return resolve_settings(HOOK_PARAMETERS)
 
 
 def location(settings: HookSettings, key: str, doc: ScoredDocument) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from auditor.cli._common import echo, echo_json, echo_read_summary, handle_errors, reader_from, reader_options, run_with_progress
-from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from auditor.corpus.runner import FingerprintOptions
+from auditor.cli.options import reader_from, reader_options
+from auditor.cli.output import echo, echo_json, echo_lines, handle_errors, run_with_progress
+from auditor.corpus.batches import FingerprintOptions
 from auditor.detector.known import build_index
+from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
+from auditor.report.terminal import read_summary_lines
 
 
 @click.group("index")
@@ -47,7 +49,7 @@ def index_build_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     summary = run_with_progress(lambda progress: build_index(list(paths), out, options, progress=progress), quiet)
     if not quiet:
         echo(f"indexed {summary['indexed']:,} distinct signatures of {summary['documents']:,} documents", err=True)
-        echo_read_summary(summary)
+        echo_lines(read_summary_lines(summary))
         echo(f"wrote {out}", err=True)
     if as_json:
         echo_json(summary)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import click
-
-from auditor.cli._common import FiniteFloat, echo, echo_json, echo_table, handle_errors, reader_from, reader_options
 from collections.abc import Callable
 from typing import Any
 
+import click
+
+from auditor.cli.options import FiniteFloat, reader_from, reader_options
+from auditor.cli.output import echo, echo_json, echo_table, handle_errors
 from auditor.detector.evaluation import EvaluateOptions, evaluate, leave_one_out
 from auditor.detector.metrics import metrics_table
 from auditor.detector.training import ESTIMATORS, TrainOptions, train

@@ -7,26 +7,16 @@ import io
 
 import click
 
-from auditor.cli._common import FiniteFloat, echo, echo_json, handle_errors, reader_from, reader_options
-from auditor.projection.collapse import DEFAULT_GENERATIONS, REGIMES, ProjectionOptions, generations_until, max_synthetic_fraction, project_distribution
-from auditor.projection.inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
-from auditor.projection.figures import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, band_text, plain_figures, sharpening_band
-from auditor.io.problems import ReadReport
-
-def _source(from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None, vocab_size: int | None,
-            reader_args: tuple[str, str, str | None, bool]) -> tuple[ProjectionSource, dict[str, object] | None]:
-    given = [name for name, value in (("--from-summary", from_summary), ("--corpus", corpus), ("--zipf-exponent", zipf_exponent)) if value]
-    if len(given) != 1:
-        raise click.UsageError("give exactly one of --from-summary, --corpus or --zipf-exponent (with --vocab-size)")
-    if (zipf_exponent is None) != (vocab_size is None):
-        raise click.UsageError("--zipf-exponent and --vocab-size go together")
-    if from_summary:
-        return source_from_summary(from_summary), None
-    if corpus:
-        report = ReadReport()
-        source = source_from_corpus(list(corpus), reader_from(*reader_args), report)
-        return source, report.to_dict()["skipped"]
-    return source_from_zipf(zipf_exponent, vocab_size), None  # type: ignore[arg-type]
+from auditor.cli.options import FiniteFloat, reader_from, reader_options
+from auditor.cli.output import echo, echo_json, handle_errors
+from auditor.projection.collapse import (
+    DEFAULT_GENERATIONS,
+    REGIMES,
+    generations_until,
+)
+from auditor.projection.figures import DEFAULT_MAX_DRIFT
+from auditor.projection.run import choose_source, run_projection
+from auditor.report.text import band_text, plain_figures
 
 
 def _table(rows: list[dict[str, float]]) -> list[str]:
@@ -112,34 +102,24 @@ def project_command(synthetic_fraction: float | None, from_summary: str | None, 
     """
     if as_json and as_csv:
         raise click.UsageError("give at most one of --json and --csv")
-    source, skipped = _source(from_summary, corpus, zipf_exponent, vocab_size, (fmt, text_field, id_field, strict, max_doc_chars))
-    if synthetic_fraction is None:
-        if source.synthetic_fraction is None:
-            raise click.UsageError("--synthetic-fraction is required (except with --from-summary, which uses the scan's estimate)")
-        synthetic_fraction = source.synthetic_fraction["estimate"]
-    tokens = tokens_per_generation if tokens_per_generation is not None else source.tokens
-    if tokens is None:
-        raise click.UsageError("--tokens-per-generation is required with --zipf-exponent (there is no corpus to count)")
-    tau = sharpening if sharpening is not None else source.sharpening.tau
-    options = ProjectionOptions(synthetic_fraction, float(tokens), generations, regimes or REGIMES, tau, truncate_rank)
-    projection = project_distribution(source.p0, options)
-    sharpening_source = "--sharpening" if sharpening is not None else source.sharpening.source
-    inputs = {**projection.inputs, "p0": source.description, "sharpening_source": sharpening_source}
-    if skipped is not None:
-        inputs["skipped"] = skipped
+    try:
+        source, skipped = choose_source(from_summary, corpus, zipf_exponent, vocab_size, reader_from(fmt, text_field, id_field, strict, max_doc_chars))
+        run = run_projection(source, synthetic_fraction, tokens_per_generation, generations, regimes, sharpening, truncate_rank, max_drift,
+                             skipped, bounds=not as_csv)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     if as_csv:
-        _echo_csv(projection.regimes)
+        _echo_csv(run.projection.regimes)
         return
-    safe = {regime: max_synthetic_fraction(source.p0, options, max_drift, regime) for regime in options.regimes}
-    band = sharpening_band(source.p0, options)
     if as_json:
-        echo_json({"schema": SCHEMA, "model": MODEL, "inputs": inputs, "units": UNITS, "assumptions": assumptions(options, sharpening_source, band),
-                   "regimes": projection.regimes, "max_drift": max_drift, "max_synthetic_fraction": safe})
+        echo_json(run.to_dict())
         return
-    echo(f"p0: {source.description}, {inputs['vocab_size']:,} types; synthetic fraction {synthetic_fraction:.3f}; "
+    options, inputs, tau, tokens = run.options, run.inputs, run.options.sharpening, run.options.tokens_per_generation
+    sharpening_source, safe, band = run.sharpening_source, run.max_synthetic_fraction or {}, run.band or {}
+    echo(f"p0: {source.description}, {inputs['vocab_size']:,} types; synthetic fraction {options.synthetic_fraction:.3f}; "
          f"{tokens:,.0f} tokens per generation; sharpening tau {tau:g}: {inputs['sharpening_source']}")
     echo(f"budget: synthetic data may raise the perplexity proxy (a unigram proxy) at most {max_drift:.0%} over refitting without it")
-    for regime, rows in projection.regimes.items():
+    for regime, rows in run.projection.regimes.items():
         echo()
         for line in _regime_lines(regime, rows, max_drift, float(tokens)):
             echo(line)

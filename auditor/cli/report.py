@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from auditor.cli._common import FiniteFloat, echo, handle_errors
-from auditor.cli._settings import config_option, resolve_settings
-from auditor.hook.settings import HookSettings
+from auditor.cli.options import FiniteFloat, config_option, resolve_settings
+from auditor.cli.output import echo, handle_errors
+from auditor.detector.store import load_stored
 from auditor.errors import ConfigError, InputError
 from auditor.estimate.fraction import METHODS
+from auditor.hook.settings import HookSettings
 from auditor.lock import outputs_lock
-from auditor.detector.store import load_stored
-from auditor.report import REPORT_HTML, REPORT_MD, documents_path_of, load_summary, write_reports
+from auditor.report.data import documents_path_of, load_summary
+from auditor.report.files import REPORT_HTML, REPORT_MD, write_reports
 
 # Setting -> parameter. A report renders a scan as it was made; these settings are what the
 # repository expects of it, so a scan made otherwise is refused rather than shown as the repository's.

@@ -6,14 +6,24 @@ import sys
 
 import click
 
-from auditor.cli._common import FiniteFloat, EXIT_FINDING, echo, echo_json, execution_from, execution_options, echo_read_summary, echo_resumed, echo_throughput, handle_errors, reader_options, run_options, run_with_progress
-from auditor.cli._settings import READER_PARAMETERS, config_option, resolve_settings
-from auditor.cli.fingerprint import corpus_options, echo_evasion, echo_near_duplicates, near_duplicate_options
-from auditor.hook.settings import FLAG
+from auditor.cli.options import (
+    READER_PARAMETERS,
+    FiniteFloat,
+    config_option,
+    corpus_options,
+    execution_from,
+    execution_options,
+    near_duplicate_options,
+    reader_options,
+    resolve_settings,
+    run_options,
+)
+from auditor.cli.output import EXIT_FINDING, echo, echo_json, echo_lines, handle_errors, run_with_progress
 from auditor.estimate.corpus_reference import Selection, parse_day
 from auditor.estimate.fraction import METHODS
-from auditor.projection.figures import drift_verdict
-from auditor.pipeline.scan import ScanOptions, headline, scan
+from auditor.hook.settings import FLAG
+from auditor.pipeline.scan import ScanOptions, scan
+from auditor.report.terminal import resumed_lines, scan_lines, throughput_line
 
 # Setting -> parameter: what [tool.auditor] and AUDITOR_* set when the flag is not typed.
 SCAN_PARAMETERS = {"model": "model_path", "threshold": "threshold", "method": "method", "reference_human": "reference_human",
@@ -102,30 +112,8 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     result = run_with_progress(lambda progress: scan(list(paths), out, options, progress=progress, resume=resume), quiet)
     summary = result.summary
     if not quiet:
-        echo_throughput("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}")
-        echo_resumed(result.resumed_shards, result.shards)
-        echo_read_summary(summary)
-        fraction, flagged = summary["synthetic_fraction"], summary["flagged"]
-        references = fraction["reference"]
-        echo(headline(summary), err=True)
-        human = references["human"]
-        what = "date" if "before" in human else "value"
-        unread = "".join(f", {human[key]:,} {text}" for key, text in (("missing", f"without a {what}"), ("unreadable", f"with an unreadable {what}"))
-                         if human.get(key))
-        echo(
-            f"  method {fraction['method']}; human reference: {human['source']} ({human['documents']:,} documents{unread}); "
-            f"machine reference: {references['machine']['source']} ({references['machine']['documents']:,} documents)",
-            err=True,
-        )
-        echo(f"flagged {flagged['count']:,} documents at p_synthetic >= {flagged['threshold']:.4f}", err=True)
-        if summary["known_synthetic"] is not None:
-            known = summary["known_synthetic"]
-            echo(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
-                 "(counted as machine)", err=True)
-        echo_near_duplicates(summary["near_duplicates"])
-        echo_evasion(summary)
-        for line in drift_verdict(summary["projection"], fraction["estimate"]):
-            echo(line, err=True)
+        echo_lines([throughput_line("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}"),
+                    *resumed_lines(result.resumed_shards, result.shards), *scan_lines(summary)])
         echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
     if as_json:
         echo_json(summary)

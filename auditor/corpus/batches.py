@@ -17,13 +17,12 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from auditor.corpus.checkpoint import AnnotatorState
 from auditor.features import minhash
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.stats import MAX_BATCH_DOCS, compute_stats
 from auditor.features.tokens import TokenBatch, tokenize_batch
-from auditor.normalize import normalize_counted
 from auditor.io.documents import Document, ReaderOptions
+from auditor.normalize import normalize_counted
 
 
 @dataclass(frozen=True)
@@ -86,6 +85,10 @@ class Batch:
     tokens: TokenBatch
 
 
+# An annotator's state as a checkpoint stores it (auditor.corpus.checkpoint): the JSON part, the arrays part.
+AnnotatorState = tuple[dict[str, object], dict[str, np.ndarray]]
+
+
 class Annotator(Protocol):
     """Adds columns to the fingerprint table (e.g. scores), computed batch by batch, shard by shard.
 
@@ -129,7 +132,7 @@ class Progress:
     seconds: float
 
 
-def _batches_of(documents: Iterable[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:
+def document_batches(documents: Iterable[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:
     batch: list[Document] = []
     chars = 0
     for doc in documents:
@@ -145,7 +148,7 @@ def _batches_of(documents: Iterable[Document], max_docs: int, max_chars: int) ->
 def fingerprint_batches(documents: Iterable[Document], options: FingerprintOptions | None = None) -> Iterator[Batch]:
     """Fingerprint documents batch by batch (features, evasion counts, MinHash signatures; default options when None)."""
     options = options if options is not None else FingerprintOptions()
-    for docs in _batches_of(documents, options.batch_docs, options.batch_chars):
+    for docs in document_batches(documents, options.batch_docs, options.batch_chars):
         normalized = [normalize_counted(d.text) for d in docs]
         texts = [text for text, _ in normalized]
         tokens = tokenize_batch(texts)

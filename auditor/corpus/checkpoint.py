@@ -45,17 +45,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from auditor.regular_files import read_regular
 from auditor.atomic import atomic_path, file_sha256
+from auditor.corpus.batches import AnnotatorState
 from auditor.errors import InputError
 from auditor.io.problems import ReadReport
+from auditor.regular_files import read_regular
 
 FORMAT = "auditor.checkpoint/2"
 RUN_FILE = "run.json"
 _SHARD_RE = re.compile(r"shard-(\d{6,})\.json")
-
-AnnotatorState = tuple[dict[str, object], dict[str, np.ndarray]]  # JSON part, arrays part
-
 
 def checkpoint_dir(output: str | os.PathLike[str]) -> Path:
     """Where the completed shards of a run writing ``output`` are kept."""

@@ -31,8 +31,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -40,19 +40,19 @@ import pyarrow.parquet as pq
 
 from auditor import __version__
 from auditor.atomic import atomic_path, remove_leftovers
-from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity, shard_span
 from auditor.corpus.batches import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
+from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity, shard_span
+from auditor.corpus.parallel import ExecutionOptions, run_ordered
+from auditor.corpus.shards import Shard, plan_shards, shard_target
+from auditor.corpus.table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
+from auditor.errors import AuditorError, InputError, OutOfSpace
 from auditor.features import minhash
 from auditor.features.dedup import NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES
-from auditor.corpus.table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
-from auditor.errors import AuditorError, InputError, OutOfSpace
-from auditor.lock import output_lock
-from auditor.corpus.parallel import ExecutionOptions, run_ordered
-from auditor.io.problems import ReadReport
 from auditor.io.inputs import expand_inputs, resolve_inputs
+from auditor.io.problems import ReadReport
 from auditor.io.reading import nothing_read, read_pieces
-from auditor.corpus.shards import Shard, plan_shards, shard_target
+from auditor.lock import output_lock
 
 if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
     import pandas as pd

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from auditor.features.stats import FEATURE_NAMES
 
 if TYPE_CHECKING:
-    from auditor.corpus.runner import Annotator, Batch
+    from auditor.corpus.batches import Annotator, Batch
 
 ROW_GROUP_ROWS = 8192
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from auditor.detector.scorer import Detector, load_detector
-from auditor.errors import InputError
 from auditor.detector.metrics import detection_metrics, grouped_metrics
-from auditor.io.documents import ReaderOptions
+from auditor.detector.scorer import Detector, load_detector
 from auditor.detector.training import LabelledFeatures, TrainOptions, Validated, extract_features, validate
+from auditor.errors import InputError
+from auditor.io.documents import ReaderOptions
 
 STYLE = "style"
 

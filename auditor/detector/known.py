@@ -45,15 +45,15 @@ import numpy as np
 
 from auditor import __version__
 from auditor.atomic import atomic_path
-from auditor.lock import output_lock
+from auditor.corpus.batches import FingerprintOptions, Progress, fingerprint_batches
+from auditor.detector.schema import OBJECT, ArraySpec, Count, Schema, SchemaError, expected_arrays, integer
+from auditor.detector.store import StoredFormat, npz_bytes, read_stored
 from auditor.errors import AuditorError
 from auditor.features import minhash
 from auditor.features.dedup import band_keys
-from auditor.corpus.runner import FingerprintOptions, Progress, fingerprint_batches
-from auditor.detector.store import StoredFormat, npz_bytes, read_stored
-from auditor.detector.schema import OBJECT, ArraySpec, Count, Schema, SchemaError, expected_arrays, integer
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
+from auditor.lock import output_lock
 
 INDEX_FORMAT = "auditor.known-index/1"
 DEFAULT_KNOWN_THRESHOLD = 0.8

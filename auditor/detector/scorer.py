@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from auditor.detector.calibration import LengthCalibration
+from auditor.detector.store import LINEAR_FORMAT, ModelError, StoredModel, load_stored
+from auditor.detector.trees import TreeEnsemble
 from auditor.features.lexicon import LEXICON_NAMES, lexicon_features
 from auditor.features.stats import FEATURE_NAMES
 from auditor.features.style import FrequencyTable, style_feature_names, style_features
 from auditor.features.tokens import TokenBatch
-from auditor.detector.store import LINEAR_FORMAT, ModelError, StoredModel, load_stored
-from auditor.detector.trees import TreeEnsemble
 
 # Length is excluded on purpose (it separates the training pool's classes for
 # reasons of how the pool was built: truncated human texts, short continuations).

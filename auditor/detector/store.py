@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from auditor import __version__
-from auditor.detector.npz import ArchiveError, read_arrays
-from auditor.regular_files import read_regular
 from auditor.atomic import atomic_path
-from auditor.errors import AuditorError
+from auditor.detector.npz import ArchiveError, read_arrays
 from auditor.detector.schema import MODEL_SCHEMAS, Schema, SchemaError, expected_arrays
+from auditor.errors import AuditorError
+from auditor.regular_files import read_regular
 
 LINEAR_FORMAT = "auditor.model/1"  # a linear detector, uncalibrated (models trained before boosted trees)
 # "auditor.model/2" (boosted trees without per-family validation scores) still loads (model_schema).

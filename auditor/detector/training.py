@@ -28,19 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from auditor.corpus.batches import FingerprintOptions, fingerprint_batches
 from auditor.detector.boosting import BoostedDetector
 from auditor.detector.calibration import PRIOR, LengthCalibration
-from auditor.detector.scorer import DETECTOR_FINGERPRINT, EXCLUDED_FINGERPRINT, detector_feature_names, feature_matrix
-from auditor.errors import InputError
-from auditor.features.style import FrequencyTable
-from auditor.corpus.runner import FingerprintOptions, fingerprint_batches
 from auditor.detector.linear import LinearDetector
-from auditor.lock import output_lock
 from auditor.detector.metrics import detection_metrics, grouped_metrics
+from auditor.detector.scorer import DETECTOR_FINGERPRINT, EXCLUDED_FINGERPRINT, detector_feature_names, feature_matrix
 from auditor.detector.store import FORMAT, LINEAR_FORMAT, StoredModel, library_versions, save_model
-from auditor.io.documents import Document, ReaderOptions
-from auditor.io.problems import ReadReport
-from auditor.io.reading import read_documents
 from auditor.detector.validation import (
     Estimator,
     HeldOut,
@@ -50,6 +44,12 @@ from auditor.detector.validation import (
     held_out_raw,
     reference_mismatch,
 )
+from auditor.errors import InputError
+from auditor.features.style import FrequencyTable
+from auditor.io.documents import Document, ReaderOptions
+from auditor.io.problems import ReadReport
+from auditor.io.reading import read_documents
+from auditor.lock import output_lock
 
 __all__ = ["TrainOptions", "LabelledFeatures", "Validated", "balanced_weights", "choose_threshold", "extract_features", "train", "validate"]
 ESTIMATORS = ("trees", "linear")

@@ -31,12 +31,12 @@ from datetime import date, datetime, timezone
 
 import numpy as np
 
+from auditor.corpus.batches import FingerprintOptions, fingerprint_batches
 from auditor.detector.scorer import Detector
 from auditor.errors import AuditorError, InputError
-from auditor.corpus.runner import FingerprintOptions, fingerprint_batches
 from auditor.io.documents import ReaderOptions
-from auditor.io.problems import ReadReport
 from auditor.io.inputs import expand_inputs
+from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -287,9 +287,3 @@ def with_known(estimate: Estimate, known: int, total: int) -> Estimate:
     rest = total - known
     scale = lambda a: (known + a * rest) / total  # noqa: E731
     return Estimate(scale(estimate.estimate), scale(estimate.low), scale(estimate.high), estimate.method, total)
-
-
-def fraction_text(block: dict[str, object]) -> str:
-    """``0.23 (95% CI 0.19-0.27)`` for an estimate block (:meth:`Estimate.to_dict`)."""
-    confidence = round(float(block.get("confidence", CONFIDENCE)) * 100)  # type: ignore[arg-type]
-    return f"{block['estimate']:.2f} ({confidence}% CI {block['low']:.2f}-{block['high']:.2f})"

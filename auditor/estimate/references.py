@@ -9,26 +9,23 @@ held-out validation scores unless the user gives samples of their own domain
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from auditor.corpus.batches import FingerprintOptions
 from auditor.detector.scorer import Detector
+from auditor.detector.scoring import score_documents
 from auditor.errors import AuditorError, InputError
 from auditor.estimate.fraction import METHODS, Reference, with_known
 from auditor.estimate.plausible import PlausibleEstimator, plausible_estimator
-from auditor.corpus.runner import FingerprintOptions, fingerprint_batches
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
 
 
 def reference_scores(paths: Sequence[str], detector: Detector, options: FingerprintOptions, report: ReadReport) -> np.ndarray:
     """``p_synthetic`` of every document under ``paths`` (a reference sample); bad records go to ``report``."""
-    parts = [
-        detector.score(batch.texts, batch.tokens, batch.features)
-        for batch in fingerprint_batches(read_documents(paths, options.reader, report), replace(options, near_duplicates=False))
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0)
+    return score_documents(read_documents(paths, options.reader, report), detector, options)
 
 
 @dataclass(frozen=True)

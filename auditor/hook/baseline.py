@@ -32,11 +32,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from auditor import __version__
-from auditor.regular_files import read_regular
 from auditor.atomic import atomic_path
-from auditor.hook.settings import RECORDED_SETTINGS
-from auditor.errors import ConfigError
 from auditor.detector.schema import SHA256, number
+from auditor.errors import ConfigError
+from auditor.hook.settings import RECORDED_SETTINGS
+from auditor.regular_files import read_regular
 
 SCHEMA = "auditor.baseline/1"
 UNREVIEWED, ACCEPTED, REJECTED = "unreviewed", "accepted", "rejected"

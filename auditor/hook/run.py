@@ -34,21 +34,21 @@ from pathlib import Path
 import numpy as np
 
 from auditor import __version__
-from auditor.io.formats import format_for
-from auditor.regular_files import open_regular
-from auditor.hook.baseline import REJECTED, UNREVIEWED, Baseline, Finding, content_hash
-from auditor.hook.settings import HookSettings
-from auditor.errors import ConfigError
+from auditor.corpus.batches import FingerprintOptions, fingerprint_batches
 from auditor.detector.scorer import Detector, load_detector
+from auditor.errors import ConfigError
 from auditor.estimate.plausible import PlausibleEstimator
 from auditor.estimate.posterior import COLUMN as POSTERIOR
 from auditor.estimate.posterior import ScoreRule, posteriors
-from auditor.corpus.runner import FingerprintOptions, fingerprint_batches
-from auditor.io.documents import ReaderOptions
-from auditor.io.problems import ReadReport
-from auditor.io.inputs import expand_inputs
-from auditor.io.reading import read_documents
 from auditor.estimate.references import build_estimator, estimate_fraction
+from auditor.hook.baseline import REJECTED, UNREVIEWED, Baseline, Finding, content_hash
+from auditor.hook.settings import HookSettings
+from auditor.io.documents import ReaderOptions
+from auditor.io.formats import format_for
+from auditor.io.inputs import expand_inputs
+from auditor.io.problems import ReadReport
+from auditor.io.reading import read_documents
+from auditor.regular_files import open_regular
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
-from auditor.regular_files import read_regular
 from auditor.errors import ConfigError
 from auditor.estimate.fraction import METHODS
 from auditor.io.documents import FORMATS
+from auditor.regular_files import read_regular
 
 CONFIG_FILES = (".auditor.toml", "pyproject.toml")
 DEFAULT_BASELINE = ".auditor-baseline.json"

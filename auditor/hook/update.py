@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from auditor import __version__
 from auditor.hook.baseline import REJECTED, Baseline, Finding, content_hash
-from auditor.hook.settings import HookSettings
 from auditor.hook.run import FileScan, FileScorer, data_files, rejected_digests, repository_files, rescan_recorded, rescored
-from auditor.normalize import normalize
+from auditor.hook.settings import HookSettings
 from auditor.io.documents import ReaderOptions
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
+from auditor.normalize import normalize
 
 
 @dataclass

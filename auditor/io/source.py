@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import zstandard
 
-from auditor.regular_files import NotRegularFileError, check_regular, open_regular
 from auditor.errors import InputError
+from auditor.regular_files import NotRegularFileError, check_regular, open_regular
 
 if TYPE_CHECKING:
     from auditor.io.formats.interface import Event, Piece

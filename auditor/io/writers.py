@@ -35,9 +35,9 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from auditor.io.source import repair_surrogates
 from auditor.atomic import atomic_path, naming_full_disk, scratch_dir
 from auditor.errors import ConfigError
+from auditor.io.source import repair_surrogates
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl.gz", ".parquet": "parquet"}
 BATCH_ROWS = 1024

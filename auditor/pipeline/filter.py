@@ -54,20 +54,20 @@ import numpy as np
 import pyarrow as pa
 
 from auditor import __version__
+from auditor.corpus.batches import Progress
 from auditor.detector.scorer import Detector
 from auditor.errors import ConfigError, InputError
-from auditor.corpus.runner import Progress
-from auditor.normalize import normalize
-from auditor.io.documents import Document
-from auditor.io.problems import ReadReport
-from auditor.io.inputs import expand_inputs
-from auditor.io.reading import read_documents
-from auditor.pipeline.scan import ScanOptions, scan
-from auditor.pipeline.filter_outputs import commit_pair, manifest_path, staged_pair
 from auditor.estimate.posterior import COLUMN as POSTERIOR
 from auditor.estimate.posterior import ScoreRule
-from auditor.pipeline.filter_alignment import ScanAlignment, ScanScores, load_scan, mismatch, out_of_step
+from auditor.io.documents import Document
+from auditor.io.inputs import expand_inputs
+from auditor.io.problems import ReadReport
+from auditor.io.reading import read_documents
 from auditor.io.writers import JsonlRecordWriter, ParquetRecordWriter, output_format, writing_records
+from auditor.normalize import normalize
+from auditor.pipeline.filter_alignment import ScanAlignment, ScanScores, load_scan, mismatch, out_of_step
+from auditor.pipeline.filter_outputs import commit_pair, manifest_path, staged_pair
+from auditor.pipeline.scan import ScanOptions, scan
 
 SCHEMA = "auditor.filter/1"
 AUDITOR_FIELDS = (

@@ -29,9 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor.errors import InputError
-from auditor.io.problems import Problem
 from auditor.io.documents import Document
-from auditor.io.problems import ReadReport
+from auditor.io.problems import Problem, ReadReport
 from auditor.pipeline.scan import DOCUMENTS_FILE
 from auditor.pipeline.scan import SCHEMA as SCAN_SCHEMA
 

@@ -43,10 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor import __version__
-from auditor.regular_files import read_regular
 from auditor.atomic import directory_of, file_sha256, naming_full_disk, remove_leftovers, scratch_dir, staged_path
 from auditor.errors import InputError
 from auditor.lock import output_lock
+from auditor.regular_files import read_regular
 
 MANIFEST_SCHEMA = "auditor.filter-manifest/1"
 MANIFEST_SUFFIX = ".manifest.json"

@@ -33,23 +33,23 @@ import pyarrow as pa
 
 from auditor import __version__
 from auditor.atomic import atomic_path, remove_leftovers
+from auditor.corpus.batches import AnnotatorState, Batch, FingerprintOptions, Progress
+from auditor.corpus.parallel import ExecutionOptions
+from auditor.corpus.runner import fingerprint
+from auditor.detector.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.detector.scorer import Detector, load_detector
 from auditor.errors import InputError, OutputError
+from auditor.estimate.corpus_reference import Selection, check_paths, corpus_human, date_like_field, file_human, with_field
 from auditor.estimate.fraction import METHODS
 from auditor.estimate.plausible import PlausibleEstimator
 from auditor.estimate.posterior import COLUMN as POSTERIOR_COLUMN
 from auditor.estimate.posterior import add_posterior_column, corpus_prior
-from auditor.corpus.checkpoint import AnnotatorState
-from auditor.estimate.corpus_reference import Selection, check_paths, corpus_human, date_like_field, file_human, with_field
-from auditor.corpus.runner import Batch, FingerprintOptions, Progress, fingerprint
-from auditor.report.headline import headline as fraction_headline, is_informative, next_step
-from auditor.corpus.parallel import ExecutionOptions
-from auditor.lock import outputs_lock
-from auditor.detector.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
-from auditor.projection.inputs import TOKENS_FILE, scan_projection
 from auditor.estimate.references import build_estimator, fraction_summary, unmatched_fraction
-from auditor.report import REPORT_HTML, REPORT_MD, write_reports
+from auditor.lock import outputs_lock
+from auditor.projection.inputs import TOKENS_FILE, scan_projection
 from auditor.projection.token_counts import TokenCounter, TokenCounts
+from auditor.report.files import REPORT_HTML, REPORT_MD, write_reports
+from auditor.report.headline import is_informative, next_step
 
 SCHEMA = "auditor.summary/1"
 DOCUMENTS_FILE = "documents.parquet"
@@ -374,11 +374,3 @@ def _estimator(detector: Detector, threshold: float, options: ScanOptions,
     if human is None:
         return build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
     return build_estimator(detector, threshold, options.method, (), options.reference_machine, options.fingerprint, *human)
-
-
-def headline(summary: dict[str, object]) -> str:
-    """The one-line result, e.g. ``synthetic fraction 0.23 (95% CI 0.19-0.27)``, or for a wide interval
-    ``synthetic fraction: uninformative for this corpus (95% CI 0.00-0.42); give ...`` (:mod:`auditor.report.headline`)."""
-    fraction = summary["synthetic_fraction"]
-    assert isinstance(fraction, dict)
-    return fraction_headline(fraction)

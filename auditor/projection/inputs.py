@@ -18,26 +18,26 @@ from pathlib import Path
 
 import numpy as np
 
+from auditor.corpus.batches import document_batches
 from auditor.errors import InputError
-from auditor.corpus.batches import _batches_of
 from auditor.features.tokens import tokenize_batch
+from auditor.io.documents import ReaderOptions
+from auditor.io.problems import ReadReport
+from auditor.io.reading import read_documents
 from auditor.normalize import normalize
 from auditor.projection.collapse import (
     DEFAULT_SHARPENING,
     REGIMES,
     ProjectionOptions,
-    dot,
-    logsumexp,
     distribution,
+    dot,
     generations_until,
+    logsumexp,
     max_synthetic_fraction,
     project_distribution,
     zipf_distribution,
 )
 from auditor.projection.figures import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, sharpening_band
-from auditor.io.documents import ReaderOptions
-from auditor.io.problems import ReadReport
-from auditor.io.reading import read_documents
 from auditor.projection.token_counts import TokenCounter, TokenCounts
 
 TOKENS_FILE = "tokens.parquet"
@@ -144,7 +144,7 @@ def source_from_summary(path: str | os.PathLike[str]) -> ProjectionSource:
 def source_from_corpus(paths: Sequence[str], reader: ReaderOptions, report: ReadReport) -> ProjectionSource:
     """Word counts of every document under ``paths`` (unscored: the default sharpening applies)."""
     counter = TokenCounter()
-    for docs in _batches_of(read_documents(paths, reader, report), 1000, 4_000_000):
+    for docs in document_batches(read_documents(paths, reader, report), 1000, 4_000_000):
         tokens = tokenize_batch([normalize(d.text) for d in docs])
         counter.add(tokens.word_hashes, tokens.doc, np.zeros(tokens.n_docs, dtype=bool))
     counts = counter.result()

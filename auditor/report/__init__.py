@@ -4,6 +4,8 @@ Both are rendered from ``summary.json``'s content; the HTML plots also read a
 few columns of ``documents.parquet`` (scores, flags, clusters, features, never
 the text). The same summary and table give byte-identical reports.
 
+The package imports nothing until a name is used (the terminal lines of :mod:`.terminal` stay light).
+
 Example::
 
     from auditor.report import load_summary, write_reports
@@ -13,66 +15,33 @@ Example::
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import importlib
 
-from auditor.atomic import atomic_path
-from auditor.report.data import DocumentColumns, check_summary, canonical, documents_path_of, load_summary, read_documents
-from auditor.report.html import render_html
-from auditor.report.markdown import escape_md, render_markdown
+# Public name -> the module defining it, imported on first use (PEP 562).
+_EXPORTS = {
+    "REPORT_HTML": "auditor.report.files",
+    "REPORT_MD": "auditor.report.files",
+    "write_reports": "auditor.report.files",
+    "DocumentColumns": "auditor.report.data",
+    "documents_path_of": "auditor.report.data",
+    "load_summary": "auditor.report.data",
+    "read_documents": "auditor.report.data",
+    "render_html": "auditor.report.html",
+    "escape_md": "auditor.report.markdown",
+    "render_markdown": "auditor.report.markdown",
+}
 
-REPORT_MD = "report.md"
-REPORT_HTML = "report.html"
-
-__all__ = [
-    "REPORT_HTML",
-    "REPORT_MD",
-    "DocumentColumns",
-    "documents_path_of",
-    "escape_md",
-    "load_summary",
-    "read_documents",
-    "render_html",
-    "render_markdown",
-    "write_reports",
-]
+__all__ = sorted(_EXPORTS)
 
 
-def _write(path: Path, text: str) -> Path:
-    with atomic_path(path) as tmp:
-        # newline="" keeps "\n" on every platform: the bytes must not depend on the OS.
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    return path
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-def write_reports(
-    summary: dict[str, object],
-    documents_path: str | os.PathLike[str] | None,
-    out_dir: str | os.PathLike[str] | None,
-    md_path: str | os.PathLike[str] | None = None,
-    html_path: str | os.PathLike[str] | None = None,
-) -> list[Path]:
-    """Write the reports of a scan atomically and return their paths.
-
-    With neither ``md_path`` nor ``html_path``, writes ``out_dir/report.md`` and
-    ``out_dir/report.html``; otherwise only the report(s) given, where given.
-    ``documents_path`` (the scan's ``documents.parquet``) is read only for the
-    HTML report. Raises :class:`~auditor.errors.InputError` for an incomplete
-    summary or an unreadable documents table.
-    """
-    summary = canonical(check_summary(summary, "summary"))
-    if md_path is None and html_path is None:
-        if out_dir is None:
-            raise ValueError("write_reports needs out_dir, md_path or html_path")
-        md_path, html_path = Path(out_dir) / REPORT_MD, Path(out_dir) / REPORT_HTML
-    written = []
-    if html_path is not None:
-        # Read before writing anything: a bad table must not leave a new report.md next to an old report.html.
-        columns = read_documents(documents_path) if documents_path is not None else DocumentColumns()
-        html = render_html(summary, columns)
-    if md_path is not None:
-        written.append(_write(Path(md_path), render_markdown(summary)))
-    if html_path is not None:
-        written.append(_write(Path(html_path), html))
-    return written
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

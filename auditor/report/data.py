@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor.errors import InputError
-from auditor.projection.figures import drift_verdict
 from auditor.projection.collapse import REGIMES
+from auditor.report.text import drift_verdict
 
 REQUIRED_BLOCKS = ("documents", "synthetic_fraction", "flagged")
 # Fingerprint features whose flagged / unflagged distributions the HTML report plots
@@ -234,7 +234,7 @@ def projection_of(summary: dict[str, object]) -> dict[str, object]:
 
 
 def verdict(summary: dict[str, object]) -> list[str]:
-    """:func:`~auditor.projection.figures.drift_verdict` of the summary (its lines), regimes in the scan's order."""
+    """:func:`~auditor.report.text.drift_verdict` of the summary (its lines), regimes in the scan's order."""
     projection = projection_of(summary)
     if isinstance(projection.get("max_synthetic_fraction"), dict):
         safe = projection["max_synthetic_fraction"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from auditor.estimate.fraction import CONFIDENCE, MIN_DOCUMENTS, fraction_text
+from auditor.estimate.fraction import CONFIDENCE, MIN_DOCUMENTS
+from auditor.report.text import fraction_text
 
 UNINFORMATIVE_WIDTH = 0.3  # an interval wider than this (high - low) is uninformative
 LARGE_REFERENCE = 100  # documents a reference should have

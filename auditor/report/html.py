@@ -18,11 +18,11 @@ from dataclasses import replace
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
-from auditor.estimate.fraction import fraction_text
-from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import DocumentColumns, projection_of, source_rows, top_flagged, verdict
-from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
+from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
+from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
+from auditor.report.text import fraction_text
 from auditor.visible import visible
 
 MAX_SOURCES = 500  # the page stays usable for folders of many files; summary.json has them all

@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 import re
 
-from auditor.estimate.fraction import fraction_text
-from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.data import source_rows, top_flagged, verdict
+from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
+from auditor.report.text import fraction_text
 from auditor.visible import visible
 
 MAX_SOURCES = 20  # a pull-request comment stays readable; summary.json has them all

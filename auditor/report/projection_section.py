@@ -7,8 +7,8 @@ state the same figures.
 
 from __future__ import annotations
 
-from auditor.projection.figures import band_text
 from auditor.report.data import projection_of, regime_order
+from auditor.report.text import band_text
 
 COLUMNS = ("regime", "synthetic_excess (interval bounds)", "excess at tau -/+0.01", "tail mass lost", "words lost",
            "entropy change", "effective vocabulary", "largest fraction within budget")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import sys
 import os
+import sys
 from collections.abc import Iterator
 
 from auditor.errors import InputError

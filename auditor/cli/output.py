@@ -1,0 +1,105 @@
+"""How every command speaks: lines on stdout/stderr (escaped), JSON, errors as exit 2, the progress line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from auditor.corpus.batches import Progress
+from auditor.errors import AuditorError
+from auditor.visible import visible
+
+EXIT_FINDING = 1  # a threshold was exceeded: a result, not an error
+
+EXIT_ERROR = 2
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    """Print one human-facing line on stdout (stderr with ``err``).
+
+    Every line a command prints goes through here: control, bidi and separator
+    characters that file names, ids or model names bring along are shown escaped
+    (:func:`auditor.visible.visible`), so a line always ends where the command ends
+    it. A message that spans lines is printed one ``echo`` per line.
+    """
+    click.echo(visible(message), err=err)
+
+
+def echo_table(table: str, err: bool = False) -> None:
+    """A multi-line table (:func:`auditor.detector.metrics.metrics_table`): each of its lines through :func:`echo`.
+
+    Its cells are already shown visibly; :func:`~auditor.visible.visible` is idempotent,
+    so passing them through again changes nothing but keeps every printed line escaped.
+    """
+    for line in table.split("\n"):
+        echo(line, err=err)
+
+
+def echo_json(payload: object) -> None:
+    """``--json`` output on stdout: exact strings, JSON escapes them itself."""
+    click.echo(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False))
+
+
+def _fail(message: str) -> None:
+    echo(f"error: {message}", err=True)  # messages name files, which may hold anything
+    sys.exit(EXIT_ERROR)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into ``error: ...`` on stderr and exit 2, never a traceback.
+
+    ``--debug`` (a parameter of every command using this) re-raises instead.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = kwargs.get("debug", False)
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and exits keep Click's format (exit 2 for usage)
+        except (AuditorError, ValueError, OSError) as err:
+            if debug:
+                raise
+            _fail(str(err))
+        except Exception as err:  # a bug: say so, but still exit 2 without a traceback
+            if debug:
+                raise
+            _fail(f"internal error: {type(err).__name__}: {err} (rerun with --debug for a traceback and report it)")
+
+    return wrapper
+
+
+def progress_printer(quiet: bool) -> Callable[[Progress], None] | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(progress: Progress) -> None:
+        rate = progress.text_bytes / 1e6 / progress.seconds if progress.seconds > 0 else 0.0
+        click.echo(
+            f"\r{progress.documents:,} documents  {progress.text_bytes / 1e6:,.1f} MB  {rate:.1f} MB/s",
+            err=True,
+            nl=False,
+        )
+
+    return show
+
+
+def run_with_progress(call: Callable[[Callable[[Progress], None] | None], Any], quiet: bool) -> Any:
+    """Run ``call(progress)`` with a progress line on a terminal, ending the line afterwards."""
+    progress = progress_printer(quiet)
+    result = call(progress)
+    if progress is not None:
+        echo(err=True)
+    return result
+
+
+def echo_lines(lines: list[str], err: bool = True) -> None:
+    """Each of ``lines`` through :func:`echo` (stderr by default: summaries, not results)."""
+    for line in lines:
+        echo(line, err=err)

@@ -1,0 +1,88 @@
+"""A command's summary on the terminal: the lines ``auditor scan`` and ``auditor fingerprint`` print on stderr.
+
+Each function returns lines (no printing): the CLI echoes them, tests compare them. The
+wording of shared facts comes from :mod:`auditor.report.text` and :mod:`auditor.report.headline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.report.headline import headline
+from auditor.report.text import drift_verdict, format_counts, plural
+
+
+def throughput_line(verb: str, documents: int, text_bytes: int, seconds: float, suffix: str = "") -> str:
+    """``<verb> N documents (X MB) in S s (R MB/s, D docs/s)<suffix>``."""
+    elapsed = max(seconds, 1e-9)
+    return (f"{verb} {documents:,} documents ({text_bytes / 1e6:.1f} MB) in {seconds:.1f} s "
+            f"({text_bytes / 1e6 / elapsed:.1f} MB/s, {documents / elapsed:,.0f} docs/s){suffix}")
+
+
+def resumed_lines(resumed: int, shards: int) -> list[str]:
+    """``resumed N of M shards ...`` when a run continued an interrupted one."""
+    if not resumed:
+        return []
+    return [f"resumed {resumed:,} of {plural(shards, 'shard')} from the interrupted run (throughput above counts them)"]
+
+
+def read_summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Skipped and repaired records by reason, the first problems, and the files not read."""
+    lines = []
+    for kind in ("skipped", "repaired"):
+        block = summary[kind]
+        if block["total"]:
+            lines.append(f"{kind} {block['total']} records: {format_counts(block['by_reason'])}")
+    for problem in summary.get("problems", [])[:5]:
+        lines.append(f"  {problem['location']}: {problem['reason']}: {problem['detail']}")
+    if summary.get("ignored_files"):
+        lines.append(f"ignored {len(summary['ignored_files'])} files with unsupported extensions "
+                     f"(first: {summary['ignored_files'][0]}); use --format to read them")
+    return lines
+
+
+def near_duplicate_lines(near: Mapping[str, Any]) -> list[str]:
+    if not near.get("enabled"):
+        return []
+    return [f"near-duplicates: {near['clusters']} clusters holding {near['documents_in_clusters']} documents "
+            f"({near['fraction_in_clusters']:.1%}) at Jaccard >= {near['threshold']}"]
+
+
+def evasion_lines(summary: Mapping[str, Any]) -> list[str]:
+    evasion = summary.get("evasion") or {}
+    if not evasion.get("documents"):
+        return []
+    return [f"evasion characters: {evasion['documents']:,} documents hold {evasion['characters']:,} invisible or "
+            "look-alike characters (removed or folded before scoring; see evasion_chars)"]
+
+
+def fingerprint_lines(summary: Mapping[str, Any]) -> list[str]:
+    """What ``auditor fingerprint`` says after its throughput line."""
+    return [*read_summary_lines(summary), *near_duplicate_lines(summary["near_duplicates"]), *evasion_lines(summary)]
+
+
+def scan_lines(summary: Mapping[str, Any]) -> list[str]:
+    """What ``auditor scan`` says after its throughput line: problems, the estimate and its references,
+    flags, known-synthetic matches, near-duplicates, evasion, the drift verdict."""
+    fraction, flagged = summary["synthetic_fraction"], summary["flagged"]
+    references = fraction["reference"]
+    human = references["human"]
+    what = "date" if "before" in human else "value"
+    unread = "".join(f", {human[key]:,} {text}" for key, text in (("missing", f"without a {what}"), ("unreadable", f"with an unreadable {what}"))
+                     if human.get(key))
+    lines = [
+        *read_summary_lines(summary),
+        headline(fraction),
+        f"  method {fraction['method']}; human reference: {human['source']} ({human['documents']:,} documents{unread}); "
+        f"machine reference: {references['machine']['source']} ({references['machine']['documents']:,} documents)",
+        f"flagged {flagged['count']:,} documents at p_synthetic >= {flagged['threshold']:.4f}",
+    ]
+    known = summary["known_synthetic"]
+    if known is not None:
+        lines.append(f"known synthetic: {known['matched']:,} documents match {known['index']} at Jaccard >= {known['threshold']} "
+                     "(counted as machine)")
+    lines += near_duplicate_lines(summary["near_duplicates"])
+    lines += evasion_lines(summary)
+    lines += drift_verdict(summary["projection"], fraction["estimate"])
+    return lines
