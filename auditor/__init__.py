@@ -18,11 +18,12 @@ and the commands that need little of it (``auditor hook``) start fast.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
+
+from auditor.lazy import lazy_exports
 
 try:
     __version__ = version("auditor")
@@ -86,17 +87,7 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 class _Package(types.ModuleType):

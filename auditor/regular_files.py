@@ -16,9 +16,10 @@ unreadable file into its own error naming the path (``InputError``, ``ModelError
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
-from typing import BinaryIO
+from typing import BinaryIO, Literal, overload
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -53,6 +54,10 @@ def check_regular(path: str | os.PathLike[str]) -> None:
     refuse_non_regular(path, os.stat(path).st_mode)
 
 
+@overload
+def open_regular(path: str | os.PathLike[str], buffering: Literal[-1] = -1) -> io.BufferedReader: ...
+@overload
+def open_regular(path: str | os.PathLike[str], buffering: Literal[0]) -> io.FileIO: ...
 def open_regular(path: str | os.PathLike[str], buffering: int = -1) -> BinaryIO:
     """``open(path, "rb", buffering)``, refused (:class:`NotRegularFileError`) unless it is a regular file."""
     check_regular(path)  # most refusals happen here, before a device is opened at all

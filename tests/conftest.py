@@ -13,11 +13,14 @@ from auditor.features.minhash import word_hash64
 from auditor.features.style import FrequencyTable
 from auditor.detector.training import TrainOptions, train
 
-ROOT = Path(__file__).resolve().parent.parent
+# Test files live one folder down (tests/io, tests/cli, ...): they take these paths from here, e.g.
+# ``from conftest import DOCSTRINGS``, rather than counting parents of their own __file__.
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 SAMPLE = ROOT / "sample_data"
 # The labelled pool (not redistributed): $AUDITOR_POOL, by default shared/data beside the checkout.
 POOL = Path(os.environ.get("AUDITOR_POOL") or ROOT.parent / "shared" / "data")
-DOCSTRINGS = Path(__file__).resolve().parent / "data" / "docstrings"  # a second genre: code documentation
+DOCSTRINGS = TESTS / "data" / "docstrings"  # a second genre: code documentation
 
 # The most frequent English words, most frequent first (Zipf values are made up but decreasing).
 COMMON_WORDS = (

@@ -6,7 +6,6 @@ The batched numpy engine in auditor.features.stats must agree with these.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 import zlib
 from collections import Counter

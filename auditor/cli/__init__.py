@@ -16,6 +16,7 @@ import importlib
 import signal
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -45,8 +46,8 @@ class LazyGroup(click.Group):
     left out; any other import error propagates.
     """
 
-    def __init__(self, *args: object, lazy_commands: Mapping[str, str] | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # click.Group's own arguments
         self.lazy_commands = dict(lazy_commands or {})
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 
+from auditor.summary import ReadBlocks
 from auditor.cli.options import (
     READER_PARAMETERS,
     FiniteFloat,
@@ -81,6 +84,7 @@ def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_posterior
     Example:
       auditor filter corpus.jsonl --keep clean.jsonl --reject rejected.jsonl --dedup
     """
+    given: str | list[str]  # the flag in conflict, or the flags --from-scan makes useless
     if (max_score is not None or max_posterior is not None) and no_score_filter:
         given = "--max-score" if max_score is not None else "--max-posterior"
         raise click.UsageError(f"{given} and --no-score-filter contradict each other; drop one of them")
@@ -124,7 +128,7 @@ def echo_summary(summary: dict, seconds: float) -> None:
     scores = summary["scores"]
     source = f"scan {scores['from_scan']}" if scores["from_scan"] else "a scan run now"
     echo(f"read {summary['documents']:,} documents in {seconds:.1f} s (scores from {source}, model {scores['model']['name']})", err=True)
-    echo_lines(read_summary_lines(summary))
+    echo_lines(read_summary_lines(cast(ReadBlocks, summary)))  # filter_corpus copies the reading blocks of its read
     rejected = summary["rejected"]
     echo(f"kept {summary['kept']:,} -> {summary['outputs']['keep']}", err=True)
     echo(f"rejected {rejected['total']:,} -> {summary['outputs']['reject']}", err=True)

@@ -9,7 +9,7 @@ import click
 
 from auditor.cli.options import FiniteFloat, reader_from, reader_options
 from auditor.cli.output import echo, echo_json, echo_table, handle_errors
-from auditor.detector.evaluation import EvaluateOptions, evaluate, leave_one_out
+from auditor.detector.evaluation import EvaluateOptions, Evaluation, evaluate, leave_one_out
 from auditor.detector.metrics import metrics_table
 from auditor.detector.training import ESTIMATORS, TrainOptions, train
 
@@ -127,6 +127,8 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
       auditor evaluate pool.jsonl.gz --leave-one-out source --folds family
     """
     reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars)
+    options: TrainOptions | EvaluateOptions  # by mode, as is the result
+    result: dict[str, object] | Evaluation
     if leave_out is not None:
         from auditor.detector.scorer import load_detector
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from auditor.summary import ScanSummary
 from auditor.cli.options import FiniteFloat, config_option, resolve_settings
 from auditor.cli.output import echo, handle_errors
 from auditor.detector.store import load_stored
@@ -88,7 +89,7 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
     echo(f"wrote {', '.join(str(path) for path in written)}", err=True)
 
 
-def check_scan_settings(summary: dict, summary_path: str, settings: HookSettings) -> None:
+def check_scan_settings(summary: ScanSummary, summary_path: str, settings: HookSettings) -> None:
     """Refuse (ConfigError, exit 2) a scan made with another model, threshold or method than the settings give.
 
     Only settings given somewhere (flag, environment, file) are compared: with none, any scan is reported.
@@ -102,7 +103,9 @@ def check_scan_settings(summary: dict, summary_path: str, settings: HookSettings
             fixes.append(f"--{name} {scanned[name]}")
     if settings.given("model"):
         model = summary.get("model") or {}
-        expected = load_stored(settings.model_path).identity  # type: ignore[arg-type]
+        model_path = settings.model_path
+        assert model_path is not None  # given("model") means the setting holds a path
+        expected = load_stored(model_path).identity
         if expected != model.get("sha256"):
             differences.append(f"model {model.get('name')} (SHA-256 {str(model.get('sha256'))[:12]}), not {settings.model_path} "
                                f"(SHA-256 {expected[:12]}) (from {settings.sources['model']})")

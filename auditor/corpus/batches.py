@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -89,7 +89,11 @@ class Batch:
 AnnotatorState = tuple[dict[str, object], dict[str, np.ndarray]]
 
 
-class Annotator(Protocol):
+# The per-shard state an annotator keeps (the scan's: scores, sources, top documents, token counts).
+StateT = TypeVar("StateT")
+
+
+class Annotator(Protocol[StateT]):
     """Adds columns to the fingerprint table (e.g. scores), computed batch by batch, shard by shard.
 
     ``fields`` are inserted after ``id``. For each shard the run calls ``spawn()``
@@ -108,19 +112,19 @@ class Annotator(Protocol):
 
     fields: Sequence[pa.Field]
 
-    def spawn(self) -> Annotator: ...
+    def spawn(self) -> Annotator[StateT]: ...
 
     def columns(self, batch: Batch) -> list[pa.Array]: ...
 
-    def harvest(self) -> object: ...
+    def harvest(self) -> StateT: ...
 
-    def absorb(self, state: object, row_offset: int) -> None: ...
+    def absorb(self, state: StateT, row_offset: int) -> None: ...
 
     def identity(self) -> dict[str, object]: ...
 
-    def dump(self, state: object) -> AnnotatorState: ...
+    def dump(self, state: StateT) -> AnnotatorState: ...
 
-    def load(self, saved: AnnotatorState) -> object: ...
+    def load(self, saved: AnnotatorState) -> StateT: ...
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +51,9 @@ from auditor.corpus.batches import AnnotatorState
 from auditor.errors import InputError
 from auditor.io.problems import ReadReport
 from auditor.regular_files import read_regular
+
+if TYPE_CHECKING:
+    from auditor.io.formats.interface import Piece
 
 FORMAT = "auditor.checkpoint/2"
 RUN_FILE = "run.json"
@@ -149,7 +153,7 @@ class Checkpoint:
         annotation = writer.saved.annotation
         if annotation is not None:
             with atomic_path(self._path(index, ".npz")) as tmp, open(tmp, "wb") as handle:
-                np.savez(handle, **annotation[1])
+                np.savez(handle, **annotation[1])  # type: ignore[arg-type]  # numpy's stub allows a key allow_pickle (a bool) in **arrays; the annotator's array names never are
         record = {"rows": writer.saved.rows, "text_bytes": writer.saved.text_bytes, "report": writer.saved.report.to_state(),
                   "annotation": annotation[0] if annotation is not None else None,
                   # What ties the shard to this run, to its place in the input and to its other files.
@@ -225,17 +229,17 @@ def discard(output: str | os.PathLike[str]) -> None:
     shutil.rmtree(checkpoint_dir(output), ignore_errors=True)
 
 
-def shard_span(pieces: Sequence[object]) -> Span:
+def shard_span(pieces: Sequence[Piece]) -> Span:
     """The span of a shard's pieces (:class:`auditor.corpus.shards.Piece`) as recorded in its checkpoint files."""
-    return _canonical([[p.open_path, p.fmt, p.start, p.stop, p.first_record] for p in pieces])  # type: ignore[attr-defined]
+    return _canonical([[p.open_path, p.fmt, p.start, p.stop, p.first_record] for p in pieces])
 
 
-def _canonical(value: object) -> object:
+def _canonical(value: object) -> Any:  # decoded JSON
     """``value`` as it reads back from JSON (tuples become lists), so recorded and planned spans compare equal."""
     return json.loads(json.dumps(value))
 
 
-def _read_json(path: Path) -> dict[str, object]:
+def _read_json(path: Path) -> dict[str, Any]:  # decoded JSON: every use checks or converts what it takes
     try:
         value = json.loads(read_regular(path, None, "a checkpoint record").decode("utf-8"))  # a FIFO planted here must not hang
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:

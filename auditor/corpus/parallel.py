@@ -15,7 +15,7 @@ paths (shared storage) and run the same auditor version; without it a
 
 Local workers end when the main process dies, even by SIGKILL: loky's through
 :func:`auditor.corpus.watchdog.exit_with_parent`, dask's by distributed's own
-parent-alive pipe (tests/test_orphans.py).
+parent-alive pipe (tests/crosscutting/test_orphans.py).
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditor.corpus.watchdog import exit_with_parent
 from auditor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 BACKENDS = ("loky", "dask")
 DASK_HINT = "pip install 'auditor[dask]'"
@@ -90,7 +94,7 @@ class ExecutionOptions:
 
 def run_ordered(
     function: Callable[[Task], Result], tasks: Iterable[Task], options: ExecutionOptions | None = None
-) -> Iterator[Result]:
+) -> Generator[Result, None, None]:
     """``function(task)`` for every task, yielded in task order; tasks are drawn lazily.
 
     ``function`` must be importable by name (a module-level function) and tasks
@@ -139,9 +143,9 @@ def _backend(options: ExecutionOptions) -> Iterator[tuple[str, int, dict[str, An
         yield "dask", options.jobs if options.jobs not in (None, -1) else -1, {}
 
 
-def _connect(distributed: object, address: str) -> object:
+def _connect(distributed: ModuleType, address: str) -> Client:
     try:
-        return distributed.Client(address, timeout="10s")  # type: ignore[attr-defined]
+        return distributed.Client(address, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(
             f"cannot reach the dask scheduler at {address} ({exc}); check the address (e.g. tcp://host:8786) "

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -53,6 +53,7 @@ from auditor.io.inputs import expand_inputs, resolve_inputs
 from auditor.io.problems import ReadReport
 from auditor.io.reading import nothing_read, read_pieces
 from auditor.lock import output_lock
+from auditor.summary import FingerprintSummary, NearDuplicateBlock
 
 if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
     import pandas as pd
@@ -76,7 +77,7 @@ class FingerprintResult:
             an interrupted run had completed (``resume``).
     """
 
-    summary: dict[str, object]
+    summary: FingerprintSummary
     frame: pd.DataFrame | None
     seconds: float
     text_bytes: int
@@ -96,7 +97,7 @@ class ShardTask:
     shard: Shard
     options: FingerprintOptions
     schema: pa.Schema
-    annotator: Annotator | None
+    annotator: Annotator[Any] | None
     resumed: bool = False
 
 
@@ -152,8 +153,8 @@ def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
                         span=last.span)]
 
 
-def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: dict[str, object],
-             evasion: dict[str, int]) -> dict[str, object]:
+def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: NearDuplicateBlock,
+             evasion: dict[str, int]) -> FingerprintSummary:
     read = report.to_dict()
     return {
         "schema": SCHEMA,
@@ -170,12 +171,12 @@ def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptio
             "minhash": minhash.scheme_metadata(options.num_perm, options.seed),
         },
         "near_duplicates": near_dup,
-        "evasion": {**evasion, "what": "invisible characters, zero-width joiners between Latin letters and Cyrillic/Greek "
+        "evasion": {"characters": evasion["characters"], "documents": evasion["documents"], "what": "invisible characters, zero-width joiners between Latin letters and Cyrillic/Greek "
                                        "look-alikes in Latin words (removed or folded before scoring)"},
     }
 
 
-def _identity(inputs: Sequence[tuple[str, str]], options: FingerprintOptions, annotator: Annotator | None) -> dict[str, object]:
+def _identity(inputs: Sequence[tuple[str, str]], options: FingerprintOptions, annotator: Annotator[Any] | None) -> dict[str, object]:
     """What a resumed run must share with the interrupted one (JSON-normalized: tuples become lists)."""
     identity = {"tool version": __version__, "inputs": input_identity(inputs), "settings": asdict(options),
                 "scoring": annotator.identity() if annotator is not None else None}
@@ -188,7 +189,7 @@ def fingerprint(
     out: str | os.PathLike[str] | None = None,
     options: FingerprintOptions | None = None,
     progress: Callable[[Progress], None] | None = None,
-    annotator: Annotator | None = None,
+    annotator: Annotator[Any] | None = None,
     execution: ExecutionOptions | None = None,
     resume: bool = False,
 ) -> FingerprintResult:
@@ -231,7 +232,7 @@ def fingerprint(
 
 
 def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: FingerprintOptions,
-                 progress: Callable[[Progress], None] | None, annotator: Annotator | None,
+                 progress: Callable[[Progress], None] | None, annotator: Annotator[Any] | None,
                  execution: ExecutionOptions | None, resume: bool) -> FingerprintResult:
     """:func:`fingerprint` once its arguments are checked (and, with ``out``, its lock held)."""
     report = ReadReport()
@@ -327,10 +328,12 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         # disk); not after an input error, which the input must change to fix (resuming refuses then).
         input_error = isinstance(err, AuditorError) and not isinstance(err, OutOfSpace)
         if checkpoint is not None and (input_error or not (checkpoint.completed or shards > resumed)):
+            assert out is not None  # a checkpoint exists only beside an output
             discard(out)
         raise
     if index is None:
-        labels, near_dup = np.full(documents, -1, dtype=np.int64), {"enabled": False}
+        labels = np.full(documents, -1, dtype=np.int64)
+        near_dup: NearDuplicateBlock = {"enabled": False}
     else:
         labels = index.clusters()
         near_dup = {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
@@ -339,6 +342,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         table = pa.concat_tables(kept) if kept else schema.empty_table()
         table = table.append_column("dup_cluster", cluster_column(labels))
         return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
+    assert out is not None  # a checkpoint exists only beside an output
 
     final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
     # Second pass: copy the shards into the output, adding the cluster ids, in row groups of a fixed size.

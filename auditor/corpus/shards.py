@@ -11,7 +11,7 @@ into runs of them. Compressed files, CSV/TSV, ``.txt`` files and standard input 
 small files are grouped so that each shard carries about ``target`` bytes.
 
 Splitting never changes a result: documents, their rows, ids, problems and
-near-duplicate clusters are the same for any plan (``tests/test_parallel.py``).
+near-duplicate clusters are the same for any plan (``tests/corpus/test_parallel.py``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ sharded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -69,7 +69,7 @@ def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.F
     return pa.schema(fields)
 
 
-def record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator | None = None) -> pa.RecordBatch:
+def record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator[Any] | None = None) -> pa.RecordBatch:
     """One fingerprinted batch as a record batch of ``schema`` (the annotator's columns after ``id``)."""
     docs = batch.documents
     num_perm = batch.signatures.shape[1]

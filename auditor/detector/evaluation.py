@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from auditor.detector.scorer import Detector, load_detector
 from auditor.detector.training import LabelledFeatures, TrainOptions, Validated, extract_features, validate
 from auditor.errors import InputError
 from auditor.io.documents import ReaderOptions
+from auditor.summary import ReasonCounts
 
 STYLE = "style"
 
@@ -51,7 +53,24 @@ class EvaluateOptions:
     threshold: float | None = None
 
 
-def evaluate(paths: Sequence[str], options: EvaluateOptions = EvaluateOptions(), detector: Detector | None = None) -> dict[str, object]:
+class EvaluatedModel(TypedDict):
+    name: str
+    sha256: str
+    threshold: float
+
+
+class Evaluation(TypedDict):
+    """What :func:`evaluate` returns (``auditor evaluate --json``)."""
+
+    model: EvaluatedModel
+    inputs: list[str]
+    group_field: str
+    overall: dict[str, object]
+    by_group: dict[str, dict[str, object]]
+    skipped: ReasonCounts
+
+
+def evaluate(paths: Sequence[str], options: EvaluateOptions = EvaluateOptions(), detector: Detector | None = None) -> Evaluation:
     """Score labelled documents and return ``{"model", "group_field", "overall", "by_group", "skipped"}``."""
     detector = detector if detector is not None else load_detector(options.model)
     threshold = detector.threshold if options.threshold is None else options.threshold

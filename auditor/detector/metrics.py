@@ -8,7 +8,8 @@ user brings).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -54,9 +55,16 @@ def detection_metrics(labels: Sequence[int] | np.ndarray, scores: Sequence[float
     }
 
 
+class GroupedMetrics(TypedDict):
+    """:func:`grouped_metrics`: the metrics of all documents and of each group."""
+
+    overall: dict[str, object]
+    by_group: dict[str, dict[str, object]]
+
+
 def grouped_metrics(
-    labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray, groups: Sequence[object], threshold: float
-) -> dict[str, object]:
+    labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray, groups: Sequence[object] | np.ndarray, threshold: float
+) -> GroupedMetrics:
     """``{"overall": metrics, "by_group": {group: metrics}}``, groups sorted by name."""
     y = np.asarray(labels, dtype=np.int64)
     s = np.asarray(scores, dtype=np.float64)
@@ -73,17 +81,20 @@ def _fmt(value: object) -> str:
     return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def metrics_table(result: dict[str, object], group_title: str = "group") -> str:
+def metrics_table(result: Mapping[str, Any], group_title: str = "group") -> str:
     """A plain-text table of :func:`grouped_metrics` output (one row per group, then overall when present).
+
+    ``result``: that output, or a JSON document holding its ``by_group`` (and ``overall``): a
+    result of :mod:`auditor.detector.evaluation`, a model's validation figures.
 
     Group names come from the data: they are shown with :func:`auditor.visible.visible`, so
     the table has one line per group and its columns line up.
     """
     columns = ("human", "machine", "auroc", "tpr_at_fpr_1pct", "tpr_at_fpr_5pct", "fpr_at_threshold", "tpr_at_threshold")
     headers = (visible(group_title), "human", "machine", "AUROC", "TPR@1%FPR", "TPR@5%FPR", "FPR@thr", "TPR@thr")
-    rows = [(visible(name), *(_fmt(m[c]) for c in columns)) for name, m in result["by_group"].items()]  # type: ignore[union-attr]
+    rows = [(visible(name), *(_fmt(m[c]) for c in columns)) for name, m in result["by_group"].items()]
     if "overall" in result:
-        rows.append(("overall", *(_fmt(result["overall"][c]) for c in columns)))  # type: ignore[index]
+        rows.append(("overall", *(_fmt(result["overall"][c]) for c in columns)))
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in [headers, *rows]]
     return "\n".join(lines)

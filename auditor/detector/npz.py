@@ -68,8 +68,8 @@ def _members(infos: list[zipfile.ZipInfo], expected: Mapping[str, Expected]) -> 
     return {name: found[f"{name}.npy"] for name in expected}
 
 
-def _describe(dtype: np.dtype, shape: tuple[object, ...]) -> str:
-    sizes = [size if isinstance(size, int) else f"{size[0]} <= {size[1]:,}" for size in shape]  # type: ignore[index]
+def _describe(dtype: np.dtype, shape: tuple[int | tuple[str, int], ...]) -> str:
+    sizes = [size if isinstance(size, int) else f"{size[0]} <= {size[1]:,}" for size in shape]
     return f"{dtype} ({', '.join(map(str, sizes))}{',' if len(sizes) == 1 else ''})"
 
 

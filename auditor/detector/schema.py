@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard, cast
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class Rule:
     optional: bool = False  # absent or null is allowed
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -166,7 +167,8 @@ def expected_arrays(metadata: Mapping[str, object], schema: Schema, stored: bool
             sizes[name] = (name, source.maximum)
         else:
             value = _lookup(metadata, source.path)
-            sizes[name] = len(value) if isinstance(source, LengthOf) else value  # type: ignore[arg-type]
+            # Checked above by the rules of their fields: a list (STRINGS) or an integer (a Count's rule).
+            sizes[name] = len(cast(list[object], value)) if isinstance(source, LengthOf) else cast(int, value)
     return {
         name: Expected(np.dtype(spec.dtype), tuple(sizes[d] if isinstance(d, str) else d for d in spec.shape), spec.values)
         for name, spec in schema.arrays.items()
@@ -204,7 +206,7 @@ _COMMON_ARRAYS = {
     "validation_human": ArraySpec("float64", ("human",), PROBABILITIES),
     "validation_machine": ArraySpec("float64", ("machine",), PROBABILITIES),
 }
-_COMMON_DIMENSIONS = {
+_COMMON_DIMENSIONS: dict[str, Count | LengthOf | Bounded] = {
     "words": Bounded(MAX_FREQUENCY_WORDS),
     "human": Count(("validation", "overall", "human")),
     "machine": Count(("validation", "overall", "machine")),

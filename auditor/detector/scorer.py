@@ -201,9 +201,10 @@ class Detector:
         if unknown or len(set(names)) != len(names):
             problem = f"features this version does not compute ({', '.join(unknown[:3])})" if unknown else "repeated feature names"
             raise ModelError(f"{where}: the model lists {problem}; retrain the model with this version")
+        estimator: CalibratedTrees | LinearScorer
         try:
             if meta["format"] == LINEAR_FORMAT:
-                estimator: CalibratedTrees | LinearScorer = LinearScorer.from_arrays(stored.arrays, clip=float(features["clip"]))
+                estimator = LinearScorer.from_arrays(stored.arrays, clip=float(features["clip"]))
                 if len(estimator.coef) != len(names):
                     raise ValueError(f"{len(estimator.coef)} coefficients for {len(names)} features")
             else:
@@ -216,7 +217,7 @@ class Detector:
             raise ModelError(f"{where}: invalid model content ({err}); retrain the model") from None
         human, machine = stored.arrays["validation_human"], stored.arrays["validation_machine"]
         by_group = _validation_by_group(stored.arrays, meta, where) if "validation_human_group" in stored.arrays else {}
-        return cls(str(meta["name"]), stored.identity, stored.sha256, stored.path, float(meta["threshold"]),  # type: ignore[arg-type]
+        return cls(str(meta["name"]), stored.identity, stored.sha256, stored.path, float(meta["threshold"]),
                    estimator, np.array([known[name] for name in names], dtype=np.int64), table, meta, human, machine, by_group)
 
 

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class ModelError(AuditorError):
 class StoredModel:
     """A model as stored: JSON metadata and named arrays (verified)."""
 
-    metadata: dict[str, object]
+    metadata: dict[str, Any]  # model.json, whose fields load_stored checked against the schema (auditor.detector.schema)
     arrays: dict[str, np.ndarray]
     sha256: str
     path: Path | None = None
@@ -178,7 +179,7 @@ def read_stored(path: str | os.PathLike[str], spec: StoredFormat) -> tuple[Path,
     except OSError as err:
         raise spec.error(f"{arrays_path}: cannot read the {spec.what} arrays ({err.strerror or err}); {spec.remedy}") from None
     sha256 = hashlib.sha256(blob).hexdigest()
-    recorded = str(metadata["arrays"]["sha256"])  # type: ignore[index]
+    recorded = str(metadata["arrays"]["sha256"])
     if recorded != sha256:
         raise spec.error(
             f"{arrays_path}: SHA-256 {sha256[:12]}... does not match {spec.json_name} ({recorded[:12]}...): "

@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -254,7 +255,7 @@ def train(
         "estimation_error": reference_mismatch(p[valid], data.y[valid], data.groups[valid], threshold),
     }
     rule = f"held-out FPR <= {options.max_fpr:g} on every human {options.fpr_field}"
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {  # model.json (StoredModel.metadata)
         "name": options.name,
         "versions": library_versions(),
         "features": {
@@ -297,7 +298,7 @@ def train(
     if options.estimator != "linear":
         validation["groups"] = [str(g) for g in groups]
     if isinstance(final, LinearDetector):
-        metadata["features"]["clip"] = options.clip  # type: ignore[index]  # built just above as a dict
+        metadata["features"]["clip"] = options.clip
         metadata["estimator"] = {"class": "LinearDetector", "C": options.C, "clip": options.clip, "solver": "lbfgs"}
         metadata["threshold_rule"] = f"smallest threshold with {rule}"
         arrays.update(final.to_arrays())

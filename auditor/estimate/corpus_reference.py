@@ -64,18 +64,19 @@ def parse_when(value: object) -> datetime | None:
     """The moment a field value names, timezone-aware (naive: UTC); None when it names none."""
     if isinstance(value, bool):
         return None
+    moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     elif isinstance(value, (int, float)):
-        moment = _from_timestamp(value)  # type: ignore[assignment]
+        moment = _from_timestamp(value)
     elif isinstance(value, str):
         text = value.strip()
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            moment = _from_timestamp(float(text)) if _NUMBER.fullmatch(text) else None  # type: ignore[assignment]
+            moment = _from_timestamp(float(text)) if _NUMBER.fullmatch(text) else None
     else:
         return None
     if moment is None:

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from auditor.summary import EstimateBlock, ReasonCounts
+
 METHODS = ("em", "acc", "cc")
 CONFIDENCE = 0.95
 BOOTSTRAP = 1000
@@ -61,7 +63,7 @@ class Reference:
 
     scores: np.ndarray
     origin: str
-    skipped: dict[str, object] | None = None  # the reader's skipped records, for user references
+    skipped: ReasonCounts | None = None  # the reader's skipped records, for user references
 
     def describe(self) -> dict[str, object]:
         described: dict[str, object] = {"source": self.origin, "documents": int(len(self.scores))}
@@ -180,7 +182,8 @@ class Estimate:
     method: str
     documents: int
 
-    def to_dict(self) -> dict[str, object]:  # noqa: D102
+    def to_dict(self) -> EstimateBlock:
+        """The estimate block of summary.json."""
         return {"estimate": self.estimate, "low": self.low, "high": self.high, "confidence": CONFIDENCE, "method": self.method, "documents": self.documents}
 
 
@@ -274,7 +277,7 @@ class FractionEstimator:
         return machine / (machine + (1.0 - fraction) * f_human[bins])
 
     def references(self) -> dict[str, object]:
-        described = {"human": self.human.describe(), "machine": self.machine.describe()}
+        described: dict[str, object] = {"human": self.human.describe(), "machine": self.machine.describe()}
         if self.method != "em":
             described["count_threshold"] = self.count_threshold
         return described

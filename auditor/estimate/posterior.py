@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import pyarrow as pa
@@ -102,7 +103,12 @@ class ScoreRule:
     def operator(self) -> str:
         return ">" if self.column == COLUMN else ">="
 
-    def rejects(self, values: np.ndarray) -> np.ndarray:
+    @overload
+    def rejects(self, values: np.ndarray) -> np.ndarray: ...
+    @overload
+    def rejects(self, values: np.floating) -> np.bool_: ...
+    def rejects(self, values: np.ndarray | np.floating) -> np.ndarray | np.bool_:
+        """Elementwise: an array of scores gives an array of decisions, one score (a NumPy float) one decision."""
         return values > self.cut if self.column == COLUMN else values >= self.cut
 
     def reason(self, value: float) -> str:

@@ -21,6 +21,7 @@ from auditor.estimate.fraction import METHODS, Reference, with_known
 from auditor.estimate.plausible import PlausibleEstimator, plausible_estimator
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
+from auditor.summary import FractionBlock, SourceEstimateBlock
 
 
 def reference_scores(paths: Sequence[str], detector: Detector, options: FingerprintOptions, report: ReadReport) -> np.ndarray:
@@ -95,27 +96,29 @@ def build_estimator(
 
 def mismatch_allowance(detector: Detector) -> float:
     """The model's measured cross-domain estimation error (90th percentile): what widens an estimate made without references."""
-    error = detector.metadata["validation"].get("estimation_error")  # type: ignore[attr-defined]
+    validation = detector.metadata["validation"]
+    assert isinstance(validation, dict)  # the schema checked it at load (auditor.detector.schema)
+    error = validation.get("estimation_error")
     return float(error["p90_abs"]) if error else 0.0  # checked at load (auditor.detector.schema)
 
 
-def estimate_fraction(estimator: PlausibleEstimator, scores: np.ndarray, matched: np.ndarray | None = None) -> dict[str, object]:
+def estimate_fraction(estimator: PlausibleEstimator, scores: np.ndarray, matched: np.ndarray | None = None) -> SourceEstimateBlock:
     """Estimate over the documents not matched to known synthetic text, then count the matched ones as machine."""
     matched = np.zeros(len(scores), dtype=bool) if matched is None else matched
     rest = estimator.estimate(scores[~matched])
     return {**with_known(rest, int(matched.sum()), len(scores)).to_dict(), "known_synthetic": int(matched.sum())}
 
 
-def unmatched_fraction(block: Mapping[str, object]) -> float:
+def unmatched_fraction(block: SourceEstimateBlock) -> float:
     """The estimate of the documents not matched to known synthetic text, from a block of :func:`estimate_fraction`.
 
     :func:`~auditor.estimate.fraction.with_known` folded the matched ones in as machine-written; this
     undoes it (1.0 when every document matched).
     """
-    total, known = int(block["documents"]), int(block["known_synthetic"])  # type: ignore[call-overload]
+    total, known = block["documents"], block["known_synthetic"]
     if total == known:
         return 1.0
-    return min(max((float(block["estimate"]) * total - known) / (total - known), 0.0), 1.0)  # type: ignore[arg-type]
+    return min(max((block["estimate"] * total - known) / (total - known), 0.0), 1.0)
 
 
 #: Bootstrap resamples for each source's interval when a corpus has several sources (the overall
@@ -125,7 +128,7 @@ PER_SOURCE_BOOTSTRAP = 250
 
 def fraction_summary(
     estimator: PlausibleEstimator, scores: np.ndarray, source_runs: Sequence[tuple[str, int]], matched: np.ndarray
-) -> dict[str, object]:
+) -> FractionBlock:
     """``synthetic_fraction`` of summary.json: overall, every method for comparison, per source.
 
     ``source_runs``: ``(source, documents)`` in input order (a source may recur).

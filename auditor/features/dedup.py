@@ -34,6 +34,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from auditor.summary import NearDuplicateBlock
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY_HASH
 
 DEFAULT_THRESHOLD = 0.8
@@ -266,7 +267,7 @@ class NearDuplicateIndex:
         return labels
 
 
-def cluster_summary(labels: np.ndarray, threshold: float, bands: tuple[int, int]) -> dict[str, object]:
+def cluster_summary(labels: np.ndarray, threshold: float, bands: tuple[int, int]) -> NearDuplicateBlock:
     """Corpus-level near-duplicate figures for ``summary.json`` / stderr."""
     in_clusters = labels >= 0
     sizes = np.bincount(labels[in_clusters]) if in_clusters.any() else np.zeros(0, dtype=np.int64)

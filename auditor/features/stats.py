@@ -241,6 +241,7 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
         if n in TOP_NGRAM_ORDERS:
             # Most frequent n-gram per document (ties: the longer one), as a
             # share of the document's word characters; 0 when nothing repeats.
+            assert order is not None  # argsorted above for these orders
             first = order[run_starts]
             run_chars = char_cum[first + n] - char_cum[first]
             # Rank by count, then by length: count * (longest + 1) + length
@@ -250,6 +251,7 @@ def _ngram_stats(tokens: TokenBatch) -> dict[str, np.ndarray]:
             count, best_chars = best // scale, best % scale
             stats[f"top_{n}gram_char_frac"] = _safe_div(np.where(count > 1, count * best_chars, 0), word_chars)
         if n == full_orders:
+            assert order is not None  # the last full order is one of TOP_NGRAM_ORDERS
             rep_positions = np.sort(order[np.repeat(run_lengths > 1, run_lengths)])
             rep_rolling = rolling[rep_positions]
 

@@ -173,7 +173,8 @@ class FrequencyTable:
         missing = [key for key in _ARRAY_KEYS if key not in arrays]
         if missing:
             raise ValueError(f"frequency table: missing arrays {missing}")
-        return cls(*(np.array(arrays[key], copy=True) for key in _ARRAY_KEYS), source=source)
+        hashes, zipf, ranks = (np.array(arrays[key], copy=True) for key in _ARRAY_KEYS)
+        return cls(hashes, zipf, ranks, source=source)
 
     @cached_property
     def _packed(self) -> np.ndarray:

@@ -30,6 +30,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 from auditor import __version__
 from auditor.atomic import atomic_path
@@ -199,7 +200,8 @@ def _parse(document: dict[str, object]) -> Baseline:
             if not _SCORE.test(fields["p_synthetic"]):
                 raise ValueError(f"{where}.p_synthetic must be {_SCORE.description}, got {fields['p_synthetic']!r}")
             try:
-                files[key][digest] = Finding(_string(fields["id"], f"{where}.id"), fields["p_synthetic"],  # type: ignore[arg-type]
+                files[key][digest] = Finding(_string(fields["id"], f"{where}.id"),
+                                             cast(float, fields["p_synthetic"]),  # a number: _SCORE checked it above
                                              _string(fields["status"], f"{where}.status"))
             except ValueError as err:
                 raise ValueError(f"{where}: {err}") from None

@@ -49,6 +49,7 @@ from auditor.io.inputs import expand_inputs
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
 from auditor.regular_files import open_regular
+from auditor.summary import SourceEstimateBlock
 
 
 @dataclass(frozen=True)
@@ -79,21 +80,21 @@ class FileScan:
     key: str
     documents: int
     skipped: dict[str, int]
-    fraction: dict[str, object]
+    fraction: SourceEstimateBlock
     threshold: float
     fail_above: float
     flagged: list[ScoredDocument] = field(default_factory=list)
     watched: list[ScoredDocument] = field(default_factory=list)
-    remaining: dict[str, object] | None = None
+    remaining: SourceEstimateBlock | None = None
 
     @property
     def estimate(self) -> float:
-        return float(self.fraction["estimate"])  # type: ignore[arg-type]
+        return float(self.fraction["estimate"])
 
     @property
     def over(self) -> bool:
         """The interval's lower end exceeds ``fail_above``: the file holds more machine text than tolerated."""
-        return float(self.fraction["low"]) > self.fail_above  # type: ignore[arg-type]
+        return float(self.fraction["low"]) > self.fail_above
 
     def findings(self) -> dict[str, Finding]:
         """The flagged documents as baseline findings (status unreviewed), by content hash."""
@@ -165,7 +166,7 @@ class FileScorer:
         calibrated = bool(self.settings.reference_human) and key not in self._reference_keys
         estimator = self._estimator(threshold, calibrated)
         fraction = estimate_fraction(estimator, all_scores)
-        posterior = posteriors(estimator, all_scores, float(fraction["estimate"]))  # type: ignore[arg-type]
+        posterior = posteriors(estimator, all_scores, float(fraction["estimate"]))
         listed, remaining = findings_until_under(estimator, all_scores, ScoreRule(POSTERIOR, threshold).rejects(posterior), fail_above)
         flagged: dict[str, ScoredDocument] = {}
         watched: dict[str, ScoredDocument] = {}
@@ -185,7 +186,7 @@ ROUND_SHARE = 0.05
 
 def findings_until_under(
     estimator: PlausibleEstimator, scores: np.ndarray, listed: np.ndarray, fail_above: float
-) -> tuple[np.ndarray, dict[str, object] | None]:
+) -> tuple[np.ndarray, SourceEstimateBlock | None]:
     """Extend ``listed`` until the documents left are no longer over ``fail_above``; returns it and their estimate.
 
     Each round estimates the documents not listed, and lists those whose posterior (under
@@ -193,13 +194,13 @@ def findings_until_under(
     until the lower end of the interval is at most ``fail_above`` (or nothing is left).
     """
     listed = listed.copy()
-    remaining_estimate: dict[str, object] | None = None
+    remaining_estimate: SourceEstimateBlock | None = None
     while True:
         left = np.flatnonzero(~listed)
         remaining_estimate = estimate_fraction(estimator, scores[left]) if len(left) else None
-        if remaining_estimate is None or float(remaining_estimate["low"]) <= fail_above:  # type: ignore[arg-type]
+        if remaining_estimate is None or float(remaining_estimate["low"]) <= fail_above:
             return listed, remaining_estimate
-        posterior = posteriors(estimator, scores[left], float(remaining_estimate["estimate"]))  # type: ignore[arg-type]
+        posterior = posteriors(estimator, scores[left], float(remaining_estimate["estimate"]))
         most_likely = np.argsort(-posterior, kind="stable")[: max(1, int(np.ceil(ROUND_SHARE * len(left))))]
         listed[left[posterior >= 0.5]] = True
         listed[left[most_likely]] = True

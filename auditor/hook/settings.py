@@ -37,6 +37,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from auditor.errors import ConfigError
 from auditor.estimate.fraction import METHODS
@@ -346,7 +347,7 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, object]:
 
 def load_settings(
     config: str | os.PathLike[str] | None = None,
-    overrides: Mapping[str, object] | None = None,
+    overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     start: str | os.PathLike[str] = ".",
     flag_names: Mapping[str, str] | None = None,
@@ -358,6 +359,7 @@ def load_settings(
     :attr:`HookSettings.sources` (default ``--<setting>``). Raises :class:`ConfigError`
     naming the file or variable and the setting.
     """
+    config_file: Path | None
     if config is not None:
         config_file = Path(config)
         table = read_config(config_file)
@@ -365,7 +367,8 @@ def load_settings(
         root = config_file.resolve().parent
     else:
         root, config_file, table = find_config(start)
-    values = _settings_from_table(table, config_file) if config_file is not None else {}
+    # Each setting of its own type (checked where it is read: the file, the environment, the flags).
+    values: dict[str, Any] = _settings_from_table(table, config_file) if config_file is not None else {}
     sources = {name: Source(CONFIG_FILE, str(config_file)) for name in values}
     baseline = values.get("baseline")
     if isinstance(baseline, str) and _relative(root / baseline, root) is None:
@@ -381,4 +384,4 @@ def load_settings(
         if value is not None:
             values[name] = os.path.abspath(value) if name in _CWD_RELATIVE else value
             sources[name] = Source(FLAG, (flag_names or {}).get(name, "--" + name.replace("_", "-")))
-    return HookSettings(root=root, config_file=config_file, sources=sources, **values)  # type: ignore[arg-type]
+    return HookSettings(root=root, config_file=config_file, sources=sources, **values)

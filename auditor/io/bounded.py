@@ -12,8 +12,8 @@ Memory stays bounded on a one-gigabyte single-document file.
 from __future__ import annotations
 
 import codecs
+import io
 from collections.abc import Iterator
-from typing import BinaryIO
 
 _CHUNK = 1 << 20
 UTF8_MAX_BYTES = 4  # per character
@@ -33,7 +33,7 @@ def head_bytes(max_doc_chars: int) -> int:
     return UTF8_MAX_BYTES * max_doc_chars + 3
 
 
-def bounded_lines(stream: BinaryIO, cap: int) -> Iterator[tuple[bytes, int]]:
+def bounded_lines(stream: io.BufferedIOBase, cap: int) -> Iterator[tuple[bytes, int]]:
     """``(line, length)`` for every line of ``stream``; a line longer than ``cap`` bytes comes as
     its first ``cap`` bytes with its full length (the rest is read in chunks and dropped)."""
     while True:
@@ -49,7 +49,7 @@ def bounded_lines(stream: BinaryIO, cap: int) -> Iterator[tuple[bytes, int]]:
         yield line, length
 
 
-def read_head(stream: BinaryIO, size: int) -> tuple[bytes, int]:
+def read_head(stream: io.BufferedIOBase, size: int) -> tuple[bytes, int]:
     """The first ``size`` bytes of ``stream`` and its whole length (the rest is read in chunks and dropped)."""
     head = stream.read(size)
     length = len(head)

@@ -37,7 +37,7 @@ class Fields(Mapping[str, object]):
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+    def get(self, key: str, default: object = None) -> object:
         return self._data.get(key, default)
 
     def __repr__(self) -> str:

@@ -8,7 +8,11 @@ input order, exactly as one sequential read would have kept them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from auditor.summary import ReadSummary
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class ReadReport:
         self.bytes_read += other.bytes_read
         self.documents += other.documents
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> ReadSummary:
         """JSON-ready summary (``by_reason`` sorted by key, for byte-identical output)."""
         return {
             "documents": self.documents,
@@ -100,15 +104,16 @@ class ReadReport:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, object]) -> ReadReport:
+    def from_state(cls, state: Mapping[str, Any]) -> ReadReport:
         """The report :meth:`to_state` described (raises KeyError / TypeError / ValueError on anything else)."""
-        report = cls(int(state["max_examples"]))  # type: ignore[call-overload]
-        report.skipped_by_reason = {str(k): int(v) for k, v in state["skipped_by_reason"].items()}  # type: ignore[union-attr]
-        report.repaired_by_reason = {str(k): int(v) for k, v in state["repaired_by_reason"].items()}  # type: ignore[union-attr]
-        report.ignored_files = [str(path) for path in state["ignored_files"]]  # type: ignore[union-attr]
+        # ``state`` is decoded JSON (a checkpoint file): every value is converted (and so checked) here.
+        report = cls(int(state["max_examples"]))
+        report.skipped_by_reason = {str(k): int(v) for k, v in state["skipped_by_reason"].items()}
+        report.repaired_by_reason = {str(k): int(v) for k, v in state["repaired_by_reason"].items()}
+        report.ignored_files = [str(path) for path in state["ignored_files"]]
         report.examples = [Problem(str(path), None if record is None else int(record), str(reason), str(detail))
-                           for path, record, reason, detail in state["examples"]]  # type: ignore[union-attr]
-        report.files_read, report.bytes_read, report.documents = (int(state[k]) for k in ("files_read", "bytes_read", "documents"))  # type: ignore[call-overload]
+                           for path, record, reason, detail in state["examples"]]
+        report.files_read, report.bytes_read, report.documents = (int(state[k]) for k in ("files_read", "bytes_read", "documents"))
         return report
 
     def __repr__(self) -> str:

@@ -32,7 +32,7 @@ Reasons (skipped): ``invalid_json``, ``not_an_object``, ``missing_text``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 
 from auditor.errors import InputError
 from auditor.io import source
@@ -137,7 +137,7 @@ def read_pieces(pieces: Iterable[Piece], options: ReaderOptions, report: ReadRep
 
 def _generate(
     paths: Sequence[str], inputs: list[tuple[str, str]], options: ReaderOptions, report: ReadReport, allow_empty: bool = False
-) -> Iterator[Document]:
+) -> Generator[Document, None, None]:
     empty = True
     for doc in read_pieces((Piece(path, fmt) for path, fmt in inputs), options, report):
         empty = False
@@ -152,7 +152,7 @@ def read_documents(
     report: ReadReport | None = None,
     *,
     allow_empty: bool = False,
-) -> Iterator[Document]:
+) -> Generator[Document, None, None]:
     """Stream the documents in ``paths`` (files, directories, globs, ``-``) in order.
 
     Inputs are resolved before anything is read, so a missing path fails

@@ -14,7 +14,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import zstandard
 
@@ -69,7 +69,7 @@ class _RawCounter(io.RawIOBase):
         self._on_read = on_read
         self._remaining = limit  # bytes left to read when reading a byte range, else None
         # readinto1 returns after one underlying read, so a pipe is not drained eagerly.
-        self._readinto = getattr(raw, "readinto1", None) or raw.readinto
+        self._readinto = getattr(raw, "readinto1", None) or raw.readinto  # type: ignore[attr-defined]  # typing.BinaryIO declares no readinto; the FileIO or stdin buffer open_raw returns has it
         self._pending = b""
         self.count = 0
 
@@ -79,7 +79,7 @@ class _RawCounter(io.RawIOBase):
     def push_back(self, data: bytes) -> None:
         self._pending = data + self._pending
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:
         if self._pending:
             n = min(len(buffer), len(self._pending))
             buffer[:n] = self._pending[:n]
@@ -119,7 +119,7 @@ class _ZstdReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:
         while self._pos >= len(self._out) and not self._done:
             chunk = self._raw.read(_CHUNK)
             if not chunk:
@@ -150,7 +150,7 @@ class _ZstdReader(io.RawIOBase):
 class Source:
     """An opened input: a stream of decompressed bytes plus the raw byte count."""
 
-    def __init__(self, stream: BinaryIO, compression: str | None, counter: _RawCounter) -> None:
+    def __init__(self, stream: io.BufferedReader | gzip.GzipFile, compression: str | None, counter: _RawCounter) -> None:
         self.stream = stream
         self.compression = compression
         self._counter = counter
@@ -179,10 +179,10 @@ def open_raw(path: str, name: str | None = None) -> BinaryIO:
     """``path`` opened unbuffered (``-``: standard input); InputError naming ``name`` (or ``path``) when it cannot be
     opened or is not a regular file."""
     if path == "-":
-        stdin = sys.stdin
+        stdin: TextIO | None = sys.stdin
         if stdin is None:
             raise InputError("-: standard input is not available; pass a file path instead")
-        return getattr(stdin, "buffer", stdin)
+        return getattr(stdin, "buffer", stdin)  # type: ignore[arg-type]  # typeshed's sys.stdin is a TextIO; one without .buffer is a binary stream put in its place
     try:
         return open_regular(path, buffering=0)
     except NotRegularFileError as exc:
@@ -235,8 +235,8 @@ def open_source(
                 break
             head += chunk
         counter.push_back(head)
-        buffered = io.BufferedReader(counter, buffer_size=_CHUNK)
-        stream: BinaryIO
+        buffered: io.BufferedReader = io.BufferedReader(counter, buffer_size=_CHUNK)
+        stream: io.BufferedReader | gzip.GzipFile
         if head.startswith(GZIP_MAGIC):
             stream, compression = gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"
         elif head == ZSTD_MAGIC:

@@ -25,12 +25,12 @@ import contextlib
 import datetime
 import decimal
 import gzip
+import io
 import json
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -93,7 +93,7 @@ class JsonlRecordWriter:
     writer, not the block around both, knows which one failed.
     """
 
-    def __init__(self, stream: BinaryIO, target: Path | None = None) -> None:
+    def __init__(self, stream: io.BufferedIOBase, target: Path | None = None) -> None:
         self._stream = stream
         self._target = target if target is not None else Path(getattr(stream, "name", "output"))
         self.json_columns: dict[str, None] = {}  # JSONL needs none; for symmetry with Parquet
@@ -366,6 +366,6 @@ def writing_records(
     with open(file, "wb") as raw:
         # No file name or time in a gzip header: the same records give the same bytes.
         stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if kind == "jsonl.gz" else raw
-        lines = JsonlRecordWriter(stream, target)  # type: ignore[arg-type]
+        lines = JsonlRecordWriter(stream, target)
         yield lines
         lines.finish()

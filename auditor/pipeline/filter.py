@@ -167,8 +167,10 @@ def _check_outputs(paths: Sequence[str], keep: Path, reject: Path, fmt: str, fro
     output_format(reject, "--reject")
     if keep.resolve() == reject.resolve():
         raise ConfigError(f"--keep and --reject are the same file ({keep}); give two different paths")
-    targets = {keep.resolve(): ("--keep", keep), reject.resolve(): ("--reject", reject)}
+    # The outputs by resolved path: the option and its path (or, below, the manifest's description).
+    targets: dict[Path, tuple[str, Path | str]] = {keep.resolve(): ("--keep", keep), reject.resolve(): ("--reject", reject)}
     for option, path in targets.values():
+        assert isinstance(path, Path)  # only the two outputs so far
         parent = path.parent if str(path.parent) else Path(".")
         if path.is_dir():
             raise ConfigError(f"{option} {path} is a directory; give a file path")

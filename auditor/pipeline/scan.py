@@ -25,6 +25,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,7 +34,7 @@ import pyarrow as pa
 
 from auditor import __version__
 from auditor.atomic import atomic_path, remove_leftovers
-from auditor.corpus.batches import AnnotatorState, Batch, FingerprintOptions, Progress
+from auditor.corpus.batches import Annotator, AnnotatorState, Batch, FingerprintOptions, Progress
 from auditor.corpus.parallel import ExecutionOptions
 from auditor.corpus.runner import fingerprint
 from auditor.detector.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
@@ -50,6 +51,7 @@ from auditor.projection.inputs import TOKENS_FILE, scan_projection
 from auditor.projection.token_counts import TokenCounter, TokenCounts
 from auditor.report.files import REPORT_HTML, REPORT_MD, write_reports
 from auditor.report.headline import is_informative, next_step
+from auditor.summary import ScanSummary, TopDocument
 
 SCHEMA = "auditor.summary/1"
 DOCUMENTS_FILE = "documents.parquet"
@@ -106,7 +108,7 @@ class ScanOptions:
 class ScanResult:
     """What :func:`scan` wrote: the summary, and timing kept out of it (outputs stay byte-identical)."""
 
-    summary: dict[str, object]
+    summary: ScanSummary
     out: Path
     seconds: float
     text_bytes: int
@@ -127,12 +129,12 @@ class _ScoreState:
     matched: list[np.ndarray] = field(default_factory=list)
     source_runs: list[tuple[str, int]] = field(default_factory=list)
     tokens: TokenCounter = field(default_factory=TokenCounter)  # unflagged / flagged word counts, for the projection
-    top: list[tuple[float, int, dict[str, object]]] = field(default_factory=list)  # min-heap of the highest scores
+    top: list[tuple[float, int, TopDocument]] = field(default_factory=list)  # min-heap of the highest scores
     reference: list[np.ndarray] = field(default_factory=list)  # with a corpus reference: which documents it holds
     reference_counts: list[int] = field(default_factory=lambda: [0, 0])  # documents without a field value / unreadable
 
-    def offer(self, score: float, entry: dict[str, object]) -> None:
-        item = (score, -int(entry["row"]), entry)  # type: ignore[call-overload]
+    def offer(self, score: float, entry: TopDocument) -> None:
+        item = (score, -int(entry["row"]), entry)
         if len(self.top) < TOP_DOCUMENTS:
             heapq.heappush(self.top, item)
         elif item[:2] > self.top[0][:2]:
@@ -146,7 +148,7 @@ class _ScoreState:
                 self.source_runs.append((name, count))
 
 
-class _Scorer:
+class _Scorer(Annotator[_ScoreState]):
     """Annotator adding ``p_synthetic``, ``flagged`` (and ``known_synthetic_jaccard`` with an index).
 
     A copy per shard (:meth:`spawn`) scores in the worker into its own :class:`_ScoreState`,
@@ -170,7 +172,7 @@ class _Scorer:
     def harvest(self) -> _ScoreState:
         return self.state
 
-    def top_documents(self) -> list[dict[str, object]]:
+    def top_documents(self) -> list[TopDocument]:
         """The highest-scoring documents, highest first (ties: earlier row first), with excerpts."""
         return [entry for _, _, entry in sorted(self.state.top, key=lambda item: (-item[0], -item[1]))]
 
@@ -227,9 +229,9 @@ class _Scorer:
         return _ScoreState(
             scores=[arrays["scores"].astype(np.float64)],
             matched=[arrays["matched"].astype(bool)],
-            source_runs=[(str(name), int(count)) for name, count in values["source_runs"]],  # type: ignore[union-attr]
+            source_runs=[(str(name), int(count)) for name, count in cast(list[list[Any]], values["source_runs"])],  # as dump wrote them
             tokens=TokenCounter.of(tokens),
-            top=[(float(score), int(row), dict(entry)) for score, row, entry in values["top"]],  # type: ignore[union-attr]
+            top=[(float(score), int(row), cast(TopDocument, dict(entry))) for score, row, entry in cast(list[list[Any]], values["top"])],
             reference=[arrays["reference"].astype(bool)] if self.selection is not None else [],
             reference_counts=[int(n) for n in arrays["reference_counts"]],
         )
@@ -243,7 +245,7 @@ class _Scorer:
         state.reference.extend(shard.reference)
         state.reference_counts = [a + b for a, b in zip(state.reference_counts, shard.reference_counts)]
         for score, _, entry in shard.top:
-            state.offer(score, {**entry, "row": int(entry["row"]) + row_offset})  # type: ignore[call-overload]
+            state.offer(score, {**entry, "row": int(entry["row"]) + row_offset})
 
 
 def scan(
@@ -307,7 +309,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=reading, progress=progress, annotator=scorer,
                          execution=options.execution, resume=resume)
     fp = result.summary
-    documents = int(fp["documents"])  # type: ignore[arg-type]
+    documents = fp["documents"]
     state = scorer.state
     scores = np.concatenate(state.scores) if state.scores else np.zeros(0)
     matched = np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool)
@@ -320,7 +322,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     informative = is_informative(fraction)
     step = None if informative else next_step(documents, len(estimator.human.scores) if in_domain else None, bool(options.reference_machine),
                                               None if in_domain else date_like_field(paths, options.fingerprint.reader))
-    fraction.update(informative=informative, next_step=step)
+    fraction["informative"], fraction["next_step"] = informative, step
     # Decisions follow the estimate: each document's posterior under the corpus's fitted mixture, with
     # the estimate of the documents not matched to known synthetic text as the prior.
     rest = ~matched
@@ -328,7 +330,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     decided = add_posterior_column(out_dir / DOCUMENTS_FILE, estimator, rest_fraction, matched)
     token_counts = state.tokens.result()
     token_counts.write(out_dir / TOKENS_FILE)
-    summary: dict[str, object] = {
+    summary: ScanSummary = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},
         "inputs": fp["inputs"],
@@ -352,7 +354,8 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
         "near_duplicates": fp["near_duplicates"],
         "evasion": fp["evasion"],
         "known_synthetic": (
-            {"index": options.known_synthetic, "indexed_documents": len(known), "threshold": options.known_threshold, "matched": int(matched.sum())}
+            {"index": str(options.known_synthetic), "indexed_documents": len(known), "threshold": options.known_threshold,
+             "matched": int(matched.sum())}
             if known is not None else None
         ),
         "fingerprint": fp["fingerprint"],

@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 REGIMES = ("replace", "mix", "accumulate")
-# Calibrated (tests/test_projection.py) so that replace at lambda = 1 on a Zipf(1.1) vocabulary of
+# Calibrated (tests/projection/test_projection.py) so that replace at lambda = 1 on a Zipf(1.1) vocabulary of
 # 50,000 types reproduces Shumailov et al.'s OPT-125m result, perplexity 34 -> 54-62 by generation 9.
 DEFAULT_SHARPENING = 0.97
 DEFAULT_GENERATIONS = 10
@@ -322,7 +322,7 @@ def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projecti
     logp0 = _log(p0)
     regimes = {regime: _rows(regime, p0, logp0, options) for regime in options.regimes}
     entropy0 = -dot(p0, logp0)
-    inputs = {
+    inputs: dict[str, object] = {
         "synthetic_fraction": options.synthetic_fraction,
         "tokens_per_generation": float(options.tokens_per_generation),
         "generations": options.generations,

@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from auditor.projection.collapse import (
 )
 from auditor.projection.figures import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, sharpening_band
 from auditor.projection.token_counts import TokenCounter, TokenCounts
+from auditor.summary import EstimateBlock, ProjectionBlock
 
 TOKENS_FILE = "tokens.parquet"
 MIN_FIT_TOKENS = 1000  # fewer flagged tokens than this: keep the default sharpening
@@ -159,7 +161,7 @@ def source_from_zipf(exponent: float, vocab_size: int) -> ProjectionSource:
                             f"Zipf law, exponent {exponent:g}")
 
 
-def scan_projection(counts: TokenCounts, fraction: dict[str, object], generations: int = 10, max_drift: float = DEFAULT_MAX_DRIFT) -> dict[str, object]:
+def scan_projection(counts: TokenCounts, fraction: EstimateBlock, generations: int = 10, max_drift: float = DEFAULT_MAX_DRIFT) -> ProjectionBlock:
     """``projection`` of summary.json: every regime at the estimate and its interval bounds, and the safe fraction.
 
     ``excess_band`` keeps every generation's ``synthetic_excess`` at the interval's
@@ -168,13 +170,15 @@ def scan_projection(counts: TokenCounts, fraction: dict[str, object], generation
     if counts.total.sum() == 0:
         return {"schema": SCHEMA, "computed": False, "reason": "no words in the corpus"}
     source = source_from_counts(counts, "this scan")
-    options = ProjectionOptions(float(fraction["estimate"]), float(source.tokens or 1), generations, REGIMES, source.sharpening.tau)
+    options = ProjectionOptions(fraction["estimate"], float(source.tokens or 1), generations, REGIMES, source.sharpening.tau)
     full = project_distribution(source.p0, options)
-    at, band = {}, {}
-    for key in ("estimate", "low", "high"):
-        projection = full if key == "estimate" else project_distribution(source.p0, replace(options, synthetic_fraction=float(fraction[key])))
+    at: dict[str, dict[str, Any]] = {}
+    band: dict[str, dict[str, list[float]]] = {}
+    bounds = {"estimate": fraction["estimate"], "low": fraction["low"], "high": fraction["high"]}
+    for key, value in bounds.items():
+        projection = full if key == "estimate" else project_distribution(source.p0, replace(options, synthetic_fraction=value))
         at[key] = {
-            "synthetic_fraction": float(fraction[key]),
+            "synthetic_fraction": float(value),
             "regimes": {
                 regime: {**rows[-1], "generations_to_budget": generations_until(rows, max_drift)} for regime, rows in projection.regimes.items()
             },

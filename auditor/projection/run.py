@@ -16,13 +16,21 @@ from dataclasses import dataclass
 
 from auditor.io.documents import ReaderOptions
 from auditor.io.problems import ReadReport
-from auditor.projection.collapse import DEFAULT_GENERATIONS, REGIMES, Projection, ProjectionOptions, max_synthetic_fraction, project_distribution
+from auditor.projection.collapse import (
+    DEFAULT_GENERATIONS,
+    REGIMES,
+    Projection,
+    ProjectionOptions,
+    max_synthetic_fraction,
+    project_distribution,
+)
 from auditor.projection.figures import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, sharpening_band
 from auditor.projection.inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
+from auditor.summary import ReasonCounts
 
 
 def choose_source(from_summary: str | None = None, corpus: Sequence[str] = (), zipf_exponent: float | None = None,
-                  vocab_size: int | None = None, reader: ReaderOptions = ReaderOptions()) -> tuple[ProjectionSource, dict[str, object] | None]:
+                  vocab_size: int | None = None, reader: ReaderOptions = ReaderOptions()) -> tuple[ProjectionSource, ReasonCounts | None]:
     """The token distribution to project from: a scan's summary, a corpus read with ``reader``, or a Zipf law.
 
     Exactly one of them; returns the source and, for a corpus, its skipped records by reason
@@ -62,7 +70,7 @@ class ProjectionRun:
     options: ProjectionOptions
     projection: Projection
     sharpening_source: str
-    skipped: dict[str, object] | None
+    skipped: ReasonCounts | None
     max_drift: float
     max_synthetic_fraction: dict[str, float] | None
     band: dict[str, dict[str, float]] | None
@@ -85,7 +93,7 @@ class ProjectionRun:
 
 def run_projection(source: ProjectionSource, synthetic_fraction: float | None = None, tokens_per_generation: float | None = None,
                    generations: int = DEFAULT_GENERATIONS, regimes: Sequence[str] = (), sharpening: float | None = None,
-                   truncate_rank: int | None = None, max_drift: float = DEFAULT_MAX_DRIFT, skipped: dict[str, object] | None = None,
+                   truncate_rank: int | None = None, max_drift: float = DEFAULT_MAX_DRIFT, skipped: ReasonCounts | None = None,
                    bounds: bool = True) -> ProjectionRun:
     """Project from ``source``; the defaults are the source's (a scan's estimate, the corpus's token count, a fitted tau).
 

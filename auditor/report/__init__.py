@@ -15,7 +15,8 @@ Example::
 
 from __future__ import annotations
 
-import importlib
+from auditor.lazy import lazy_exports
+
 
 # Public name -> the module defining it, imported on first use (PEP 562).
 _EXPORTS = {
@@ -34,14 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

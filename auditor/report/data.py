@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import cast
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from auditor.errors import InputError
 from auditor.projection.collapse import REGIMES
 from auditor.report.text import drift_verdict
+from auditor.summary import ProjectionBlock, ScanSummary, SourceEstimateBlock, TopDocument
 
 REQUIRED_BLOCKS = ("documents", "synthetic_fraction", "flagged")
 # Fingerprint features whose flagged / unflagged distributions the HTML report plots
@@ -107,7 +109,7 @@ class _Binner:
         return DocumentColumns(self.documents, self.flagged, self.scores, self.clusters[self.clusters > 0], features)
 
 
-def canonical(summary: dict[str, object]) -> dict[str, object]:
+def canonical(summary: ScanSummary) -> ScanSummary:
     """The summary as ``summary.json`` holds it (sorted keys, JSON types).
 
     A scan renders from its in-memory summary and ``auditor report`` from the
@@ -116,7 +118,7 @@ def canonical(summary: dict[str, object]) -> dict[str, object]:
     return json.loads(json.dumps(summary, sort_keys=True, allow_nan=False))
 
 
-def check_summary(summary: object, name: str) -> dict[str, object]:
+def check_summary(summary: object, name: str) -> ScanSummary:
     """``summary`` if it is a scan summary with the blocks the reports need; else InputError naming ``name``."""
     if not isinstance(summary, dict) or not str(summary.get("schema", "")).startswith("auditor.summary/"):
         raise InputError(f"{name}: not an auditor scan summary (no 'auditor.summary/' schema); pass the summary.json written by 'auditor scan --out DIR'")
@@ -131,10 +133,10 @@ def check_summary(summary: object, name: str) -> dict[str, object]:
         missing.append("documents (a count)")
     if missing:
         raise InputError(f"{name}: the summary has no {', '.join(missing)}; re-run 'auditor scan' to write a complete one")
-    return summary
+    return cast(ScanSummary, summary)  # the blocks the reports read are checked above
 
 
-def load_summary(path: str | os.PathLike[str]) -> dict[str, object]:
+def load_summary(path: str | os.PathLike[str]) -> ScanSummary:
     """Read and check a ``summary.json``; InputError (naming the file and the fix) when unusable."""
     path = Path(path)
     try:
@@ -152,7 +154,7 @@ def load_summary(path: str | os.PathLike[str]) -> dict[str, object]:
     return check_summary(summary, str(path))
 
 
-def documents_path_of(summary: dict[str, object], summary_path: str | os.PathLike[str]) -> Path:
+def documents_path_of(summary: ScanSummary, summary_path: str | os.PathLike[str]) -> Path:
     """The documents table a summary names (``outputs.documents``), next to the summary."""
     outputs = summary.get("outputs")
     name = outputs.get("documents") if isinstance(outputs, dict) else None
@@ -205,38 +207,44 @@ def _floats(table: pa.Table, name: str) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0)
 
 
-def source_rows(summary: dict[str, object], limit: int | None = None) -> tuple[list[dict[str, object]], int]:
+class SourceRow(SourceEstimateBlock):
+    """One source's estimate, as the reports list it."""
+
+    source: str
+
+
+def source_rows(summary: ScanSummary, limit: int | None = None) -> tuple[list[SourceRow], int]:
     """Per-source estimates, most documents first (ties by name), and how many were left out by ``limit``."""
-    by_source = summary["synthetic_fraction"].get("by_source") or {}  # type: ignore[union-attr]
-    rows = [{"source": name, **block} for name, block in by_source.items()]
-    rows.sort(key=lambda row: (-int(row.get("documents", 0)), row["source"]))
+    by_source = summary["synthetic_fraction"].get("by_source") or {}
+    rows: list[SourceRow] = [{"source": name, **block} for name, block in by_source.items()]
+    rows.sort(key=lambda row: (-row.get("documents", 0), row["source"]))
     if limit is None or len(rows) <= limit:
         return rows, 0
     return rows[:limit], len(rows) - limit
 
 
-def top_flagged(summary: dict[str, object]) -> list[dict[str, object]]:
+def top_flagged(summary: ScanSummary) -> list[TopDocument]:
     """The summary's highest-scoring documents that reached the threshold."""
-    threshold = float(summary["flagged"]["threshold"])  # type: ignore[index]
-    return [doc for doc in summary.get("top_documents") or [] if float(doc["p_synthetic"]) >= threshold]  # type: ignore[union-attr]
+    threshold = float(summary["flagged"]["threshold"])
+    return [doc for doc in summary.get("top_documents") or [] if float(doc["p_synthetic"]) >= threshold]
 
 
-def regime_order(names: object) -> list[str]:
+def regime_order(names: Iterable[str]) -> list[str]:
     """Regime names in the projection's own order (summary.json sorts them alphabetically)."""
-    names = list(names)  # type: ignore[call-overload]
+    names = list(names)
     return [r for r in REGIMES if r in names] + sorted(r for r in names if r not in REGIMES)
 
 
-def projection_of(summary: dict[str, object]) -> dict[str, object]:
+def projection_of(summary: ScanSummary) -> ProjectionBlock:
     """The summary's ``projection`` block, or a not-computed one when the summary has none."""
     projection = summary.get("projection")
     return projection if isinstance(projection, dict) else {"computed": False, "reason": "not in the summary"}
 
 
-def verdict(summary: dict[str, object]) -> list[str]:
+def verdict(summary: ScanSummary) -> list[str]:
     """:func:`~auditor.report.text.drift_verdict` of the summary (its lines), regimes in the scan's order."""
     projection = projection_of(summary)
     if isinstance(projection.get("max_synthetic_fraction"), dict):
         safe = projection["max_synthetic_fraction"]
         projection = {**projection, "max_synthetic_fraction": {r: safe[r] for r in regime_order(safe)}}
-    return drift_verdict(projection, float(summary["synthetic_fraction"]["estimate"]))  # type: ignore[index]
+    return drift_verdict(projection, float(summary["synthetic_fraction"]["estimate"]))

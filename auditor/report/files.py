@@ -9,6 +9,7 @@ from auditor.atomic import atomic_path
 from auditor.report.data import DocumentColumns, canonical, check_summary, read_documents
 from auditor.report.html import render_html
 from auditor.report.markdown import render_markdown
+from auditor.summary import ScanSummary
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -22,7 +23,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def write_reports(
-    summary: dict[str, object],
+    summary: ScanSummary,
     documents_path: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None,
     md_path: str | os.PathLike[str] | None = None,

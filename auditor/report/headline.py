@@ -9,10 +9,10 @@ estimate stays in ``summary.json``, with ``informative: false``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 
 from auditor.estimate.fraction import CONFIDENCE, MIN_DOCUMENTS
 from auditor.report.text import fraction_text
+from auditor.summary import FractionBlock
 
 UNINFORMATIVE_WIDTH = 0.3  # an interval wider than this (high - low) is uninformative
 LARGE_REFERENCE = 100  # documents a reference should have
@@ -21,7 +21,7 @@ GENERAL_STEP = ("give a human reference: --reference-human FILE (a hundred or mo
 UNINFORMATIVE = "uninformative for this corpus"
 
 
-def is_informative(block: Mapping[str, object]) -> bool:
+def is_informative(block: FractionBlock) -> bool:
     """Whether an estimate block's interval is narrow enough to headline its point estimate.
 
     A summary's own ``informative`` decides; an older summary without one is judged by its interval.
@@ -29,7 +29,7 @@ def is_informative(block: Mapping[str, object]) -> bool:
     informative = block.get("informative")
     if isinstance(informative, bool):
         return informative
-    return round(float(block["high"]) - float(block["low"]), 9) <= UNINFORMATIVE_WIDTH  # type: ignore[arg-type]
+    return round(float(block["high"]) - float(block["low"]), 9) <= UNINFORMATIVE_WIDTH
 
 
 def next_step(documents: int, human: int | None, machine: bool, date_field: str | None = None) -> str:
@@ -54,21 +54,21 @@ def next_step(documents: int, human: int | None, machine: bool, date_field: str 
     return "give larger references: a few hundred documents each for --reference-human and --reference-machine"
 
 
-def interval_text(block: Mapping[str, object]) -> str:
+def interval_text(block: FractionBlock) -> str:
     """``95% CI 0.00-0.42``."""
-    confidence = round(float(block.get("confidence", CONFIDENCE)) * 100)  # type: ignore[arg-type]
+    confidence = round(float(block.get("confidence", CONFIDENCE)) * 100)
     return f"{confidence}% CI {block['low']:.2f}-{block['high']:.2f}"
 
 
-def step_of(block: Mapping[str, object]) -> str:
+def step_of(block: FractionBlock) -> str:
     """The block's ``next_step``, or the general one (a summary written before there was one)."""
     step = block.get("next_step")
     return step if isinstance(step, str) and step else GENERAL_STEP
 
 
-def headline(block: Mapping[str, object]) -> str:
+def headline(block: FractionBlock) -> str:
     """``synthetic fraction 0.23 (95% CI 0.19-0.27)``, or, for a wide interval,
     ``synthetic fraction: uninformative for this corpus (95% CI 0.00-0.42); give ...``."""
     if is_informative(block):
-        return f"synthetic fraction {fraction_text(dict(block))}"
+        return f"synthetic fraction {fraction_text(block)}"
     return f"synthetic fraction: {UNINFORMATIVE} ({interval_text(block)}); {step_of(block)}"

@@ -23,6 +23,7 @@ from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.report.text import fraction_text
+from auditor.summary import ScanSummary
 from auditor.visible import visible
 
 MAX_SOURCES = 500  # the page stays usable for folders of many files; summary.json has them all
@@ -114,14 +115,14 @@ _ENV = Environment(autoescape=True, finalize=_shown, undefined=StrictUndefined, 
 _COMPILED = _ENV.from_string(_TEMPLATE)
 
 
-def _sources(summary: dict[str, object]) -> tuple[list[dict[str, object]], int]:
+def _sources(summary: ScanSummary) -> tuple[list[dict[str, object]], int]:
     rows, hidden = source_rows(summary, MAX_SOURCES)
     plotted = len(rows) > 1  # fraction_plot labels sources only when there are several
-    return [{**row, "documents": int(row.get("documents", 0)),
+    return [{**row, "documents": row.get("documents", 0),
              "label": f"S{i + 1}" if plotted and i < MAX_PLOTTED_SOURCES else ""} for i, row in enumerate(rows)], hidden
 
 
-def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
+def render_html(summary: ScanSummary, columns: DocumentColumns) -> str:
     """The HTML report of a scan summary and its documents' columns."""
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
@@ -131,15 +132,15 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
     sources, hidden = _sources(summary)
     # An excerpt keeps its line breaks (the cell is pre-wrap); everything else in it is shown escaped.
     top = [{**doc, "excerpt": escape(visible(doc.get("excerpt", ""), keep_newlines=True))}
-           for doc in summary.get("top_documents") or []]  # type: ignore[attr-defined]
+           for doc in summary.get("top_documents") or []]
     model = summary.get("model") or {}
-    computed = bool(projection.get("computed"))  # type: ignore[union-attr]
+    computed = bool(projection.get("computed"))
     return _COMPILED.render(
         css=Markup(_CSS),
         tool=summary.get("tool") or {"version": "?"},
-        model={"name": model.get("name", "?")},  # type: ignore[union-attr]
-        model_sha=str(model.get("sha256") or "")[:12],  # type: ignore[union-attr]
-        documents=int(summary["documents"]),  # type: ignore[arg-type]
+        model={"name": model.get("name", "?")},
+        model_sha=str(model.get("sha256") or "")[:12],
+        documents=int(summary["documents"]),
         inputs=summary.get("inputs") or [],
         fraction=fraction,
         fraction_line=fraction_text(fraction),
@@ -163,7 +164,7 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
         regime_columns=COLUMNS,
         regime_caption=section_caption(summary) if computed else "",
         assumption_lines=assumption_lines(summary),
-        projection_model=projection.get("model", "") if computed else "",  # type: ignore[union-attr]
+        projection_model=projection.get("model", "") if computed else "",
         sources=sources,
         hidden_sources=hidden,
         dups=summary.get("near_duplicates") or {"enabled": False},
@@ -171,7 +172,7 @@ def render_html(summary: dict[str, object], columns: DocumentColumns) -> str:
         flagged_top=len(top_flagged(summary)),
         skipped=summary.get("skipped") or {"total": 0, "by_reason": {}},
         repaired=summary.get("repaired") or {"total": 0, "by_reason": {}},
-        problems=(summary.get("problems") or [])[:MAX_LISTED],  # type: ignore[index]
+        problems=(summary.get("problems") or [])[:MAX_LISTED],
         ignored=summary.get("ignored_files") or [],
         schema=summary.get("schema", "?"),
     )

@@ -15,6 +15,7 @@ from auditor.report.data import source_rows, top_flagged, verdict
 from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.report.text import fraction_text
+from auditor.summary import ScanSummary
 from auditor.visible import visible
 
 MAX_SOURCES = 20  # a pull-request comment stays readable; summary.json has them all
@@ -48,12 +49,12 @@ def _count_list(counts: dict[str, int]) -> str:
     return ", ".join(f"{escape_md(reason)} {count:,}" for reason, count in counts.items())
 
 
-def _facts(summary: dict[str, object]) -> list[str]:
+def _facts(summary: ScanSummary) -> list[str]:
     """The bullet lines: flags, near-duplicates, known synthetic text, projection, skipped input."""
-    documents = int(summary["documents"])  # type: ignore[arg-type]
+    documents = int(summary["documents"])
     flagged = summary["flagged"]
-    share = f" ({flagged['count'] / documents:.1%})" if documents else ""  # type: ignore[index]
-    lines = [f"- **Flagged:** {flagged['count']:,} documents{share} at p\\_synthetic >= {flagged['threshold']:.4f}"]  # type: ignore[index]
+    share = f" ({flagged['count'] / documents:.1%})" if documents else ""
+    lines = [f"- **Flagged:** {flagged['count']:,} documents{share} at p\\_synthetic >= {flagged['threshold']:.4f}"]
     dups = summary.get("near_duplicates") or {}
     if isinstance(dups, dict) and dups.get("enabled"):
         lines.append(
@@ -74,34 +75,34 @@ def _facts(summary: dict[str, object]) -> list[str]:
     first, *more = verdict(summary)
     lines += [f"- **Collapse projection** (unigram proxy): {escape_md(first)}", *(f"  - {escape_md(line)}" for line in more)]
     skipped, repaired = summary.get("skipped") or {}, summary.get("repaired") or {}
-    if skipped.get("total"):  # type: ignore[union-attr]
-        lines.append(f"- **Skipped records:** {skipped['total']:,} ({_count_list(skipped['by_reason'])})")  # type: ignore[index]
+    if skipped.get("total"):
+        lines.append(f"- **Skipped records:** {skipped['total']:,} ({_count_list(skipped['by_reason'])})")
     else:
         lines.append("- **Skipped records:** none")
-    if repaired.get("total"):  # type: ignore[union-attr]
-        lines.append(f"- **Repaired records:** {repaired['total']:,} ({_count_list(repaired['by_reason'])})")  # type: ignore[index]
-    for problem in (summary.get("problems") or [])[:MAX_PROBLEMS]:  # type: ignore[index]
+    if repaired.get("total"):
+        lines.append(f"- **Repaired records:** {repaired['total']:,} ({_count_list(repaired['by_reason'])})")
+    for problem in (summary.get("problems") or [])[:MAX_PROBLEMS]:
         lines.append(f"  - {escape_md(problem['location'])}: {escape_md(problem['reason'])}: {escape_md(problem['detail'])}")
     ignored = summary.get("ignored_files") or []
     if ignored:
-        lines.append(f"- **Ignored files** (unsupported extension): {len(ignored):,}, first {escape_md(ignored[0])}")  # type: ignore[index]
+        lines.append(f"- **Ignored files** (unsupported extension): {len(ignored):,}, first {escape_md(ignored[0])}")
     return lines
 
 
-def _source_table(summary: dict[str, object]) -> list[str]:
+def _source_table(summary: ScanSummary) -> list[str]:
     rows, hidden = source_rows(summary, MAX_SOURCES)
     if not rows:
         return []
-    confidence = round(float(summary["synthetic_fraction"].get("confidence", 0.95)) * 100)  # type: ignore[union-attr]
+    confidence = round(float(summary["synthetic_fraction"].get("confidence", 0.95)) * 100)
     lines = ["", "### By source", "", f"| source | documents | estimate | {confidence}% CI |", "|---|---:|---:|---|"]
     for row in rows:
-        lines.append(f"| {escape_md(row['source'])} | {int(row.get('documents', 0)):,} | {row['estimate']:.2f} | {row['low']:.2f}-{row['high']:.2f} |")
+        lines.append(f"| {escape_md(row['source'])} | {row.get('documents', 0):,} | {row['estimate']:.2f} | {row['low']:.2f}-{row['high']:.2f} |")
     if hidden:
         lines.append(f"\n{hidden:,} more sources in summary.json.")
     return lines
 
 
-def _projection_section(summary: dict[str, object]) -> list[str]:
+def _projection_section(summary: ScanSummary) -> list[str]:
     rows = section_rows(summary)
     if not rows:
         return []
@@ -111,7 +112,7 @@ def _projection_section(summary: dict[str, object]) -> list[str]:
     return [*lines, "", *(f"- {escape_md(line)}" for line in assumption_lines(summary))]
 
 
-def _document_table(summary: dict[str, object]) -> list[str]:
+def _document_table(summary: ScanSummary) -> list[str]:
     documents = top_flagged(summary)[:MAX_DOCUMENTS]
     if not documents:
         return ["", "No document reached the threshold."]
@@ -121,11 +122,11 @@ def _document_table(summary: dict[str, object]) -> list[str]:
     return lines
 
 
-def render_markdown(summary: dict[str, object]) -> str:
+def render_markdown(summary: ScanSummary) -> str:
     """The Markdown report of a scan summary (``summary.json`` as a dict)."""
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
-    documents = int(summary["documents"])  # type: ignore[arg-type]
+    documents = int(summary["documents"])
     method = f"method {escape_md(fraction.get('method', '?'))}, over {documents:,} documents"
     if is_informative(fraction):
         headline = f"**Synthetic fraction {fraction_text(fraction)}**, {method}."
@@ -138,10 +139,10 @@ def render_markdown(summary: dict[str, object]) -> str:
                       "--reference-human with documents known to be human-written from this domain to narrow it."]
     lines += ["", *_facts(summary), *_source_table(summary), *_projection_section(summary), *_document_table(summary)]
     tool, model = summary.get("tool") or {}, summary.get("model") or {}
-    sha = str(model.get("sha256") or "")[:12]  # type: ignore[union-attr]
+    sha = str(model.get("sha256") or "")[:12]
     lines += [
         "",
-        f"<sub>auditor {escape_md(tool.get('version', '?'))}, model {escape_md(model.get('name', '?'))} (sha256 {escape_md(sha)}). "  # type: ignore[union-attr]
+        f"<sub>auditor {escape_md(tool.get('version', '?'))}, model {escape_md(model.get('name', '?'))} (sha256 {escape_md(sha)}). "
         "Scores are statistical estimates: read the model card (models/README.md) before acting on them.</sub>",
     ]
     return "\n".join(lines) + "\n"

@@ -14,11 +14,12 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from auditor.report.data import FEATURE_LABELS, SCORE_EDGES, DocumentColumns, FeatureCounts, regime_order, source_rows
+from auditor.summary import ProjectionBlock, ScanSummary
 
 if TYPE_CHECKING:  # matplotlib is imported by _render: it takes ~0.7 s, which commands that plot nothing must not pay
     from matplotlib.axes import Axes
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # matplotlib is imported by _render: it takes ~0.7 s, which c
 
 MAX_PLOTTED_SOURCES = 30
 HUMAN_COLOR, MACHINE_COLOR, ACCENT = "#4C72B0", "#DD8452", "#C44E52"
-_RC = {"svg.hashsalt": "auditor-report", "svg.fonttype": "none", "font.size": 9}
+_RC: dict[str, Any] = {"svg.hashsalt": "auditor-report", "svg.fonttype": "none", "font.size": 9}
 # XML prologue, DOCTYPE and metadata carry URLs and versions; inline SVG in HTML needs none of them.
 _PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
@@ -62,7 +63,7 @@ def _render(key: str, size: tuple[float, float], draw: Callable[[Figure], None])
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with matplotlib.style.context("default"), matplotlib.rc_context(_RC):
+    with matplotlib.style.context("default"), matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # the stubs type rc keys as literals; these are valid keys
         fig = Figure(figsize=size, layout="constrained")
         FigureCanvasAgg(fig)
         draw(fig)
@@ -77,7 +78,7 @@ def score_histogram(columns: DocumentColumns, threshold: float) -> Plot:
 
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
-        ax.hist(SCORE_EDGES[:-1], bins=SCORE_EDGES, weights=columns.score_counts, color=HUMAN_COLOR)
+        ax.hist(SCORE_EDGES[:-1], bins=SCORE_EDGES, weights=columns.score_counts, color=HUMAN_COLOR)  # type: ignore[arg-type]  # matplotlib's stubs omit the ndarray bins hist takes
         ax.axvline(threshold, color=ACCENT, linestyle="--", label=f"threshold {threshold:.4f}")
         ax.set(xlabel="p_synthetic", ylabel="documents", xlim=(0, 1))
         ax.legend(loc="upper center")
@@ -85,7 +86,7 @@ def score_histogram(columns: DocumentColumns, threshold: float) -> Plot:
     return Plot("scores", title, _render("scores", (6.4, 3.0), draw))
 
 
-def fraction_plot(summary: dict[str, object]) -> Plot:
+def fraction_plot(summary: ScanSummary) -> Plot:
     """The estimated synthetic fraction with its interval, overall and per source (labelled S1, S2, ...)."""
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
@@ -126,7 +127,7 @@ def cluster_size_plot(columns: DocumentColumns, enabled: bool) -> Plot:
             ax.set_xticks(present if len(present) <= 15 else np.unique(np.linspace(present[0], present[-1], 10).round()))
         else:  # very large clusters: logarithmic size bins
             bins = np.unique(np.geomspace(2, sizes.max() + 1, 30).round())
-            ax.hist(sizes, bins=bins, color=HUMAN_COLOR)
+            ax.hist(sizes, bins=bins, color=HUMAN_COLOR)  # type: ignore[arg-type]  # matplotlib's stubs omit the ndarray bins hist takes
             ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set(xlabel="documents in the cluster", ylabel="clusters")
@@ -134,7 +135,7 @@ def cluster_size_plot(columns: DocumentColumns, enabled: bool) -> Plot:
     return Plot("clusters", title, _render("clusters", (6.4, 2.8), draw))
 
 
-def projection_plot(projection: object) -> Plot:
+def projection_plot(projection: ProjectionBlock) -> Plot:
     """Per regime, synthetic data's excess over refitting without it per generation, with the estimate's interval
     as a shaded band and the drift budget (older summaries without the excess: the perplexity-ratio proxy)."""
     title = "Collapse projection (unigram proxy)"
@@ -178,7 +179,7 @@ def _feature_axes(ax: Axes, name: str, counts: FeatureCounts, documents: int, fl
     groups = [("unflagged", counts.unflagged, documents - flagged, HUMAN_COLOR), ("flagged", counts.flagged, flagged, MACHINE_COLOR)]
     for label, weights, size, color in groups:
         if size:
-            ax.hist(bins[:-1], bins=bins, weights=weights, density=True, histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({size:,})")
+            ax.hist(bins[:-1], bins=bins, weights=weights, density=True, histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({size:,})")  # type: ignore[arg-type]  # as above
     ax.set_title(FEATURE_LABELS.get(name, name))
     ax.set_yticks([])
     ax.legend(fontsize=7)
@@ -202,12 +203,12 @@ def feature_plot(columns: DocumentColumns) -> Plot:
     return Plot("features", title, _render("features", (6.4, 2.6 if len(names) <= 2 else 4.6), draw), note)
 
 
-def all_plots(summary: dict[str, object], columns: DocumentColumns) -> list[Plot]:
+def all_plots(summary: ScanSummary, columns: DocumentColumns) -> list[Plot]:
     """Every plot of the HTML report, in display order."""
     dups = summary.get("near_duplicates")
     return [
         fraction_plot(summary),
-        score_histogram(columns, float(summary["flagged"]["threshold"])),  # type: ignore[index]
+        score_histogram(columns, float(summary["flagged"]["threshold"])),
         feature_plot(columns),
         cluster_size_plot(columns, bool(isinstance(dups, dict) and dups.get("enabled"))),
         projection_plot(summary.get("projection")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from auditor.report.data import projection_of, regime_order
 from auditor.report.text import band_text
+from auditor.summary import ScanSummary
 
 COLUMNS = ("regime", "synthetic_excess (interval bounds)", "excess at tau -/+0.01", "tail mass lost", "words lost",
            "entropy change", "effective vocabulary", "largest fraction within budget")
@@ -19,19 +20,19 @@ def _added(value: float, fmt: str) -> str:
     return f"({text if text.startswith('-') else '+' + text})"
 
 
-def section_rows(summary: dict[str, object]) -> list[tuple[str, ...]]:
+def section_rows(summary: ScanSummary) -> list[tuple[str, str, str, str, str, str, str, str]]:
     """One row of cells per regime (last generation at the estimate), or none for summaries without plain figures."""
     projection = projection_of(summary)
     at = projection.get("at") or {}
-    final = (at.get("estimate") or {}).get("regimes") or {}  # type: ignore[union-attr]
+    final = (at.get("estimate") or {}).get("regimes") or {}
     if not projection.get("computed") or not all("synthetic_excess" in row for row in final.values()):
         return []
     safe = projection.get("max_synthetic_fraction") or {}
-    bands = ((projection.get("assumptions") or {}).get("sharpening_sensitivity") or {}).get("by_regime") or {}  # type: ignore[union-attr]
+    bands = ((projection.get("assumptions") or {}).get("sharpening_sensitivity") or {}).get("by_regime") or {}
     rows = []
     for regime in regime_order(final):
         row = final[regime]
-        bounds = [((at.get(key) or {}).get("regimes") or {}).get(regime, {}).get("synthetic_excess") for key in ("low", "high")]  # type: ignore[union-attr]
+        bounds = [((at.get(key) or {}).get("regimes") or {}).get(regime, {}).get("synthetic_excess") for key in ("low", "high")]
         interval = f" (x{bounds[0]:.3f}-x{bounds[1]:.3f})" if None not in bounds else ""
         rows.append((
             regime,
@@ -41,19 +42,19 @@ def section_rows(summary: dict[str, object]) -> list[tuple[str, ...]]:
             f"{row['vocab_lost']:,.0f} {_added(row['vocab_lost_added'], ',.0f')}",
             f"{row['entropy_change_bits']:+.3f} bits {_added(row['entropy_change_bits_added'], '.3f')}",
             f"{row['effective_vocab']:,.0f} {_added(row['effective_vocab_added'], ',.0f')}",
-            "n/a" if safe.get(regime) is None else f"{float(safe[regime]):.2f}",  # type: ignore[union-attr, arg-type]
+            "n/a" if (bound := safe.get(regime)) is None else f"{bound:.2f}",
         ))
     return rows
 
 
-def section_caption(summary: dict[str, object]) -> str:
+def section_caption(summary: ScanSummary) -> str:
     projection = projection_of(summary)
-    generations = (projection.get("inputs") or {}).get("generations", "?")  # type: ignore[union-attr]
-    return (f"After {generations} generations at the estimate {float(summary['synthetic_fraction']['estimate']):.2f}: "  # type: ignore[index]
+    generations = (projection.get("inputs") or {}).get("generations", "?")
+    return (f"After {generations} generations at the estimate {float(summary['synthetic_fraction']['estimate']):.2f}: "
             "each figure, then in brackets what synthetic data adds over the same refits without it.")
 
 
-def assumption_lines(summary: dict[str, object]) -> list[str]:
+def assumption_lines(summary: ScanSummary) -> list[str]:
     """The assumptions block as sentences (empty for summaries without one)."""
     block = projection_of(summary).get("assumptions")
     if not isinstance(block, dict):

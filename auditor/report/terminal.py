@@ -6,11 +6,10 @@ wording of shared facts comes from :mod:`auditor.report.text` and :mod:`auditor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 
 from auditor.report.headline import headline
 from auditor.report.text import drift_verdict, format_counts, plural
+from auditor.summary import FingerprintSummary, NearDuplicateBlock, ReadBlocks, ScanSummary
 
 
 def throughput_line(verb: str, documents: int, text_bytes: int, seconds: float, suffix: str = "") -> str:
@@ -27,7 +26,7 @@ def resumed_lines(resumed: int, shards: int) -> list[str]:
     return [f"resumed {resumed:,} of {plural(shards, 'shard')} from the interrupted run (throughput above counts them)"]
 
 
-def read_summary_lines(summary: Mapping[str, Any]) -> list[str]:
+def read_summary_lines(summary: ReadBlocks) -> list[str]:
     """Skipped and repaired records by reason, the first problems, and the files not read."""
     lines = []
     for kind in ("skipped", "repaired"):
@@ -42,14 +41,14 @@ def read_summary_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def near_duplicate_lines(near: Mapping[str, Any]) -> list[str]:
+def near_duplicate_lines(near: NearDuplicateBlock) -> list[str]:
     if not near.get("enabled"):
         return []
     return [f"near-duplicates: {near['clusters']} clusters holding {near['documents_in_clusters']} documents "
             f"({near['fraction_in_clusters']:.1%}) at Jaccard >= {near['threshold']}"]
 
 
-def evasion_lines(summary: Mapping[str, Any]) -> list[str]:
+def evasion_lines(summary: FingerprintSummary) -> list[str]:
     evasion = summary.get("evasion") or {}
     if not evasion.get("documents"):
         return []
@@ -57,12 +56,12 @@ def evasion_lines(summary: Mapping[str, Any]) -> list[str]:
             "look-alike characters (removed or folded before scoring; see evasion_chars)"]
 
 
-def fingerprint_lines(summary: Mapping[str, Any]) -> list[str]:
+def fingerprint_lines(summary: FingerprintSummary) -> list[str]:
     """What ``auditor fingerprint`` says after its throughput line."""
     return [*read_summary_lines(summary), *near_duplicate_lines(summary["near_duplicates"]), *evasion_lines(summary)]
 
 
-def scan_lines(summary: Mapping[str, Any]) -> list[str]:
+def scan_lines(summary: ScanSummary) -> list[str]:
     """What ``auditor scan`` says after its throughput line: problems, the estimate and its references,
     flags, known-synthetic matches, near-duplicates, evasion, the drift verdict."""
     fraction, flagged = summary["synthetic_fraction"], summary["flagged"]

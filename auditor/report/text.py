@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from auditor.estimate.fraction import CONFIDENCE
+from auditor.summary import EstimateBlock, ProjectionBlock
 
 
-def fraction_text(block: Mapping[str, object]) -> str:
+def fraction_text(block: EstimateBlock) -> str:
     """``0.23 (95% CI 0.19-0.27)`` for an estimate block (:meth:`Estimate.to_dict`)."""
-    confidence = round(float(block.get("confidence", CONFIDENCE)) * 100)  # type: ignore[arg-type]
+    confidence = round(float(block.get("confidence", CONFIDENCE)) * 100)
     return f"{block['estimate']:.2f} ({confidence}% CI {block['low']:.2f}-{block['high']:.2f})"
 
 
@@ -45,21 +46,21 @@ def bound_text(value: float | None) -> str:
     return "n/a" if value is None else f"<= {value:.2f}"
 
 
-def drift_verdict(projection: dict[str, object], estimate: float) -> list[str]:
+def drift_verdict(projection: ProjectionBlock, estimate: float) -> list[str]:
     """A scan's verdict lines: the estimate against the largest fraction within the budget on the excess,
     then, when refitting alone already exceeds the budget, that fact stated separately."""
     if not projection.get("computed"):
         return [f"collapse projection: not computed ({projection.get('reason')})"]
     safe = projection["max_synthetic_fraction"]
     inputs = projection["inputs"]
-    budget = float(projection["max_drift"])  # type: ignore[arg-type]
-    parts = "; ".join(f"{regime} {bound_text(value)}" for regime, value in safe.items())  # type: ignore[union-attr]
+    budget = float(projection["max_drift"])
+    parts = "; ".join(f"{regime} {bound_text(value)}" for regime, value in safe.items())
     lines = [f"this corpus: {estimate:.2f}; to keep synthetic data's added perplexity-proxy drift within {budget:.0%} over "
-             f"{inputs['generations']} generations: {parts}"]  # type: ignore[index]
-    final = ((projection.get("at") or {}).get("estimate") or {}).get("regimes") or {}  # type: ignore[union-attr]
-    over = [(regime, row) for regime, row in final.items() if regime in safe and row["baseline_ppl_ratio"] > 1 + budget]  # type: ignore[operator]
+             f"{inputs['generations']} generations: {parts}"]
+    final = ((projection.get("at") or {}).get("estimate") or {}).get("regimes") or {}
+    over = [(regime, row) for regime, row in final.items() if regime in safe and row["baseline_ppl_ratio"] > 1 + budget]
     if over:
-        tokens = float(inputs["tokens_per_generation"])  # type: ignore[index]
+        tokens = float(inputs["tokens_per_generation"])
         lines.append(f"with {tokens:,.0f} tokens per generation, refitting alone (no synthetic data) drifts past the budget: " + "; ".join(
             f"{regime} +{percent(row['baseline_ppl_ratio'] - 1)} alone, synthetic data at {estimate:.2f} adds +{percent(row['synthetic_excess'] - 1)}"
             for regime, row in over))

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _DECODER = json.JSONDecoder()
+# scanstring(s, end): the JSON string whose opening quote is at end - 1, decoded, and the position after its closing quote.
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]  # undocumented, so not in typeshed's json.decoder
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # An escape cut by the end of the prefix: a lone backslash, or \u with fewer than four digits.
 # What may follow a number that the end of the prefix cut ("10" read as "1", "1e+16" as "1").
@@ -49,13 +52,13 @@ class PrefixRecord:
 
 
 def _skip(prefix: str, pos: int) -> int:
-    return _WHITESPACE.match(prefix, pos).end()  # type: ignore[union-attr]
+    return _WHITESPACE.match(prefix, pos).end()  # type: ignore[union-attr]  # never None: the pattern matches the empty string
 
 
 def _string_start(prefix: str, start: int) -> tuple[str, bool]:
     """The JSON string beginning after the quote at ``start - 1``: its value and whether it ended."""
     try:
-        value, _ = json.decoder.scanstring(prefix, start)  # type: ignore[attr-defined]
+        value, _ = _scanstring(prefix, start)
         return value, True
     except json.JSONDecodeError:
         pass  # cut by the end of the prefix (perhaps inside an escape), or invalid: decode what is there
@@ -64,7 +67,7 @@ def _string_start(prefix: str, start: int) -> tuple[str, bool]:
     if cut is not None:
         content = content[: cut.start(1)]
     try:
-        value, _ = json.decoder.scanstring(content + '"', 0)  # type: ignore[attr-defined]
+        value, _ = _scanstring(content + '"', 0)
     except json.JSONDecodeError as err:
         raise PrefixError(f"{err.msg} at column {start + err.colno}") from None
     if value and "\ud800" <= value[-1] <= "\udbff":
@@ -93,7 +96,7 @@ def read_prefix(prefix: str, text_field: str) -> PrefixRecord:
         key, ended = _string_start(prefix, pos + 1)
         if not ended:
             return record
-        pos = _skip(prefix, json.decoder.scanstring(prefix, pos + 1)[1])  # type: ignore[attr-defined]
+        pos = _skip(prefix, _scanstring(prefix, pos + 1)[1])
         if pos >= len(prefix):
             return record
         if prefix[pos] != ":":
@@ -105,7 +108,7 @@ def read_prefix(prefix: str, text_field: str) -> PrefixRecord:
             record.text, record.text_complete = _string_start(prefix, pos + 1)
             if not record.text_complete:
                 return record
-            pos = json.decoder.scanstring(prefix, pos + 1)[1]  # type: ignore[attr-defined]
+            pos = _scanstring(prefix, pos + 1)[1]
         else:
             try:
                 value, pos = _DECODER.raw_decode(prefix, pos)

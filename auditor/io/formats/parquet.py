@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -57,8 +58,8 @@ def iter_parquet(
             groups = list(range(row_groups[0], row_groups[1] if row_groups[1] is not None else parquet.metadata.num_row_groups))
         schema = parquet.schema_arrow
         if text_field not in schema.names:
-            columns = ", ".join(repr(name) for name in schema.names)
-            raise InputError(f"{path}: no {text_field!r} column (columns: {columns}); pass --text-field with the name of the text column")
+            listed = ", ".join(repr(name) for name in schema.names)
+            raise InputError(f"{path}: no {text_field!r} column (columns: {listed}); pass --text-field with the name of the text column")
         text_type = schema.field(text_field).type
         if not _is_text_type(text_type):
             raise InputError(
@@ -68,7 +69,7 @@ def iter_parquet(
         if all_fields:
             yield from _parquet_all_fields(parquet, path, text_field, id_field, batch_size, groups, first_row)
             return
-        columns = [text_field, id_field] if with_id else [text_field]
+        columns = [text_field, cast(str, id_field)] if with_id else [text_field]  # with_id: id_field is a column name
         for name in extra_fields:
             if name in schema.names and name not in columns:
                 columns.append(name)
@@ -79,9 +80,9 @@ def iter_parquet(
             # by name: the batch's column order is the reader's, not necessarily ours).
             names = batch.schema.names
             lists, bad = _batch_values([batch.column(names.index(name)) for name in columns], path, row)
-            texts = lists[0]
+            texts = cast("list[str | None]", lists[0])  # a string (or null) column: checked by _is_text_type above
             if with_id:
-                ids = lists[1]
+                ids: Sequence[object] = lists[1]
             elif id_field is not None and id_field == text_field:
                 ids = texts
             else:
@@ -239,8 +240,8 @@ def _row_group_runs(path: str, location: str, size: int, target: int) -> Iterato
             start, first_row, rows, taken = index + 1, first_row + rows, 0, 0
 
 
-def _group_bytes(group: object) -> int:
-    return sum(group.column(i).total_compressed_size for i in range(group.num_columns))  # type: ignore[attr-defined]
+def _group_bytes(group: pq.RowGroupMetaData) -> int:
+    return sum(group.column(i).total_compressed_size for i in range(group.num_columns))
 
 
 FORMAT = ParquetFormat()
