@@ -15,7 +15,8 @@ from auditor.projection.collapse import (
     generations_until,
 )
 from auditor.projection.figures import DEFAULT_MAX_DRIFT
-from auditor.projection.run import choose_source, run_projection
+from auditor.io.documents import ReaderOptions
+from auditor.projection.run import ProjectionOptionError, choose_source, run_projection
 from auditor.report.text import band_text, plain_figures
 
 
@@ -102,11 +103,13 @@ def project_command(synthetic_fraction: float | None, from_summary: str | None, 
     """
     if as_json and as_csv:
         raise click.UsageError("give at most one of --json and --csv")
+    # The reader options matter only to --corpus (as before, they are not checked otherwise).
+    reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars) if corpus else ReaderOptions()
     try:
-        source, skipped = choose_source(from_summary, corpus, zipf_exponent, vocab_size, reader_from(fmt, text_field, id_field, strict, max_doc_chars))
+        source, skipped = choose_source(from_summary, corpus, zipf_exponent, vocab_size, reader)
         run = run_projection(source, synthetic_fraction, tokens_per_generation, generations, regimes, sharpening, truncate_rank, max_drift,
                              skipped, bounds=not as_csv)
-    except ValueError as err:
+    except ProjectionOptionError as err:
         raise click.UsageError(str(err)) from None
     if as_csv:
         _echo_csv(run.projection.regimes)

@@ -21,9 +21,11 @@ from auditor.io.documents import DEFAULT_MAX_DOC_CHARS, Document
 from auditor.normalize import is_blank
 
 
-def score_documents(documents: Iterable[Document], detector: Detector, options: FingerprintOptions = FingerprintOptions()) -> np.ndarray:
-    """``p_synthetic`` of each document, in order (no MinHash, no near-duplicate index)."""
-    options = replace(options, near_duplicates=False, signatures=False)
+def score_documents(documents: Iterable[Document], detector: Detector, options: FingerprintOptions | None = None) -> np.ndarray:
+    """``p_synthetic`` of each document, in order (no MinHash, no near-duplicate index); ``options``: batch sizes."""
+    # Not a default argument: FingerprintOptions() checks its near-duplicate banding with datasketch
+    # (~0.5 s to import), which the hook, importing this module, must not pay.
+    options = replace(options or FingerprintOptions(near_duplicates=False, signatures=False), near_duplicates=False, signatures=False)
     parts = [detector.score(batch.texts, batch.tokens, batch.features) for batch in fingerprint_batches(documents, options)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -32,10 +34,12 @@ def _in_memory(texts: Iterable[str]) -> Iterator[Document]:
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise ValueError(f"texts[{index}] is a {type(text).__name__}, not a string")
+        # Cut as the readers cut (a truncated repair there), then checked as they check: a scan and
+        # score_texts give one score per text, and refuse the same texts.
+        text = text[:DEFAULT_MAX_DOC_CHARS]
         if is_blank(text):
             raise ValueError(f"texts[{index}] is empty or whitespace-only: there is nothing to score")
-        # Cut as the readers cut (a truncated repair there): a scan and score_texts give one score per text.
-        yield Document(f"texts:{index}", text[:DEFAULT_MAX_DOC_CHARS], "texts", index, index + 1)
+        yield Document(f"texts:{index}", text, "texts", index, index + 1)
 
 
 def score_texts(texts: Iterable[str], model: Detector | str | os.PathLike[str] | None = None) -> np.ndarray:

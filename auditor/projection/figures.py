@@ -1,4 +1,4 @@
-"""What a projection tells its reader: units, assumptions, the sharpening's sensitivity, plain figures, verdicts.
+"""What a projection tells its reader: units, assumptions, the sharpening's sensitivity (its sentences: auditor.report.text).
 
 The arithmetic lives in :mod:`auditor.projection.collapse`; this module only states it.
 Every verdict is on the *excess over the no-synthetic baseline* (refitting on

@@ -170,11 +170,11 @@ def scan_projection(counts: TokenCounts, fraction: EstimateBlock, generations: i
     if counts.total.sum() == 0:
         return {"schema": SCHEMA, "computed": False, "reason": "no words in the corpus"}
     source = source_from_counts(counts, "this scan")
-    options = ProjectionOptions(fraction["estimate"], float(source.tokens or 1), generations, REGIMES, source.sharpening.tau)
+    options = ProjectionOptions(float(fraction["estimate"]), float(source.tokens or 1), generations, REGIMES, source.sharpening.tau)
     full = project_distribution(source.p0, options)
     at: dict[str, dict[str, Any]] = {}
     band: dict[str, dict[str, list[float]]] = {}
-    bounds = {"estimate": fraction["estimate"], "low": fraction["low"], "high": fraction["high"]}
+    bounds = {key: float(fraction[key]) for key in ("estimate", "low", "high")}
     for key, value in bounds.items():
         projection = full if key == "estimate" else project_distribution(source.p0, replace(options, synthetic_fraction=value))
         at[key] = {

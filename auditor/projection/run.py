@@ -29,18 +29,22 @@ from auditor.projection.inputs import ProjectionSource, source_from_corpus, sour
 from auditor.summary import ReasonCounts
 
 
+class ProjectionOptionError(ValueError):
+    """The options name no single source, or leave out a value the source cannot supply (the CLI's usage errors)."""
+
+
 def choose_source(from_summary: str | None = None, corpus: Sequence[str] = (), zipf_exponent: float | None = None,
                   vocab_size: int | None = None, reader: ReaderOptions = ReaderOptions()) -> tuple[ProjectionSource, ReasonCounts | None]:
     """The token distribution to project from: a scan's summary, a corpus read with ``reader``, or a Zipf law.
 
     Exactly one of them; returns the source and, for a corpus, its skipped records by reason
-    (None otherwise). Raises ``ValueError`` (worded as the CLI's options) for any other combination.
+    (None otherwise). Raises :class:`ProjectionOptionError` (worded as the CLI's options) for any other combination.
     """
     given = [name for name, value in (("--from-summary", from_summary), ("--corpus", corpus), ("--zipf-exponent", zipf_exponent)) if value]
     if len(given) != 1:
-        raise ValueError("give exactly one of --from-summary, --corpus or --zipf-exponent (with --vocab-size)")
+        raise ProjectionOptionError("give exactly one of --from-summary, --corpus or --zipf-exponent (with --vocab-size)")
     if (zipf_exponent is None) != (vocab_size is None):
-        raise ValueError("--zipf-exponent and --vocab-size go together")
+        raise ProjectionOptionError("--zipf-exponent and --vocab-size go together")
     if from_summary:
         return source_from_summary(from_summary), None
     if corpus:
@@ -98,16 +102,16 @@ def run_projection(source: ProjectionSource, synthetic_fraction: float | None = 
     """Project from ``source``; the defaults are the source's (a scan's estimate, the corpus's token count, a fitted tau).
 
     ``regimes`` empty means all three. ``bounds``: also bisect for the largest safe fraction per
-    regime and the tau band (a few projections more). Raises ``ValueError`` (worded as the CLI's
-    options) when the source cannot supply a missing value.
+    regime and the tau band (a few projections more). Raises :class:`ProjectionOptionError` (worded as
+    the CLI's options) when the source cannot supply a missing value.
     """
     if synthetic_fraction is None:
         if source.synthetic_fraction is None:
-            raise ValueError("--synthetic-fraction is required (except with --from-summary, which uses the scan's estimate)")
+            raise ProjectionOptionError("--synthetic-fraction is required (except with --from-summary, which uses the scan's estimate)")
         synthetic_fraction = source.synthetic_fraction["estimate"]
     tokens = tokens_per_generation if tokens_per_generation is not None else source.tokens
     if tokens is None:
-        raise ValueError("--tokens-per-generation is required with --zipf-exponent (there is no corpus to count)")
+        raise ProjectionOptionError("--tokens-per-generation is required with --zipf-exponent (there is no corpus to count)")
     tau = sharpening if sharpening is not None else source.sharpening.tau
     options = ProjectionOptions(synthetic_fraction, float(tokens), generations, tuple(regimes) or REGIMES, tau, truncate_rank)
     projection = project_distribution(source.p0, options)

@@ -217,7 +217,7 @@ def source_rows(summary: ScanSummary, limit: int | None = None) -> tuple[list[So
     """Per-source estimates, most documents first (ties by name), and how many were left out by ``limit``."""
     by_source = summary["synthetic_fraction"].get("by_source") or {}
     rows: list[SourceRow] = [{"source": name, **block} for name, block in by_source.items()]
-    rows.sort(key=lambda row: (-row.get("documents", 0), row["source"]))
+    rows.sort(key=lambda row: (-int(row.get("documents", 0)), row["source"]))
     if limit is None or len(rows) <= limit:
         return rows, 0
     return rows[:limit], len(rows) - limit

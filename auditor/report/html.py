@@ -118,7 +118,7 @@ _COMPILED = _ENV.from_string(_TEMPLATE)
 def _sources(summary: ScanSummary) -> tuple[list[dict[str, object]], int]:
     rows, hidden = source_rows(summary, MAX_SOURCES)
     plotted = len(rows) > 1  # fraction_plot labels sources only when there are several
-    return [{**row, "documents": row.get("documents", 0),
+    return [{**row, "documents": int(row.get("documents", 0)),
              "label": f"S{i + 1}" if plotted and i < MAX_PLOTTED_SOURCES else ""} for i, row in enumerate(rows)], hidden
 
 

@@ -96,7 +96,7 @@ def _source_table(summary: ScanSummary) -> list[str]:
     confidence = round(float(summary["synthetic_fraction"].get("confidence", 0.95)) * 100)
     lines = ["", "### By source", "", f"| source | documents | estimate | {confidence}% CI |", "|---|---:|---:|---|"]
     for row in rows:
-        lines.append(f"| {escape_md(row['source'])} | {row.get('documents', 0):,} | {row['estimate']:.2f} | {row['low']:.2f}-{row['high']:.2f} |")
+        lines.append(f"| {escape_md(row['source'])} | {int(row.get('documents', 0)):,} | {row['estimate']:.2f} | {row['low']:.2f}-{row['high']:.2f} |")
     if hidden:
         lines.append(f"\n{hidden:,} more sources in summary.json.")
     return lines

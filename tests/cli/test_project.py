@@ -365,6 +365,22 @@ def test_project_from_summary_takes_the_estimate_from_the_file(scanned):
     assert run_json(["project", "--from-summary", edited])["inputs"]["synthetic_fraction"] == 0.37
 
 
+def test_a_summary_with_an_impossible_estimate_is_an_error_not_a_usage_error(scanned):
+    # Only the options' own mistakes are usage errors; a bad value in a file is an error naming it (exit 2).
+    summary = json.loads((scanned / "summary.json").read_text(encoding="utf-8"))
+    summary["synthetic_fraction"]["estimate"] = 1.5
+    edited = scanned / "impossible.json"
+    edited.write_text(json.dumps(summary), encoding="utf-8")
+    result = run(["project", "--from-summary", edited])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: synthetic fraction must be in [0, 1], got 1.5\n"
+
+
+def test_reader_options_are_read_only_with_a_corpus():
+    # --text-field '' means nothing to a Zipf law or a summary: it was never checked there.
+    assert run_json([*ZIPF, "--synthetic-fraction", "0.2", "--text-field", ""])["inputs"]["synthetic_fraction"] == 0.2
+
+
 def test_summary_that_is_not_json_is_exit_2_naming_it(tmp_path):
     path = tmp_path / "summary.json"
     path.write_text("{not json", encoding="utf-8")

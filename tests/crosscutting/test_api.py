@@ -37,6 +37,7 @@ def test_score_texts_gives_a_scan_s_scores(tmp_path, tiny_model_dir):
     ("one string", "not one string"),
     (["fine text here", 3], r"texts\[1\] is a int"),
     (["fine text here", " \n"], r"texts\[1\] is empty"),
+    (["fine text here", " " * 1_000_000 + "words past the cut"], r"texts\[1\] is empty"),  # blank where a scan cuts it
 ])
 def test_score_texts_refuses_what_it_cannot_score(texts, message, tiny_model_dir):
     with pytest.raises(ValueError, match=message):

@@ -296,3 +296,13 @@ def test_projection_plot_draws_the_excess_with_the_interval_band():
     plot = projection_plot(projection)
     assert plot.svg is not None and not plot.note
     assert projection_plot({**projection, "excess_band": {}}).svg != plot.svg  # the band is drawn
+
+
+def test_a_summary_written_by_another_tool_with_float_counts_reads_as_counts(tmp_path):
+    # A summary re-serialized elsewhere may carry 1000.0 for 1000: the reports print counts as counts.
+    summary = golden_summary()
+    for block in summary["synthetic_fraction"]["by_source"].values():
+        block["documents"] = float(block["documents"])
+    write_reports(summary, None, tmp_path)
+    assert (tmp_path / "report.md").read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+    assert "1000.0" not in (tmp_path / "report.html").read_text(encoding="utf-8")
