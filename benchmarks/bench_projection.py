@@ -36,14 +36,8 @@ from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from auditor.projection.collapse import (  # noqa: E402
-    ProjectionOptions,
-    fit_sharpening,
-    max_synthetic_fraction,
-    project_distribution,
-    sharpen,
-    zipf_distribution,
-)
+from auditor.projection.collapse import ProjectionOptions, fit_sharpening, project_distribution, sharpen, zipf_distribution
+from auditor.projection.bounds import max_synthetic_fraction
 
 TARGET_V = 100_000
 TARGET_SECONDS = 1.0

@@ -75,27 +75,59 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def progress_printer(quiet: bool) -> Callable[[Progress], None] | None:
+class ProgressDisplay:
+    """A run's progress on a terminal: a bar over the input files' bytes, with documents, rate and ETA.
+
+    The bar is :func:`click.progressbar` (its ETA from the bytes done so far); when the total is
+    unknown (standard input) a line of running counts takes its place. Only numbers are shown.
+    """
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._shown = 0
+
+    def __call__(self, progress: Progress) -> None:
+        if not progress.total_bytes:
+            rate = progress.text_bytes / 1e6 / progress.seconds if progress.seconds > 0 else 0.0
+            click.echo(f"\r{progress.documents:,} documents  {progress.text_bytes / 1e6:,.1f} MB  {rate:.1f} MB/s", err=True, nl=False)
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=progress.total_bytes, file=sys.stderr, label="reading", show_eta=True,
+                                          show_percent=True, item_show_func=_progress_label, width=24)
+        step = min(progress.input_bytes, progress.total_bytes) - self._shown
+        self._bar.update(max(step, 0), progress)
+        self._shown += max(step, 0)
+
+    def finish(self) -> None:
+        """Complete the bar (the last shard's bytes) or end the counts line."""
+        if self._bar is not None:
+            self._bar.update(self._bar.length - self._shown)
+            self._bar.render_finish()
+        else:
+            echo(err=True)
+
+
+def _progress_label(progress: Progress | None) -> str:
+    if progress is None:
+        return ""
+    # The rate of text, as the throughput line after the run reports it; the bar itself runs over file bytes.
+    rate = progress.text_bytes / 1e6 / progress.seconds if progress.seconds > 0 else 0.0
+    return f"{progress.documents:,} documents  {rate:.1f} MB/s"
+
+
+def progress_printer(quiet: bool) -> ProgressDisplay | None:
+    """The display of a run's progress: none with ``--quiet`` or when stderr is not a terminal."""
     if quiet or not sys.stderr.isatty():
         return None
-
-    def show(progress: Progress) -> None:
-        rate = progress.text_bytes / 1e6 / progress.seconds if progress.seconds > 0 else 0.0
-        click.echo(
-            f"\r{progress.documents:,} documents  {progress.text_bytes / 1e6:,.1f} MB  {rate:.1f} MB/s",
-            err=True,
-            nl=False,
-        )
-
-    return show
+    return ProgressDisplay()
 
 
 def run_with_progress(call: Callable[[Callable[[Progress], None] | None], Any], quiet: bool) -> Any:
-    """Run ``call(progress)`` with a progress line on a terminal, ending the line afterwards."""
-    progress = progress_printer(quiet)
-    result = call(progress)
-    if progress is not None:
-        echo(err=True)
+    """Run ``call(progress)`` with a progress display on a terminal, completing it afterwards."""
+    display = progress_printer(quiet)
+    result = call(display)
+    if display is not None:
+        display.finish()
     return result
 
 

@@ -9,13 +9,10 @@ import click
 
 from auditor.cli.options import FiniteFloat, reader_from, reader_options
 from auditor.cli.output import echo, echo_json, handle_errors
-from auditor.projection.collapse import (
-    DEFAULT_GENERATIONS,
-    REGIMES,
-    generations_until,
-)
-from auditor.projection.figures import DEFAULT_MAX_DRIFT
 from auditor.io.documents import ReaderOptions
+from auditor.projection.bounds import generations_until
+from auditor.projection.collapse import DEFAULT_GENERATIONS, REGIMES
+from auditor.projection.figures import DEFAULT_MAX_DRIFT
 from auditor.projection.run import ProjectionOptionError, choose_source, run_projection
 from auditor.report.text import band_text, plain_figures
 

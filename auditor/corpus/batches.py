@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from auditor.features import minhash
-from auditor.features.dedup import DEFAULT_THRESHOLD
+from auditor.features.dedup import DEFAULT_THRESHOLD, lsh_banding
 from auditor.features.stats import MAX_BATCH_DOCS, compute_stats
 from auditor.features.tokens import TokenBatch, tokenize_batch
 from auditor.io.documents import Document, ReaderOptions
@@ -59,10 +59,8 @@ class FingerprintOptions:
         if not 0.0 < self.dup_threshold <= 1.0:
             raise ValueError(f"dup_threshold must be in (0, 1], got {self.dup_threshold}")
         if self.near_duplicates:
-            from datasketch import MinHashLSH
-
-            try:  # datasketch refuses banding it cannot do with this many permutations
-                MinHashLSH(threshold=self.dup_threshold, num_perm=self.num_perm)
+            try:  # banding that cannot be done with this many permutations (as datasketch refuses it)
+                lsh_banding(self.dup_threshold, self.num_perm)
             except ValueError as err:
                 raise ValueError(
                     f"near-duplicate threshold {self.dup_threshold} cannot be indexed with {self.num_perm} MinHash "
@@ -129,11 +127,18 @@ class Annotator(Protocol[StateT]):
 
 @dataclass(frozen=True)
 class Progress:
-    """Running totals passed to a progress callback after every batch."""
+    """Running totals passed to a progress callback after every batch.
+
+    ``text_bytes`` counts the documents' text (UTF-8); ``input_bytes`` the input files' bytes read
+    so far (compressed files count as stored), out of ``total_bytes`` (None when unknown, e.g.
+    standard input): the second pair is what a progress bar shows.
+    """
 
     documents: int
     text_bytes: int
     seconds: float
+    input_bytes: int = 0
+    total_bytes: int | None = None
 
 
 def document_batches(documents: Iterable[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:

@@ -43,7 +43,7 @@ from auditor.atomic import atomic_path, remove_leftovers
 from auditor.corpus.batches import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
 from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity, shard_span
 from auditor.corpus.parallel import ExecutionOptions, run_ordered
-from auditor.corpus.shards import Shard, plan_shards, shard_target
+from auditor.corpus.shards import Shard, input_bytes, plan_shards, shard_target
 from auditor.corpus.table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
 from auditor.errors import AuditorError, InputError, OutOfSpace
 from auditor.features import minhash
@@ -254,9 +254,22 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
     kept: list[pa.Table] = []  # the rows, when there is no checkpoint to keep them
     documents = text_bytes = shards = resumed = 0
     evasion = {"documents": 0, "characters": 0}  # documents with evasion characters, and how many in all
+    # Progress in input bytes: each shard counts as its planned size once done; while it streams,
+    # as much of it as the text read so far (text and file bytes differ: JSON keys, escapes, compression).
+    total_bytes, planned = input_bytes(inputs), {}
+    done_bytes = shard_text_now = 0
+
+    def planning(plan: Iterable[Shard]) -> Iterator[Shard]:
+        for shard in plan:
+            planned[shard.index] = shard.bytes
+            yield shard
+
+    def shard_done(shard: int) -> None:
+        nonlocal done_bytes, shard_text_now
+        done_bytes, shard_text_now = done_bytes + planned.pop(shard, 0), 0
 
     def take(table: pa.Table, table_text_bytes: int) -> None:
-        nonlocal documents, text_bytes
+        nonlocal documents, text_bytes, shard_text_now
         if index is not None:
             index.add(signature_matrix(table, options.num_perm))
         counts = table.column("evasion_chars").to_numpy()
@@ -264,8 +277,10 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         evasion["characters"] += int(counts.sum())
         documents += table.num_rows
         text_bytes += table_text_bytes
+        shard_text_now += table_text_bytes
         if progress is not None:
-            progress(Progress(documents, text_bytes, time.perf_counter() - start))
+            reading = min(shard_text_now, planned.get(shards, 0))
+            progress(Progress(documents, text_bytes, time.perf_counter() - start, done_bytes + reading, total_bytes))
 
     def complete(saved: SavedShard, state: object, shard_start: int) -> None:
         report.merge(saved.report)
@@ -308,7 +323,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
     try:
         tasks = (ShardTask(shard, options, schema, annotator.spawn() if annotator is not None else None,
                            resumed=checkpoint is not None and i in checkpoint.completed)
-                 for i, shard in enumerate(plan_shards(inputs, target)))
+                 for i, shard in enumerate(planning(plan_shards(inputs, target))))
         # In this process a shard streams batch by batch; a worker sends its shard in one part.
         work = shard_parts if execution.in_process else fingerprint_shard
         with closing(run_ordered(work, tasks, execution)) as results:
@@ -320,6 +335,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
                     resumed += 1
                 else:
                     run_shard(shards, itertools.chain([first], parts))
+                shard_done(shards)
                 shards += 1
         if documents == 0:
             raise nothing_read(paths, report)

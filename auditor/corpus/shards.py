@@ -34,6 +34,7 @@ class Shard:
 
     index: int
     pieces: tuple[Piece, ...]
+    bytes: int = 0  # input bytes the pieces span (file sizes): what progress counts it as
 
 
 def shard_target(inputs: Sequence[tuple[str, str]], workers: int) -> int:
@@ -55,28 +56,35 @@ def plan_shards(inputs: Sequence[tuple[str, str]], target: int) -> Iterator[Shar
     if target < 1:
         raise ValueError(f"shard target must be at least 1 byte, got {target}")
     pieces = (item for path, fmt in inputs for item in _pieces(path, fmt, target))
-    for index, group in enumerate(_grouped(pieces, target)):
-        yield Shard(index, group)
+    for index, (group, size) in enumerate(_grouped(pieces, target)):
+        yield Shard(index, group, size)
 
 
-def _grouped(pieces: Iterator[tuple[Piece, int]], target: int) -> Iterator[tuple[Piece, ...]]:
-    """Consecutive whole files up to ``target`` bytes together; a split piece alone (it is a shard's worth)."""
+def _grouped(pieces: Iterator[tuple[Piece, int]], target: int) -> Iterator[tuple[tuple[Piece, ...], int]]:
+    """Consecutive whole files up to ``target`` bytes together; a split piece alone (it is a shard's worth); with their bytes."""
     pending: list[Piece] = []
     pending_bytes = 0
     for piece, size in pieces:
         if not piece.whole:
             if pending:
-                yield tuple(pending)
+                yield tuple(pending), pending_bytes
                 pending, pending_bytes = [], 0
-            yield (piece,)
+            yield (piece,), size
             continue
         pending.append(piece)
         pending_bytes += size
         if pending_bytes >= target:
-            yield tuple(pending)
+            yield tuple(pending), pending_bytes
             pending, pending_bytes = [], 0
     if pending:
-        yield tuple(pending)
+        yield tuple(pending), pending_bytes
+
+
+def input_bytes(inputs: Sequence[tuple[str, str]]) -> int | None:
+    """The size of the inputs in bytes (what a progress bar runs to); None when standard input is one of them."""
+    if any(path == "-" for path, _ in inputs):
+        return None
+    return sum(_size(path) for path, _ in inputs)
 
 
 def _size(path: str) -> int:

@@ -51,6 +51,7 @@ from auditor.detector.store import StoredFormat, npz_bytes, read_stored
 from auditor.errors import AuditorError
 from auditor.features import minhash
 from auditor.features.dedup import band_keys
+from auditor.features.dedup import lsh_banding as dedup_banding
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
 from auditor.lock import output_lock
@@ -96,16 +97,14 @@ def lsh_banding(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(bands, rows per band)`` datasketch ``MinHashLSH`` picks for ``threshold`` and ``num_perm``."""
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"known-text threshold must be in (0, 1], got {threshold}")
-    from datasketch import MinHashLSH  # slow to import (scipy.integrate): only for the banding
-
     try:
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        banding = dedup_banding(threshold, num_perm)
     except ValueError as err:
         raise ValueError(
             f"known-text threshold {threshold} cannot be indexed with {num_perm} MinHash permutations ({err}): "
             "use --num-perm 16 or more (and rebuild the index with it)"
         ) from None
-    return int(lsh.b), int(lsh.r)
+    return banding
 
 
 def build_index(

@@ -30,7 +30,8 @@ nothing to compare.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import numpy as np
 
@@ -42,6 +43,45 @@ DEFAULT_THRESHOLD = 0.8
 _STEP = np.uint64(0x9E3779B97F4A7C15)  # odd: each mixing step is a bijection of the state
 _FMIX1, _FMIX2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 _PAIR_CHUNK = 8192  # candidate pairs compared per numpy call (8192 x 2 x 512 B of signatures)
+
+
+# Gauss-Legendre nodes for the banding's integrals, on 16 equal pieces of each interval: the
+# S-curve 1 - (1 - s^r)^b is steep for large r and b, and one set of nodes would miss it.
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
+
+
+def _integral(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, pieces: int = 16) -> np.ndarray:
+    edges = np.linspace(lo, hi, pieces + 1)
+    half, mid = (edges[1:] - edges[:-1]) / 2, (edges[1:] + edges[:-1]) / 2
+    points = (mid[:, None] + half[:, None] * _NODES[None, :]).ravel()
+    weights = (half[:, None] * _WEIGHTS[None, :]).ravel()
+    return f(points) @ weights
+
+
+@lru_cache(maxsize=64)
+def lsh_banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows per band)`` for MinHash LSH at ``threshold``: datasketch ``MinHashLSH``'s choice, computed here.
+
+    The banding minimizes the false positive plus false negative probability (equal weights),
+    integrated over the similarity, among every ``b * r <= num_perm`` in datasketch's order;
+    datasketch integrates with ``scipy.integrate.quad``, which costs ~0.6 s to import in every
+    process, so the same integrals are taken with Gauss-Legendre quadrature (the same choice on
+    every threshold and permutation count ``tests/features/test_dedup.py`` compares). Raises
+    ``ValueError`` where datasketch does: fewer than 2 permutations, or fewer than 2 bands.
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("threshold must be in [0.0, 1.0]")
+    if num_perm < 2:
+        raise ValueError("Too few permutation functions")
+    pairs = np.array([(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)], dtype=np.float64)
+    bands, rows = pairs[:, :1], pairs[:, 1:]
+    false_positive = _integral(lambda s: 1 - (1 - s[None, :] ** rows) ** bands, 0.0, threshold)
+    false_negative = _integral(lambda s: (1 - s[None, :] ** rows) ** bands, threshold, 1.0)
+    best = int(np.argmin(0.5 * false_positive + 0.5 * false_negative))  # the first minimum, as datasketch's loop keeps it
+    b, r = int(pairs[best, 0]), int(pairs[best, 1])
+    if b < 2:
+        raise ValueError("The number of bands are too small (b < 2)")
+    return b, r
 
 
 def band_keys(signatures: np.ndarray, b: int, r: int) -> np.ndarray:
@@ -84,13 +124,9 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self.num_perm = num_perm
         self.seed = seed
-        # Only the banding is taken from datasketch: the same false positive /
-        # negative trade-off as MinHashLSH, without its per-document storage.
-        # (Imported here: datasketch imports scipy.integrate, slow to import.)
-        from datasketch import MinHashLSH
-
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self._b, self._r = int(lsh.b), int(lsh.r)
+        # Only the banding is datasketch's (lsh_banding): the same false positive / negative
+        # trade-off as MinHashLSH, without its per-document storage.
+        self._b, self._r = lsh_banding(threshold, num_perm)
         self._signatures = np.empty((1024, num_perm), dtype=np.uint32)
         self._keys = np.empty((self._b, 1024), dtype=np.uint64)  # one contiguous row per band, for sorting
         self._empty = np.empty(1024, dtype=bool)  # no shingle: never bucketed

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -144,31 +144,33 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(np.multiply(a, b)))
 
 
-def _log(p: np.ndarray) -> np.ndarray:
+def log_probabilities(p: np.ndarray) -> np.ndarray:
     out = np.full(len(p), -np.inf)
     np.log(p, out=out, where=p > 0)
     return out
 
 
-def logsumexp(x: np.ndarray) -> float:
+def logsumexp(x: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """``log sum(w * exp(x))`` (``w`` = 1 without weights)."""
     top = float(np.max(x))
-    return top + math.log(float(np.sum(np.exp(x - top))))
+    terms = np.exp(x - top)
+    return top + math.log(float(np.sum(terms if weights is None else weights * terms)))
 
 
-def _sharpen_log(logp: np.ndarray, tau: float, truncate_rank: int | None) -> np.ndarray:
+def _sharpen_log(logp: np.ndarray, tau: float, truncate_rank: int | None, weights: np.ndarray | None = None) -> np.ndarray:
     # Clipped so repeated sharpening stays finite: -inf marks deliberately truncated types only.
     scaled = np.maximum(logp / tau, _LOG_FLOOR)
     if truncate_rank is not None:
         scaled[truncate_rank:] = -np.inf
-    return scaled - logsumexp(scaled)
+    return scaled - logsumexp(scaled, weights)
 
 
 def sharpen(p: np.ndarray, tau: float, truncate_rank: int | None = None) -> np.ndarray:
     """``T(p) ~ p^(1/tau)``, zero beyond rank ``truncate_rank`` (``p`` sorted most probable first)."""
-    return np.exp(_sharpen_log(_log(np.asarray(p, dtype=np.float64)), tau, truncate_rank))
+    return np.exp(_sharpen_log(log_probabilities(np.asarray(p, dtype=np.float64)), tau, truncate_rank))
 
 
-def _kappas(regime: str, lam: float, m: float, generations: int) -> np.ndarray:
+def kappas(regime: str, lam: float, m: float, generations: int) -> np.ndarray:
     """Variance factor ``kappa_g`` (``Var p_g,i = kappa_g p_i (1 - p_i)``), g = 0..G."""
     kappa = np.zeros(generations + 1)
     for g in range(1, generations + 1):
@@ -208,22 +210,32 @@ def _loss_exponents(regime: str, lam: float, generations: int) -> np.ndarray:
 
 
 def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank: int | None, generations: int):
-    """Yield ``(m_g, log m_g)``, the model distribution under decoding bias, g = 0..G (mean-field).
+    """Yield ``(m_g, log m_g)``, the model distribution under decoding bias, g = 0..G (mean-field)."""
+    logp0 = None
+    for logm in bias_logs(regime, lam, p0, tau, truncate_rank, generations):
+        logp0 = logm if logp0 is None else logp0
+        # Unchanged (no synthetic data yet): p0 itself, so lambda = 0 reproduces the baseline bit for bit
+        yield (p0 if logm is logp0 else np.exp(logm)), logm
+
+
+def bias_logs(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank: int | None, generations: int,
+               weights: np.ndarray | None = None):
+    """Yield ``log m_g``, g = 0..G (``log p0`` itself while nothing has changed); :func:`_bias_path` without the exps.
 
     Iterated in log space (``logaddexp``) so a collapsing model keeps exact, finite
     log-probabilities in its tail instead of underflowing to 0 (which would make
     its KL look small). Under accumulate the pool starts with the real data
     (generation 1 trains on it alone) and every later generation adds M tokens.
     """
-    logp0 = _log(p0)
+    logp0 = log_probabilities(p0)
     logm = logp0
     log_real = math.log(1.0 - lam) if lam < 1 else -math.inf
     log_generated_share = math.log(lam) if lam > 0 else -math.inf
     log_pool = logp0  # accumulate: the real data, then every generation's additions
-    yield p0, logm
+    yield logm
     for g in range(1, generations + 1):
         if lam > 0 and not (regime == "accumulate" and g == 1):
-            generated = log_generated_share + _sharpen_log(logm, tau, truncate_rank)
+            generated = log_generated_share + _sharpen_log(logm, tau, truncate_rank, weights)
             if regime == "replace":
                 logm = np.logaddexp(log_real + logm, generated)
             elif regime == "mix":
@@ -231,11 +243,10 @@ def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_ran
             else:
                 log_pool = np.logaddexp(log_pool, np.logaddexp(log_real + logp0, generated))
                 logm = log_pool - math.log(g)
-        # Unchanged (no synthetic data yet): p0 itself, so lambda = 0 reproduces the baseline bit for bit
-        yield (p0 if logm is logp0 else np.exp(logm)), logm
+        yield logm
 
 
-def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray) -> tuple[float, float, float]:
+def kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray) -> tuple[float, float, float]:
     """KL(p0 || m) over m's support (p0 renormalized there), Shannon entropy of m, p0 mass outside it."""
     support = np.isfinite(logm)  # not m > 0: exact logs survive where m underflows
     if support.all():
@@ -249,7 +260,7 @@ def _kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarr
     return max(kl, 0.0), -dot(q, logq), outside
 
 
-def _ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
+def ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
     """``exp(KL + chi2 / 2)``, saturating at 1e300 (JSON has no infinity).
 
     A model that can no longer emit some real words (``truncated`` > 0: only under
@@ -261,7 +272,7 @@ def _ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
     return math.exp(min(kl + sampling_chi2 / 2.0, _MAX_LOG_RATIO))
 
 
-def _resolvable(p0: np.ndarray, m_tokens: float) -> float:
+def resolvable_share(p0: np.ndarray, m_tokens: float) -> float:
     """``chi2 / kappa`` over the types a sample of M tokens can resolve (``M p >= 1``): the KL approximation
     ``chi2 / 2`` and the plug-in entropy loss break down for rarer types."""
     return float(np.sum(1.0 - p0[p0 * m_tokens >= 1.0]))
@@ -269,11 +280,11 @@ def _resolvable(p0: np.ndarray, m_tokens: float) -> float:
 
 def _sampling_figures(regime: str, lam: float, p0: np.ndarray, m_tokens: float, generations: int):
     """Per generation: ``kappa_g``, the chance each type is lost, and the sampling part's entropy loss (nats)."""
-    kappas = _kappas(regime, lam, m_tokens, generations)
+    per_generation = kappas(regime, lam, m_tokens, generations)
     exponents = _loss_exponents(regime, lam, generations)
     mp = m_tokens * p0
     lost = [np.exp(-mp * exponents[g]) if g else np.zeros(len(p0)) for g in range(generations + 1)]
-    return kappas, lost, (kappas * _resolvable(p0, m_tokens) / 2.0).tolist()  # plain floats in the rows
+    return per_generation, lost, (per_generation * resolvable_share(p0, m_tokens) / 2.0).tolist()  # plain floats in the rows
 
 
 def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, options: ProjectionOptions) -> list[dict[str, float]]:
@@ -286,9 +297,9 @@ def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, options: ProjectionOpt
     base_kappas, base_lost, base_entropy_loss = _sampling_figures(regime, 0.0, p0, m_tokens, generations)
     rows = []
     for g, (m, logm) in enumerate(_bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, generations)):
-        kl, entropy, truncated = _kl_entropy(p0, logp0, m, logm)
-        ppl = _ppl_ratio(kl, truncated, 2.0 * entropy_loss[g])
-        baseline = _ppl_ratio(0.0, 0.0, 2.0 * base_entropy_loss[g])
+        kl, entropy, truncated = kl_entropy(p0, logp0, m, logm)
+        ppl = ppl_ratio(kl, truncated, 2.0 * entropy_loss[g])
+        baseline = ppl_ratio(0.0, 0.0, 2.0 * base_entropy_loss[g])
         entropy_bits = (entropy - entropy0 - entropy_loss[g]) / math.log(2)
         base_entropy_bits = -base_entropy_loss[g] / math.log(2)
         words, base_words = float(lost[g].sum()), float(base_lost[g].sum())
@@ -319,7 +330,7 @@ def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, options: ProjectionOpt
 def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projection:
     """Project from a probability vector sorted most probable first (see :func:`distribution`)."""
     p0 = np.asarray(p0, dtype=np.float64)
-    logp0 = _log(p0)
+    logp0 = log_probabilities(p0)
     regimes = {regime: _rows(regime, p0, logp0, options) for regime in options.regimes}
     entropy0 = -dot(p0, logp0)
     inputs: dict[str, object] = {
@@ -353,46 +364,3 @@ def project(
     m_tokens = float(values.sum()) if tokens_per_generation is None else tokens_per_generation
     options = ProjectionOptions(synthetic_fraction, m_tokens, generations, tuple(regimes), sharpening, truncate_rank)
     return project_distribution(distribution(values), options)
-
-
-def final_excess(p0: np.ndarray, options: ProjectionOptions, regime: str) -> float:
-    """``synthetic_excess`` after G generations, without the other columns (what bisections need)."""
-    m_tokens = float(options.tokens_per_generation)
-    *_, (m, logm) = _bias_path(regime, options.synthetic_fraction, p0, options.sharpening, options.truncate_rank, options.generations)
-    resolvable = _resolvable(p0, m_tokens)
-    kappa = _kappas(regime, options.synthetic_fraction, m_tokens, options.generations)[-1]
-    baseline = _kappas(regime, 0.0, m_tokens, options.generations)[-1]
-    kl, _, truncated = _kl_entropy(p0, _log(p0), m, logm)
-    return _ppl_ratio(kl, truncated, kappa * resolvable) / _ppl_ratio(0.0, 0.0, baseline * resolvable)
-
-
-def max_synthetic_fraction(p0: np.ndarray, options: ProjectionOptions, max_drift: float, regime: str) -> float:
-    """Largest lambda whose ``synthetic_excess`` after G generations stays <= 1 + ``max_drift`` (bisection, to 6e-5).
-
-    Stated on the excess over the no-synthetic baseline, so it is never empty: at
-    lambda = 0 the excess is exactly 1 (however far finite-data refits drift alone,
-    which the baseline columns report). The proxy rises with lambda in every
-    regime while the baseline does not depend on it, which the bisection relies on.
-    """
-    if not max_drift > 0:
-        raise ValueError(f"max drift must be positive, got {max_drift}")
-    limit = 1.0 + max_drift
-
-    def excess(lam: float) -> float:
-        return final_excess(p0, replace(options, synthetic_fraction=lam), regime)
-
-    if excess(1.0) <= limit:
-        return 1.0
-    low, high = 0.0, 1.0
-    for _ in range(14):  # precision 6e-5, finer than any fraction estimate
-        mid = (low + high) / 2
-        low, high = (mid, high) if excess(mid) <= limit else (low, mid)
-    return low
-
-
-def generations_until(rows: list[dict[str, float]], max_drift: float) -> int | None:
-    """First generation whose ``synthetic_excess`` exceeds 1 + ``max_drift``, or None."""
-    for row in rows:
-        if row["synthetic_excess"] > 1.0 + max_drift:
-            return int(row["generation"])
-    return None

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from auditor.projection.collapse import ProjectionOptions, final_excess
+from auditor.projection.bounds import final_excess
+from auditor.projection.collapse import ProjectionOptions
 
 SCHEMA = "auditor.projection/1"
 DEFAULT_MAX_DRIFT = 0.05  # one budget for scan, project and reports: 5% perplexity-proxy drift

@@ -26,15 +26,14 @@ from auditor.io.documents import ReaderOptions
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
 from auditor.normalize import normalize
+from auditor.projection.bounds import generations_until, max_synthetic_fraction
 from auditor.projection.collapse import (
     DEFAULT_SHARPENING,
     REGIMES,
     ProjectionOptions,
     distribution,
     dot,
-    generations_until,
     logsumexp,
-    max_synthetic_fraction,
     project_distribution,
     zipf_distribution,
 )

@@ -16,14 +16,8 @@ from dataclasses import dataclass
 
 from auditor.io.documents import ReaderOptions
 from auditor.io.problems import ReadReport
-from auditor.projection.collapse import (
-    DEFAULT_GENERATIONS,
-    REGIMES,
-    Projection,
-    ProjectionOptions,
-    max_synthetic_fraction,
-    project_distribution,
-)
+from auditor.projection.bounds import max_synthetic_fraction
+from auditor.projection.collapse import DEFAULT_GENERATIONS, REGIMES, Projection, ProjectionOptions, project_distribution
 from auditor.projection.figures import DEFAULT_MAX_DRIFT, MODEL, SCHEMA, UNITS, assumptions, sharpening_band
 from auditor.projection.inputs import ProjectionSource, source_from_corpus, source_from_summary, source_from_zipf
 from auditor.summary import ReasonCounts

@@ -1,6 +1,7 @@
 """The ``auditor`` group itself: --version, --help, ``python -m auditor``, progress output, SIGTERM."""
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -47,6 +48,40 @@ def test_progress_shown_only_on_a_terminal_and_not_when_quiet(monkeypatch, capsy
     assert capsys.readouterr().err == "\r1,234 documents  5.0 MB  2.5 MB/s"
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert cli_module.progress_printer(quiet=False) is None
+
+
+def test_the_progress_bar_runs_over_the_input_files_bytes_to_100_percent(monkeypatch, capsys):
+    import sys
+
+    from auditor.cli import output as cli_module
+    from auditor.corpus.batches import Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    show = cli_module.progress_printer(quiet=False)
+    show(Progress(documents=500, text_bytes=1_500_000, seconds=1.0, input_bytes=2_500_000, total_bytes=10_000_000))
+    assert capsys.readouterr().err.endswith("reading  [######------------------]   25%  500 documents  1.5 MB/s")
+    show(Progress(documents=900, text_bytes=3_000_000, seconds=2.0, input_bytes=9_000_000, total_bytes=10_000_000))
+    show.finish()  # the last shard's bytes: the bar ends full, then the line ends
+    assert capsys.readouterr().err.endswith("reading  [########################]  100%  900 documents  1.5 MB/s\x1b[?25h\n")
+
+
+def test_a_run_reports_its_input_bytes_up_to_the_files_size(tmp_path):
+    from auditor.corpus.parallel import ExecutionOptions
+    from auditor.corpus.runner import fingerprint
+
+    texts = [f"Document number {i} says something about topic {i % 7} in words of its own." for i in range(300)]
+    paths = []
+    for part in range(3):
+        path = tmp_path / f"part{part}.jsonl"
+        path.write_text("".join(f'{{"text": "{text}"}}\n' for text in texts[part::3]))
+        paths.append(str(path))
+    events = []
+    fingerprint(paths, out=tmp_path / "fp.parquet", progress=events.append, execution=ExecutionOptions(shard_bytes=4096))
+    total = sum(Path(path).stat().st_size for path in paths)
+    assert {event.total_bytes for event in events} == {total}
+    done = [event.input_bytes for event in events]
+    assert done == sorted(done) and 0 < done[-1] <= total
+    assert done[-1] >= total - 4096 * 2  # all but the last shard's bytes at the last batch
 
 
 def test_sigterm_mid_run_exits_143_and_leaves_no_output_files(tmp_path):

@@ -227,3 +227,20 @@ def test_no_documents_and_only_empty_documents():
     index.add(np.full((3, 128), minhash.EMPTY_HASH, dtype=np.uint32))
     assert list(index.buckets()) == []
     assert (index.clusters() == -1).all()
+
+
+@pytest.mark.parametrize("num_perm", [2, 8, 16, 64, 128, 256])
+def test_the_banding_is_the_one_datasketch_picks(num_perm):
+    # lsh_banding computes MinHashLSH's (b, r) without importing datasketch (scipy.integrate, ~0.6 s).
+    from datasketch import MinHashLSH
+
+    from auditor.features.dedup import lsh_banding
+
+    for threshold in (0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 0.99, 1.0):
+        try:
+            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError as err:
+            with pytest.raises(ValueError, match=str(err).split("(")[0].strip()):
+                lsh_banding(threshold, num_perm)
+            continue
+        assert lsh_banding(threshold, num_perm) == (lsh.b, lsh.r), threshold
