@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -85,6 +86,7 @@ class ProgressDisplay:
     def __init__(self) -> None:
         self._bar: Any = None
         self._shown = 0
+        self._last = Progress(0, 0, 0.0)
 
     def __call__(self, progress: Progress) -> None:
         if not progress.total_bytes:
@@ -92,16 +94,19 @@ class ProgressDisplay:
             click.echo(f"\r{progress.documents:,} documents  {progress.text_bytes / 1e6:,.1f} MB  {rate:.1f} MB/s", err=True, nl=False)
             return
         if self._bar is None:
-            self._bar = click.progressbar(length=progress.total_bytes, file=sys.stderr, label="reading", show_eta=True,
+            # The ETA is the label's, from the run's own clock and bytes (click's waits a second per estimate).
+            self._bar = click.progressbar(length=progress.total_bytes, file=sys.stderr, label="reading", show_eta=False,
                                           show_percent=True, item_show_func=_progress_label, width=24)
         step = min(progress.input_bytes, progress.total_bytes) - self._shown
         self._bar.update(max(step, 0), progress)
         self._shown += max(step, 0)
+        self._last = progress
 
     def finish(self) -> None:
         """Complete the bar (the last shard's bytes) or end the counts line."""
         if self._bar is not None:
-            self._bar.update(self._bar.length - self._shown)
+            done = replace(self._last, input_bytes=self._bar.length)  # all read: no time left to show
+            self._bar.update(self._bar.length - self._shown, done)
             self._bar.render_finish()
         else:
             echo(err=True)
@@ -112,7 +117,11 @@ def _progress_label(progress: Progress | None) -> str:
         return ""
     # The rate of text, as the throughput line after the run reports it; the bar itself runs over file bytes.
     rate = progress.text_bytes / 1e6 / progress.seconds if progress.seconds > 0 else 0.0
-    return f"{progress.documents:,} documents  {rate:.1f} MB/s"
+    label = f"{progress.documents:,} documents  {rate:.1f} MB/s"
+    if progress.total_bytes and 0 < progress.input_bytes < progress.total_bytes and progress.seconds > 0:
+        left = round(progress.seconds * (progress.total_bytes - progress.input_bytes) / progress.input_bytes)
+        label += f"  ETA {left // 60}:{left % 60:02d}"
+    return label
 
 
 def progress_printer(quiet: bool) -> ProgressDisplay | None:

@@ -59,10 +59,11 @@ def test_the_progress_bar_runs_over_the_input_files_bytes_to_100_percent(monkeyp
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     show = cli_module.progress_printer(quiet=False)
     show(Progress(documents=500, text_bytes=1_500_000, seconds=1.0, input_bytes=2_500_000, total_bytes=10_000_000))
-    assert capsys.readouterr().err.endswith("reading  [######------------------]   25%  500 documents  1.5 MB/s")
+    assert capsys.readouterr().err.endswith("reading  [######------------------]   25%  500 documents  1.5 MB/s  ETA 0:03")
     show(Progress(documents=900, text_bytes=3_000_000, seconds=2.0, input_bytes=9_000_000, total_bytes=10_000_000))
     show.finish()  # the last shard's bytes: the bar ends full, then the line ends
-    assert capsys.readouterr().err.endswith("reading  [########################]  100%  900 documents  1.5 MB/s\x1b[?25h\n")
+    last = capsys.readouterr().err.split("\r")[-1]  # the bar's last state, padded over the longer line before it
+    assert last == "\x1b[?25lreading  [########################]  100%  900 documents  1.5 MB/s" + " " * 10 + "\x1b[?25h\n"
 
 
 def test_a_run_reports_its_input_bytes_up_to_the_files_size(tmp_path):
