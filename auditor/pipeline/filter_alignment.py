@@ -115,7 +115,7 @@ def load_scan(directory: str | os.PathLike[str], option: str = "--from-scan") ->
                     else "not written by 'auditor scan'")
             raise InputError(f"{option} {table_path}: no column(s) {', '.join(missing)}: {made}; {rerun}")
         table = pq.read_table(table_path, columns=list(_SCAN_COLUMNS))
-    except (pa.ArrowException, OSError) as err:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as err:  # a damaged footer: names that are not UTF-8
         raise InputError(f"{option} {table_path}: cannot be read ({err}); {rerun}") from None
     if table.num_rows != documents:
         raise InputError(f"{option} {table_path}: {table.num_rows} rows but {summary_path.name} says {documents} documents; {rerun}")

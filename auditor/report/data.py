@@ -192,7 +192,7 @@ def read_documents(path: str | os.PathLike[str]) -> DocumentColumns:
                        {name: _floats(group, name) for name in ranges}, ids)
     except FileNotFoundError:
         raise InputError(f"{path}: documents table not found (the summary names it); re-run 'auditor scan' or keep the scan's files together") from None
-    except (OSError, pa.ArrowException) as err:
+    except (OSError, pa.ArrowException, UnicodeDecodeError) as err:  # a damaged footer: names that are not UTF-8
         raise InputError(f"{path}: cannot read the documents table ({err}); re-run 'auditor scan'") from None
     return binner.result()
 

@@ -49,7 +49,7 @@ def iter_parquet(
     handle = open_raw(location, path)  # a regular file only: pyarrow reads what it is handed
     try:
         parquet = pq.ParquetFile(handle)
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # a damaged footer can hold a column name that is not UTF-8
         handle.close()
         raise InputError(f"{path}: not a valid Parquet file ({_one_line(exc)}); check the file, or pass --format if it is another format") from None
     with handle, parquet:
@@ -116,7 +116,7 @@ def _parquet_batches(
             batch = next(batches)
         except StopIteration:
             return
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: corrupt Parquet data after row {row} ({_one_line(exc)}); check the file") from None
         row += batch.num_rows
         yield batch
