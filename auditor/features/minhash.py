@@ -99,10 +99,16 @@ def _fmix(h: np.ndarray, width: int) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's ``affine32`` permutation parameters ``(a, b)``, as uint32."""
-    from datasketch import MinHash
+    """datasketch's ``affine32`` permutation parameters ``(a, b)``, as uint32.
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    Drawn as ``datasketch.MinHash(num_perm, seed, scheme="affine32")`` draws them (a legacy
+    ``RandomState(seed)``: odd multipliers ``a``, then offsets ``b``, 32 bits each) without
+    importing datasketch, whose scipy costs ~1 s in every process; ``tests/features/test_minhash.py``
+    compares them with datasketch's.
+    """
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
     return np.ascontiguousarray(a, dtype=np.uint32), np.ascontiguousarray(b, dtype=np.uint32)
 
 

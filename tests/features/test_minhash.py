@@ -79,3 +79,16 @@ def test_scheme_metadata_records_versions():
     assert meta["datasketch_scheme"] == "affine32"
     assert meta["datasketch_version"].split(".")[0] == "2"
     assert meta["scheme"] == minhash.SCHEME
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (16, 0), (256, 2**32 - 1), (1, 7), (1024, 12345)])
+def test_the_permutations_are_datasketch_s_without_importing_it(num_perm, seed):
+    # Drawn here as datasketch draws them, so that no scan, worker or hook pays for importing it (~1 s).
+    from datasketch import MinHash
+
+    from auditor.features.minhash import permutations
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    mine_a, mine_b = permutations(num_perm, seed)
+    np.testing.assert_array_equal(mine_a, a.astype(np.uint32))
+    np.testing.assert_array_equal(mine_b, b.astype(np.uint32))
