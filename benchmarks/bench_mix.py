@@ -39,14 +39,13 @@ import json
 import os
 import platform
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import ZIPPY, measure  # noqa: E402
+from bench_scale import ZIPPY, measure, save_and_report, timed  # noqa: E402
 from corpora import OUT, make_corpus  # noqa: E402
 
 SHAPES = {"short": 170, "long": 3400}  # words per generated document: ~1 KB and ~20 KB
@@ -179,11 +178,8 @@ def main() -> None:
     parser.add_argument("--zippy-docs", type=int, default=200, help="documents ZipPy scores per corpus (default 200)")
     args = parser.parse_args()
     rows = [row for shape in args.shapes for mb in sorted(args.mb) for row in run_corpus(shape, mb, args.pool, args.zippy_docs)]
-    (OUT / "bench_mix.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    report(rows)
+    save_and_report(rows, "bench_mix.json", report)
 
 
 if __name__ == "__main__":
-    started = time.time()
-    main()
-    print(f"benchmark took {time.time() - started:.0f} s")
+    timed(main)

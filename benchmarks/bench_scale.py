@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
@@ -189,11 +189,21 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     rows = [row for n in sorted(args.sizes) for row in run_size(n, args.zippy_docs, args.runs)]
-    (OUT / "bench_scale.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    save_and_report(rows, "bench_scale.json", report)
+
+
+def save_and_report(rows: list[dict[str, object]], name: str, report: Callable[[list[dict[str, object]]], None]) -> None:
+    """Write the rows to ``benchmarks/out/NAME`` and print their report."""
+    (OUT / name).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     report(rows)
 
 
-if __name__ == "__main__":
+def timed(main: Callable[[], None]) -> None:
+    """Run a benchmark's ``main`` and say how long the whole benchmark took."""
     started = time.time()
     main()
     print(f"benchmark took {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    timed(main)
