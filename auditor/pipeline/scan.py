@@ -23,11 +23,13 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -306,6 +308,8 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     else:
         human = file_human(options.reference_human, detector, options.fingerprint, selection) if selection else None
         estimator = _estimator(detector, threshold, options, human)
+    if options.reports:  # matplotlib takes ~0.75 s to import: while the workers (or the features' C code) run
+        threading.Thread(target=_import_plotting, daemon=True).start()
     result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=reading, progress=progress, annotator=scorer,
                          execution=options.execution, resume=resume)
     fp = result.summary
@@ -327,9 +331,13 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     # the estimate of the documents not matched to known synthetic text as the prior.
     rest = ~matched
     rest_fraction = unmatched_fraction(fraction)
-    decided = add_posterior_column(out_dir / DOCUMENTS_FILE, estimator, rest_fraction, matched)
     token_counts = state.tokens.result()
-    token_counts.write(out_dir / TOKENS_FILE)
+    # The projection (numpy) runs beside the two table writes (pyarrow, C++): both release the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        projection = pool.submit(scan_projection, token_counts, fraction)
+        decided = add_posterior_column(out_dir / DOCUMENTS_FILE, estimator, rest_fraction, matched)
+        token_counts.write(out_dir / TOKENS_FILE)
+        projected = projection.result()
     summary: ScanSummary = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},
@@ -359,7 +367,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
             if known is not None else None
         ),
         "fingerprint": fp["fingerprint"],
-        "projection": scan_projection(token_counts, fraction),
+        "projection": projected,
         "top_documents": scorer.top_documents(),
         "outputs": {"documents": DOCUMENTS_FILE, "tokens": TOKENS_FILE,
                     **({"report_md": REPORT_MD, "report_html": REPORT_HTML} if options.reports else {})},
@@ -377,3 +385,10 @@ def _estimator(detector: Detector, threshold: float, options: ScanOptions,
     if human is None:
         return build_estimator(detector, threshold, options.method, options.reference_human, options.reference_machine, options.fingerprint)
     return build_estimator(detector, threshold, options.method, (), options.reference_machine, options.fingerprint, *human)
+
+
+def _import_plotting() -> None:
+    """Import what the reports' plots need, ahead of them (a thread: the import lock makes the plots wait for it)."""
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.style  # noqa: F401
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
