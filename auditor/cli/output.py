@@ -79,13 +79,13 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 class ProgressDisplay:
     """A run's progress on a terminal: a bar over the input files' bytes, with documents, rate and ETA.
 
-    The bar is :func:`click.progressbar` (its ETA from the bytes done so far); when the total is
-    unknown (standard input) a line of running counts takes its place. Only numbers are shown.
+    The bar is :func:`click.progressbar`; the time left is the label's (:func:`_progress_label`, at the
+    run's rate so far). When the total is unknown (standard input) a line of running counts takes its
+    place. Only numbers are shown.
     """
 
     def __init__(self) -> None:
         self._bar: Any = None
-        self._shown = 0
         self._last = Progress(0, 0, 0.0)
 
     def __call__(self, progress: Progress) -> None:
@@ -97,16 +97,14 @@ class ProgressDisplay:
             # The ETA is the label's, from the run's own clock and bytes (click's waits a second per estimate).
             self._bar = click.progressbar(length=progress.total_bytes, file=sys.stderr, label="reading", show_eta=False,
                                           show_percent=True, item_show_func=_progress_label, width=24)
-        step = min(progress.input_bytes, progress.total_bytes) - self._shown
-        self._bar.update(max(step, 0), progress)
-        self._shown += max(step, 0)
+        self._bar.update(max(min(progress.input_bytes, progress.total_bytes) - self._bar.pos, 0), progress)
         self._last = progress
 
     def finish(self) -> None:
         """Complete the bar (the last shard's bytes) or end the counts line."""
         if self._bar is not None:
             done = replace(self._last, input_bytes=self._bar.length)  # all read: no time left to show
-            self._bar.update(self._bar.length - self._shown, done)
+            self._bar.update(self._bar.length - self._bar.pos, done)
             self._bar.render_finish()
         else:
             echo(err=True)

@@ -25,7 +25,7 @@ def score_documents(documents: Iterable[Document], detector: Detector, options: 
     """``p_synthetic`` of each document, in order (no MinHash, no near-duplicate index); ``options``: batch sizes."""
     # Not a default argument: FingerprintOptions() checks its near-duplicate banding with datasketch
     # (~0.5 s to import), which the hook, importing this module, must not pay.
-    options = replace(options or FingerprintOptions(near_duplicates=False, signatures=False), near_duplicates=False, signatures=False)
+    options = replace(options, near_duplicates=False, signatures=False) if options else FingerprintOptions(near_duplicates=False, signatures=False)
     parts = [detector.score(batch.texts, batch.tokens, batch.features) for batch in fingerprint_batches(documents, options)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
