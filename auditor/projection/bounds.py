@@ -1,9 +1,9 @@
 """How much synthetic data a corpus can take: the final excess of one projection, and the largest safe fraction.
 
 A bisection needs only the last generation's excess, many times: these run the mean-field
-path of :mod:`auditor.projection.collapse` on the distinct probabilities of the corpus with
-their multiplicities, which is the same sum in another order and a hundred times faster on a
-real vocabulary.
+path of :mod:`auditor.projection.collapse` as its projection does, on the distinct probabilities
+of the corpus with their multiplicities (:func:`~auditor.projection.collapse.grouped`), but
+without the other columns and with one exp instead of one per generation.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from auditor.projection.collapse import (
     ProjectionOptions,
     bias_logs,
+    grouped,
     kappas,
     kl_entropy,
     log_probabilities,
@@ -23,37 +24,24 @@ from auditor.projection.collapse import (
 )
 
 
-def _grouped(p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct probabilities of ``p0`` (sorted, most probable first) and how many types share each.
-
-    Types of equal probability stay equal under every map the mean-field path applies
-    (mixing with p0, sharpening, renormalizing), so the path can run on the distinct values
-    with their multiplicities: a corpus's counts have a few thousand distinct values for
-    hundreds of thousands of types (half of them seen once).
-    """
-    starts = np.flatnonzero(np.r_[True, p0[1:] != p0[:-1]])
-    return p0[starts], np.diff(np.r_[starts, len(p0)]).astype(np.float64)
-
-
 def final_excess(p0: np.ndarray, options: ProjectionOptions, regime: str) -> float:
     """``synthetic_excess`` after G generations, without the other columns (what bisections need).
 
-    Computed on the distinct probabilities with their multiplicities (:func:`_grouped`; the same
-    sums, in another order), except under truncation, which cuts by rank inside a group of equals.
+    The same sums as :func:`~auditor.projection.collapse.project_distribution`'s last row, on the same
+    values (:func:`~auditor.projection.collapse.grouped`: type by type only under truncation).
     """
     m_tokens = float(options.tokens_per_generation)
-    values, weights = (p0, None) if options.truncate_rank is not None else _grouped(p0)
+    values, weights = grouped(p0, options.truncate_rank)
     # Only the last generation's distribution is needed: one exp instead of one per generation.
     path = bias_logs(regime, options.synthetic_fraction, values, options.sharpening, options.truncate_rank, options.generations, weights)
     logm = logp0 = next(path)
     for logm in path:
         pass
     m = values if logm is logp0 else np.exp(logm)  # unchanged: p0 itself, as _bias_path gives it
-    mass = values if weights is None else values * weights  # each distinct value's share of the corpus
-    resolvable = resolvable_share(p0, m_tokens)
+    resolvable = resolvable_share(values, m_tokens, weights)
     kappa = kappas(regime, options.synthetic_fraction, m_tokens, options.generations)[-1]
     baseline = kappas(regime, 0.0, m_tokens, options.generations)[-1]
-    kl, _, truncated = kl_entropy(mass, log_probabilities(values), m if weights is None else m * weights, logm)
+    kl, _, truncated = kl_entropy(values, log_probabilities(values), m, logm, weights)
     return ppl_ratio(kl, truncated, kappa * resolvable) / ppl_ratio(0.0, 0.0, baseline * resolvable)
 
 

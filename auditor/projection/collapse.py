@@ -137,6 +137,27 @@ def distribution(counts: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.sort(values)[::-1] / values.sum()
 
 
+def grouped(p0: np.ndarray, truncate_rank: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """What the projection sums over: the distinct probabilities of ``p0`` (sorted, most probable first) and
+    how many types share each; under truncation ``p0`` itself, one entry per type (weights None).
+
+    Types of equal probability stay equal under every map of the projection (mixing with p0, sharpening,
+    renormalizing, the loss chance ``exp(-M p c_g)``), so every sum over types is the same sum over the
+    distinct values weighted by their multiplicities, in another order: a real corpus has ~a thousand
+    distinct counts for hundreds of thousands of types (half of them seen once). Truncation cuts by rank,
+    inside a group of equals, so it keeps the type-by-type path.
+    """
+    if truncate_rank is not None:
+        return p0, None
+    starts = np.flatnonzero(np.r_[True, p0[1:] != p0[:-1]])
+    return p0[starts], np.diff(np.r_[starts, len(p0)]).astype(np.float64)
+
+
+def weighted_sum(x: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """``sum(w * x)``: a sum over types from one entry per distinct value (``w`` = 1 without weights)."""
+    return float(np.sum(x if weights is None else weights * x))
+
+
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """Dot product without BLAS: numpy's pairwise sum is single-threaded and its result does not
     depend on the machine's thread count (a threaded BLAS ``ddot`` oversubscribes a loaded machine
@@ -153,8 +174,7 @@ def log_probabilities(p: np.ndarray) -> np.ndarray:
 def logsumexp(x: np.ndarray, weights: np.ndarray | None = None) -> float:
     """``log sum(w * exp(x))`` (``w`` = 1 without weights)."""
     top = float(np.max(x))
-    terms = np.exp(x - top)
-    return top + math.log(float(np.sum(terms if weights is None else weights * terms)))
+    return top + math.log(weighted_sum(np.exp(x - top), weights))
 
 
 def _sharpen_log(logp: np.ndarray, tau: float, truncate_rank: int | None, weights: np.ndarray | None = None) -> np.ndarray:
@@ -209,10 +229,11 @@ def _loss_exponents(regime: str, lam: float, generations: int) -> np.ndarray:
     return c
 
 
-def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank: int | None, generations: int):
+def _bias_path(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank: int | None, generations: int,
+               weights: np.ndarray | None):
     """Yield ``(m_g, log m_g)``, the model distribution under decoding bias, g = 0..G (mean-field)."""
     logp0 = None
-    for logm in bias_logs(regime, lam, p0, tau, truncate_rank, generations):
+    for logm in bias_logs(regime, lam, p0, tau, truncate_rank, generations, weights):
         logp0 = logm if logp0 is None else logp0
         # Unchanged (no synthetic data yet): p0 itself, so lambda = 0 reproduces the baseline bit for bit
         yield (p0 if logm is logp0 else np.exp(logm)), logm
@@ -226,6 +247,7 @@ def bias_logs(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank
     log-probabilities in its tail instead of underflowing to 0 (which would make
     its KL look small). Under accumulate the pool starts with the real data
     (generation 1 trains on it alone) and every later generation adds M tokens.
+    ``p0`` and ``weights`` as :func:`grouped` gives them (only the renormalization sums over types).
     """
     logp0 = log_probabilities(p0)
     logm = logp0
@@ -246,18 +268,21 @@ def bias_logs(regime: str, lam: float, p0: np.ndarray, tau: float, truncate_rank
         yield logm
 
 
-def kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray) -> tuple[float, float, float]:
-    """KL(p0 || m) over m's support (p0 renormalized there), Shannon entropy of m, p0 mass outside it."""
+def kl_entropy(p0: np.ndarray, logp0: np.ndarray, m: np.ndarray, logm: np.ndarray,
+               weights: np.ndarray | None = None) -> tuple[float, float, float]:
+    """KL(p0 || m) over m's support (p0 renormalized there), Shannon entropy of m, p0 mass outside it.
+
+    ``weights``: how many types each entry stands for (:func:`grouped`; None: one each).
+    """
+    mass, share = (p0, m) if weights is None else (weights * p0, weights * m)  # each entry's share of p0 and of m
     support = np.isfinite(logm)  # not m > 0: exact logs survive where m underflows
     if support.all():
-        kl = dot(p0, logp0 - logm)
-        entropy = -dot(m, logm)
-        return max(kl, 0.0), entropy, 0.0
-    outside = float(p0[~support].sum())
-    p = p0[support] / (1.0 - outside) if outside < 1 else p0[support]
-    q, logq = m[support], logm[support]
-    kl = dot(p, np.log(p, where=p > 0, out=np.zeros(len(p))) - logq)
-    return max(kl, 0.0), -dot(q, logq), outside
+        return max(dot(mass, logp0 - logm), 0.0), -dot(share, logm), 0.0
+    outside = float(mass[~support].sum())
+    scale = 1.0 - outside if outside < 1 else 1.0
+    p, logq = p0[support] / scale, logm[support]
+    kl = dot(mass[support] / scale, np.log(p, where=p > 0, out=np.zeros(len(p))) - logq)
+    return max(kl, 0.0), -dot(share[support], logq), outside
 
 
 def ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
@@ -272,38 +297,39 @@ def ppl_ratio(kl: float, truncated: float, sampling_chi2: float) -> float:
     return math.exp(min(kl + sampling_chi2 / 2.0, _MAX_LOG_RATIO))
 
 
-def resolvable_share(p0: np.ndarray, m_tokens: float) -> float:
+def resolvable_share(p0: np.ndarray, m_tokens: float, weights: np.ndarray | None = None) -> float:
     """``chi2 / kappa`` over the types a sample of M tokens can resolve (``M p >= 1``): the KL approximation
-    ``chi2 / 2`` and the plug-in entropy loss break down for rarer types."""
-    return float(np.sum(1.0 - p0[p0 * m_tokens >= 1.0]))
+    ``chi2 / 2`` and the plug-in entropy loss break down for rarer types. ``p0``, ``weights``: :func:`grouped`."""
+    resolved = p0 * m_tokens >= 1.0
+    return weighted_sum(1.0 - p0[resolved], None if weights is None else weights[resolved])
 
 
-def _sampling_figures(regime: str, lam: float, p0: np.ndarray, m_tokens: float, generations: int):
-    """Per generation: ``kappa_g``, the chance each type is lost, and the sampling part's entropy loss (nats)."""
+def _sampling_figures(regime: str, lam: float, p0: np.ndarray, weights: np.ndarray | None, m_tokens: float, generations: int):
+    """Per generation: ``kappa_g``, the expected types and p0 mass lost, and the sampling part's entropy loss (nats)."""
     per_generation = kappas(regime, lam, m_tokens, generations)
     exponents = _loss_exponents(regime, lam, generations)
-    mp = m_tokens * p0
-    lost = [np.exp(-mp * exponents[g]) if g else np.zeros(len(p0)) for g in range(generations + 1)]
-    return per_generation, lost, (per_generation * resolvable_share(p0, m_tokens) / 2.0).tolist()  # plain floats in the rows
+    mp, mass = m_tokens * p0, p0 if weights is None else weights * p0
+    lost = [np.exp(-mp * c) for c in exponents[1:]]  # each type's chance; generation 0 (p0 itself) loses none
+    words, lost_mass = [0.0] + [weighted_sum(chance, weights) for chance in lost], [0.0] + [dot(chance, mass) for chance in lost]
+    return per_generation, words, lost_mass, (per_generation * resolvable_share(p0, m_tokens, weights) / 2.0).tolist()
 
 
-def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, options: ProjectionOptions) -> list[dict[str, float]]:
-    """One regime's rows, each against its no-synthetic baseline (lambda = 0, same regime and M)."""
+def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, weights: np.ndarray | None, options: ProjectionOptions,
+          vocab: int, entropy0: float, gini0: float) -> list[dict[str, float]]:
+    """One regime's rows, each against its no-synthetic baseline (lambda = 0, same regime and M); ``p0``, ``weights``:
+    :func:`grouped` (every column is a sum over types), ``vocab``, ``entropy0``, ``gini0``: generation 0's."""
     lam, m_tokens, generations = options.synthetic_fraction, float(options.tokens_per_generation), options.generations
-    vocab, entropy0 = len(p0), -dot(p0, logp0)
-    gini0 = float(1.0 - np.sum(p0 * p0))
-    kappas, lost, entropy_loss = _sampling_figures(regime, lam, p0, m_tokens, generations)
+    kappas, lost, lost_mass, entropy_loss = _sampling_figures(regime, lam, p0, weights, m_tokens, generations)
     # At lambda = 0 the bias path is p0 itself (KL 0, entropy H0): only the sampling part remains.
-    base_kappas, base_lost, base_entropy_loss = _sampling_figures(regime, 0.0, p0, m_tokens, generations)
+    base_kappas, base_lost, base_lost_mass, base_entropy_loss = _sampling_figures(regime, 0.0, p0, weights, m_tokens, generations)
     rows = []
-    for g, (m, logm) in enumerate(_bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, generations)):
-        kl, entropy, truncated = kl_entropy(p0, logp0, m, logm)
+    for g, (m, logm) in enumerate(_bias_path(regime, lam, p0, options.sharpening, options.truncate_rank, generations, weights)):
+        kl, entropy, truncated = kl_entropy(p0, logp0, m, logm, weights)
         ppl = ppl_ratio(kl, truncated, 2.0 * entropy_loss[g])
         baseline = ppl_ratio(0.0, 0.0, 2.0 * base_entropy_loss[g])
         entropy_bits = (entropy - entropy0 - entropy_loss[g]) / math.log(2)
         base_entropy_bits = -base_entropy_loss[g] / math.log(2)
-        words, base_words = float(lost[g].sum()), float(base_lost[g].sum())
-        mass, base_mass = dot(lost[g], p0), dot(base_lost[g], p0)
+        words, base_words, mass, base_mass = lost[g], base_lost[g], lost_mass[g], base_lost_mass[g]
         effective = math.exp(entropy - entropy_loss[g])
         rows.append({
             "generation": g,
@@ -328,17 +354,21 @@ def _rows(regime: str, p0: np.ndarray, logp0: np.ndarray, options: ProjectionOpt
 
 
 def project_distribution(p0: np.ndarray, options: ProjectionOptions) -> Projection:
-    """Project from a probability vector sorted most probable first (see :func:`distribution`)."""
+    """Project from a probability vector sorted most probable first (see :func:`distribution`).
+
+    Runs on the distinct probabilities with their multiplicities (:func:`grouped`), except under truncation.
+    """
     p0 = np.asarray(p0, dtype=np.float64)
-    logp0 = log_probabilities(p0)
-    regimes = {regime: _rows(regime, p0, logp0, options) for regime in options.regimes}
-    entropy0 = -dot(p0, logp0)
+    values, weights = grouped(p0, options.truncate_rank)
+    logp0, mass = log_probabilities(values), values if weights is None else weights * values
+    entropy0, gini0 = -dot(mass, logp0), 1.0 - dot(mass, values)
+    regimes = {regime: _rows(regime, values, logp0, weights, options, len(p0), entropy0, gini0) for regime in options.regimes}
     inputs: dict[str, object] = {
         "synthetic_fraction": options.synthetic_fraction,
         "tokens_per_generation": float(options.tokens_per_generation),
         "generations": options.generations,
         "vocab_size": len(p0),
-        "gini_simpson_0": float(1.0 - np.sum(p0 * p0)),
+        "gini_simpson_0": gini0,
         "entropy_0": entropy0,
         "effective_vocab_0": math.exp(entropy0),
         "sharpening": options.sharpening,

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from auditor.arrow_numpy import array_from_numpy
 from auditor.atomic import atomic_path
 from auditor.errors import InputError
 
@@ -44,7 +45,9 @@ class TokenCounts:
         return self.unflagged + self.flagged
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        table = pa.table({"hash": self.hashes, "unflagged": self.unflagged, "flagged": self.flagged})
+        columns = [self.hashes.astype(np.uint64, copy=False), self.unflagged.astype(np.int64, copy=False),
+                   self.flagged.astype(np.int64, copy=False)]
+        table = pa.Table.from_arrays([array_from_numpy(np.ascontiguousarray(c)) for c in columns], names=["hash", "unflagged", "flagged"])
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
 
