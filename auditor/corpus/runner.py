@@ -39,26 +39,29 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor import __version__
+from auditor.arrow_numpy import array_from_numpy, numpy_from_column
 from auditor.atomic import atomic_path, remove_leftovers
 from auditor.corpus.batches import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
-from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity, shard_span
+from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity
+from auditor.corpus.shard_work import ShardResult, ShardTask, fingerprint_shard, shard_parts
 from auditor.corpus.parallel import ExecutionOptions, run_ordered
 from auditor.corpus.shards import Shard, input_bytes, plan_shards, shard_target
-from auditor.corpus.table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, record_batch, signature_matrix
+from auditor.corpus.table import ROW_GROUP_ROWS, arrow_schema, cluster_column, fixed_size, offset_rows, signature_matrix
 from auditor.errors import AuditorError, InputError, OutOfSpace
 from auditor.features import minhash
 from auditor.features.dedup import NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES
 from auditor.io.inputs import expand_inputs, resolve_inputs
 from auditor.io.problems import ReadReport
-from auditor.io.reading import nothing_read, read_pieces
+from auditor.io.reading import nothing_read
 from auditor.lock import output_lock
 from auditor.summary import FingerprintSummary, NearDuplicateBlock
 
 if TYPE_CHECKING:  # pandas is slow to import (~0.4 s); only the frame of fingerprint() needs it, via pyarrow
     import pandas as pd
 
-__all__ = ["Annotator", "Batch", "FingerprintOptions", "FingerprintResult", "Progress", "fingerprint", "fingerprint_batches", "read_metadata"]
+__all__ = ["Annotator", "Batch", "FingerprintOptions", "FingerprintResult", "LateColumn", "Progress", "fingerprint", "fingerprint_batches",
+           "read_metadata"]
 
 SCHEMA = "auditor.fingerprint/1"
 METADATA_KEY = b"auditor"
@@ -85,72 +88,19 @@ class FingerprintResult:
     resumed_shards: int = 0  # of those, read back from an interrupted run's checkpoint
 
 
-
 @dataclass(frozen=True)
-class ShardTask:
-    """What a shard's reader gets: where to read (no text), how, and an empty annotator copy.
+class LateColumn:
+    """A column known only once every shard is in, written with the table in its copy pass.
 
-    ``resumed``: the shard was completed by an interrupted run (its checkpoint is read
-    back in this process); the task only keeps the results in input order.
+    The scan's posterior needs the corpus's estimate, which needs every score: computed between
+    the last shard and the copy pass, it costs no second pass over the table. ``values`` are in
+    row order, of the field's type (``float64`` for ``pa.float64()``); the column goes right after
+    the column named ``after``.
     """
 
-    shard: Shard
-    options: FingerprintOptions
-    schema: pa.Schema
-    annotator: Annotator[Any] | None
-    resumed: bool = False
-
-
-@dataclass
-class ShardResult:
-    """A shard's output, or a part of it: its table (rows counted from the shard's start) and,
-    in the last part, the read report and the annotator's state.
-
-    ``error``: what the shard raised in a worker, re-raised here when the run reaches
-    that shard, so the run fails with the error of the *first* failing shard in input
-    order (what a sequential read would have met), not of whichever worker failed first.
-    ``resumed``: the shard is in the checkpoint (only ``span`` is set besides).
-    ``span``: the input the shard covers (last part), which its checkpoint records.
-    """
-
-    table: pa.Table
-    text_bytes: int = 0
-    report: ReadReport | None = None  # set on a shard's last part
-    annotation: object = None  # the annotator's harvest (last part)
-    error: BaseException | None = None
-    resumed: bool = False
-    span: Span | None = None
-
-
-def shard_parts(task: ShardTask) -> Iterator[ShardResult]:
-    """Read and fingerprint one shard, a part per batch; in this process, so memory stays one batch."""
-    span = shard_span(task.shard.pieces)
-    if task.resumed:
-        yield ShardResult(task.schema.empty_table(), resumed=True, span=span)
-        return
-    report = ReadReport()
-    for batch in fingerprint_batches(read_pieces(task.shard.pieces, task.options.reader, report), task.options):
-        table = pa.Table.from_batches([record_batch(batch, task.schema, task.annotator)], schema=task.schema)
-        yield ShardResult(table, batch.text_bytes)
-    yield ShardResult(task.schema.empty_table(), 0, report, task.annotator.harvest() if task.annotator is not None else None,
-                      span=span)
-
-
-def fingerprint_shard(task: ShardTask) -> list[ShardResult]:
-    """Read and fingerprint one shard in a worker: one part, the shard's whole table.
-
-    Any exception is returned, not raised (see :class:`ShardResult`). A worker holds its
-    shard's table (~0.8 KB a document): shards of 1-8 MiB, but a file that cannot be split
-    (compressed, CSV) is one shard.
-    """
-    try:
-        parts = list(shard_parts(task))
-    except Exception as err:  # noqa: BLE001 - re-raised in the main process, in input order
-        return [ShardResult(task.schema.empty_table(), error=err)]
-    last = parts[-1]
-    table = pa.concat_tables([part.table for part in parts])
-    return [ShardResult(table, sum(part.text_bytes for part in parts), last.report, last.annotation, resumed=last.resumed,
-                        span=last.span)]
+    field: pa.Field
+    after: str
+    values: np.ndarray
 
 
 def _summary(paths: Sequence[str], report: ReadReport, options: FingerprintOptions, near_dup: NearDuplicateBlock,
@@ -192,6 +142,7 @@ def fingerprint(
     annotator: Annotator[Any] | None = None,
     execution: ExecutionOptions | None = None,
     resume: bool = False,
+    conclude: Callable[[FingerprintSummary], Sequence[LateColumn]] | None = None,
 ) -> FingerprintResult:
     """Fingerprint every document under ``paths``.
 
@@ -203,7 +154,9 @@ def fingerprint(
     results do not depend on it. Standard input (``-``) is always read in this
     process. ``resume`` (needs ``out``): reuse the shards an interrupted run with
     the same inputs and settings completed (:mod:`auditor.corpus.checkpoint`); the output
-    is the same. Raises :class:`~auditor.errors.InputError` for unusable inputs,
+    is the same. ``conclude``: called with the summary once every shard is in, before the
+    table is written; the :class:`LateColumn` s it returns are written with it.
+    Raises :class:`~auditor.errors.InputError` for unusable inputs,
     :class:`~auditor.errors.OutputLocked` when another run is writing ``out``
     (:mod:`auditor.lock`).
 
@@ -221,19 +174,20 @@ def fingerprint(
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]
     if out is None:
-        return _fingerprint(paths, None, options, progress, annotator, execution, resume)
+        return _fingerprint(paths, None, options, progress, annotator, execution, resume, conclude)
     _refuse_output_among_inputs(Path(out), paths, options.reader.format)
     if not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
         raise InputError(f"output directory {Path(out).parent} does not exist: create it or choose another --out")
     # One run at a time writes OUT and its checkpoint; a killed run's temporary files are removed.
     with output_lock(out, "--out"):
         remove_leftovers(out)
-        return _fingerprint(paths, out, options, progress, annotator, execution, resume)
+        return _fingerprint(paths, out, options, progress, annotator, execution, resume, conclude)
 
 
 def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: FingerprintOptions,
                  progress: Callable[[Progress], None] | None, annotator: Annotator[Any] | None,
-                 execution: ExecutionOptions | None, resume: bool) -> FingerprintResult:
+                 execution: ExecutionOptions | None, resume: bool,
+                 conclude: Callable[[FingerprintSummary], Sequence[LateColumn]] | None) -> FingerprintResult:
     """:func:`fingerprint` once its arguments are checked (and, with ``out``, its lock held)."""
     report = ReadReport()
     start = time.perf_counter()
@@ -272,7 +226,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         nonlocal documents, text_bytes, shard_text_now
         if index is not None:
             index.add(signature_matrix(table, options.num_perm))
-        counts = table.column("evasion_chars").to_numpy()
+        counts = numpy_from_column(table.column("evasion_chars"))
         evasion["documents"] += int(np.count_nonzero(counts))
         evasion["characters"] += int(counts.sum())
         documents += table.num_rows
@@ -354,20 +308,30 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         labels = index.clusters()
         near_dup = {"enabled": True, **cluster_summary(labels, options.dup_threshold, index.bands)}
     summary = _summary(paths, report, options, near_dup, evasion)
+    late = list(conclude(summary)) if conclude is not None else []
+    final_schema = arrow_schema(options.num_perm, extra=extra)
+    for column in late:
+        final_schema = final_schema.insert(final_schema.get_field_index(column.after) + 1, column.field)
+
+    def completed(chunk: pa.Table, done: int) -> pa.Table:
+        """``chunk`` (rows ``done`` on) with its cluster ids and late columns, in ``final_schema``."""
+        rows = slice(done, done + chunk.num_rows)
+        named = {**dict(zip(schema.names, chunk.columns)), "dup_cluster": cluster_column(labels[rows]),
+                 **{column.field.name: array_from_numpy(column.values[rows]) for column in late}}
+        return pa.Table.from_arrays([named[name] for name in final_schema.names], schema=final_schema)
+
     if checkpoint is None:
-        table = pa.concat_tables(kept) if kept else schema.empty_table()
-        table = table.append_column("dup_cluster", cluster_column(labels))
+        table = completed(pa.concat_tables(kept) if kept else pa.Table.from_batches([], schema=schema), 0)
         return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
     assert out is not None  # a checkpoint exists only beside an output
 
-    final_schema = arrow_schema(options.num_perm, extra=extra).with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
+    final_schema = final_schema.with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
     # Second pass: copy the shards into the output, adding the cluster ids, in row groups of a fixed size.
     with atomic_path(out) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
         done = 0
         batches = (batch for shard in range(shards) for batch in checkpoint.batches(shard))
         for chunk in fixed_size(batches, schema, ROW_GROUP_ROWS):
-            column = cluster_column(labels[done : done + chunk.num_rows])
-            writer.write_table(pa.Table.from_arrays([*chunk.columns, column], schema=final_schema))
+            writer.write_table(completed(chunk, done))
             done += chunk.num_rows
     discard(out)
     return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from auditor.arrow_numpy import array_from_numpy, array_from_strings, numpy_from_array, numpy_from_column
 from auditor.features.stats import FEATURE_NAMES
 
 if TYPE_CHECKING:
@@ -27,13 +27,13 @@ ROW_GROUP_ROWS = 8192
 def offset_rows(table: pa.Table, offset: int) -> pa.Table:
     """``table`` with ``offset`` added to its ``row`` column (a shard's rows count from 0)."""
     index = table.schema.get_field_index("row")
-    return table.set_column(index, table.schema.field(index), pc.add(table.column(index), pa.scalar(offset, pa.int64())))
+    return table.set_column(index, table.schema.field(index), array_from_numpy(numpy_from_column(table.column(index)) + offset))
 
 
 def signature_matrix(table: pa.Table, num_perm: int) -> np.ndarray:
     """The ``minhash`` column as a uint32 ``(rows, num_perm)`` matrix."""
     column = table.column("minhash").combine_chunks()
-    return np.asarray(column.flatten()).reshape(-1, num_perm)
+    return numpy_from_array(column.flatten()).reshape(-1, num_perm)
 
 
 def fixed_size(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) -> Iterator[pa.Table]:
@@ -74,18 +74,18 @@ def record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator[Any] | No
     docs = batch.documents
     num_perm = batch.signatures.shape[1]
     columns = [
-        pa.array([d.source for d in docs], pa.string()),
-        pa.array(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
-        pa.array(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
-        pa.array([d.id for d in docs], pa.string()),
+        array_from_strings([d.source for d in docs]),
+        array_from_numpy(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
+        array_from_numpy(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
+        array_from_strings([d.id for d in docs]),
         *(annotator.columns(batch) if annotator is not None else ()),
-        *(pa.array(batch.features[name]) for name in FEATURE_NAMES),
-        pa.array(batch.evasion_chars),
-        pa.FixedSizeListArray.from_arrays(pa.array(batch.signatures.reshape(-1)), num_perm),
+        *(array_from_numpy(batch.features[name]) for name in FEATURE_NAMES),
+        array_from_numpy(batch.evasion_chars),
+        pa.FixedSizeListArray.from_arrays(array_from_numpy(batch.signatures.reshape(-1)), num_perm),
     ]
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def cluster_column(labels: np.ndarray) -> pa.Array:
     """``dup_cluster``: the cluster id, null for a document in no cluster (label -1)."""
-    return pa.array(labels, mask=labels < 0, type=pa.int64())
+    return array_from_numpy(labels.astype(np.int64, copy=False), null=labels < 0)

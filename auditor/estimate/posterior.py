@@ -8,22 +8,18 @@ corpus add up to about its estimated number of machine documents: rejecting docu
 posterior is over 0.5 follows the corpus-level estimate instead of a fixed flagging threshold.
 Documents matched to known synthetic text are machine-written: their posterior is 1.
 
-The scan writes ``documents.parquet`` while it reads, before the estimate exists, so the column is
-added afterwards by rewriting the file one row group at a time (:func:`add_posterior_column`),
-atomically: a crash leaves the previous file whole.
+The estimate needs every score, so the scan computes the column between its last shard and the
+copy pass that writes ``documents.parquet`` (:class:`auditor.corpus.runner.LateColumn`), right
+after :data:`AFTER`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from auditor.atomic import atomic_path
 from auditor.estimate.fraction import MIN_DOCUMENTS
 from auditor.estimate.plausible import PlausibleEstimator
 
@@ -54,39 +50,6 @@ def posteriors(estimator: PlausibleEstimator, scores: np.ndarray, fraction: floa
 
 def _with_prior(estimator: PlausibleEstimator, scores: np.ndarray, prior: float, matched: np.ndarray) -> np.ndarray:
     return np.where(matched, 1.0, estimator.posterior(np.asarray(scores, dtype=np.float64), prior))
-
-
-def add_posterior_column(path: str | os.PathLike[str], estimator: PlausibleEstimator, fraction: float,
-                         matched: np.ndarray) -> np.ndarray:
-    """Rewrite ``documents.parquet`` at ``path`` with :data:`COLUMN` after ``flagged``; returns the posteriors.
-
-    ``fraction`` is the estimate of the documents not matched to known synthetic text (the matched
-    ones are certain; counting them in the prior would raise everyone else's posterior).
-    ``matched`` is in the file's row order. Row groups, schema metadata and compression are kept.
-    """
-    source = pq.ParquetFile(path)
-    schema = source.schema_arrow
-    names = schema.names
-    at = names.index(AFTER) + 1 if AFTER in names else len(names)
-    if COLUMN in names:
-        raise ValueError(f"{path}: already has a {COLUMN} column")
-    target = schema.insert(at, pa.field(COLUMN, pa.float64()))
-    compression = source.metadata.row_group(0).column(0).compression.lower() if source.metadata.num_row_groups else "zstd"
-    prior = corpus_prior(fraction, int((~matched).sum()))
-    found: list[np.ndarray] = []
-    offset = 0
-    with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, target, compression=compression) as writer:
-            for group in range(source.metadata.num_row_groups):
-                table = source.read_row_group(group)
-                rows = table.num_rows
-                column = _with_prior(estimator, table.column("p_synthetic").to_numpy(), prior, matched[offset:offset + rows])
-                writer.write_table(table.add_column(at, target.field(at), pa.array(column, pa.float64())))
-                found.append(column)
-                offset += rows
-        if offset != len(matched):
-            raise ValueError(f"{path}: {offset} rows but {len(matched)} scored documents")
-    return np.concatenate(found) if found else np.zeros(0)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditor.arrow_numpy import array_from_strings, numpy_from_array
 from auditor.features.minhash import word_hash64
 
 # Marks a sentence end in the token stream. NUL never survives normalization
@@ -170,15 +171,15 @@ def _flat_tokens(normalized_texts: Sequence[str]) -> tuple[np.ndarray, np.ndarra
     """
     # The same steps as _raw_tokens, over the whole batch: sentence ends by
     # RE2, ASCII separators to spaces by a numpy lookup on the bytes.
-    lowered = pa.array([_lowered(t).encode("utf-8") for t in normalized_texts], pa.large_binary())
+    lowered = array_from_strings([_lowered(t).encode("utf-8") for t in normalized_texts], pa.large_binary())
     marked = pc.replace_substring_regex(lowered, _SENTENCE_END, _SENTENCE_BREAK)
     _, offsets, data = marked.buffers()
     translated = _ASCII_SEPARATOR_TABLE[np.frombuffer(data, dtype=np.uint8)]
     prepared = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(marked), [None, offsets, pa.py_buffer(translated)], 0, marked.offset)
     lists = pc.split_pattern(prepared, " ")
     encoded = pc.dictionary_encode(lists.flatten())
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    raw_per_doc = np.diff(lists.offsets.to_numpy())
+    codes = numpy_from_array(encoded.indices).astype(np.int64)
+    raw_per_doc = np.diff(numpy_from_array(lists.offsets))
     parts = [_token_parts(token.decode("utf-8")) for token in encoded.dictionary.to_pylist()]
     words = [w for p in parts for w in p]
     part_hashes = _word_hashes(words)

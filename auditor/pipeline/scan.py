@@ -8,6 +8,7 @@ row per document read, in input order, with ``source``, ``row``, ``id``,
 the collapse projection (:mod:`auditor.projection.collapse`) in the summary uses;
 ``report.md`` and ``report.html`` (:mod:`auditor.report`). Each file is written
 atomically, the summary last: its presence means every other output is complete.
+Scores are computed where each batch is fingerprinted (:class:`auditor.pipeline.scoring.Scorer`).
 
 The synthetic fraction comes from :mod:`auditor.estimate.fraction` (mixture maximum
 likelihood by default, with a bootstrap interval), overall and per input
@@ -20,25 +21,24 @@ corpus's own documents picked by a field as the human reference
 
 from __future__ import annotations
 
-import heapq
 import json
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 
 from auditor import __version__
 from auditor.atomic import atomic_path, remove_leftovers
-from auditor.corpus.batches import Annotator, AnnotatorState, Batch, FingerprintOptions, Progress
+from auditor.corpus.batches import FingerprintOptions, Progress
 from auditor.corpus.parallel import ExecutionOptions
-from auditor.corpus.runner import fingerprint
+from auditor.corpus.runner import LateColumn, fingerprint
+from auditor.pipeline.scoring import Scorer
 from auditor.detector.known import DEFAULT_KNOWN_THRESHOLD, QUERY_BANDING, KnownIndex, lsh_banding
 from auditor.detector.scorer import Detector, load_detector
 from auditor.errors import InputError, OutputError
@@ -46,21 +46,20 @@ from auditor.estimate.corpus_reference import Selection, check_paths, corpus_hum
 from auditor.estimate.fraction import METHODS
 from auditor.estimate.plausible import PlausibleEstimator
 from auditor.estimate.posterior import COLUMN as POSTERIOR_COLUMN
-from auditor.estimate.posterior import add_posterior_column, corpus_prior
+from auditor.estimate.posterior import AFTER as POSTERIOR_AFTER
+from auditor.estimate.posterior import corpus_prior, posteriors
 from auditor.estimate.references import build_estimator, fraction_summary, unmatched_fraction
 from auditor.lock import outputs_lock
 from auditor.projection.inputs import TOKENS_FILE, scan_projection
-from auditor.projection.token_counts import TokenCounter, TokenCounts
+from auditor.projection.token_counts import TokenCounts
 from auditor.report.files import REPORT_HTML, REPORT_MD, write_reports
 from auditor.report.headline import is_informative, next_step
-from auditor.summary import ScanSummary, TopDocument
+from auditor.summary import FingerprintSummary, FractionBlock, ProjectionBlock, ScanSummary
 
 SCHEMA = "auditor.summary/1"
 DOCUMENTS_FILE = "documents.parquet"
 # Every file a scan writes into its directory, summary.json last.
 OUTPUT_FILES = (DOCUMENTS_FILE, TOKENS_FILE, REPORT_MD, REPORT_HTML, "summary.json")
-TOP_DOCUMENTS = 20  # highest-scoring documents kept, with excerpts, for the reports
-EXCERPT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -118,138 +117,6 @@ class ScanResult:
     resumed_shards: int = 0  # read back from an interrupted scan (``resume``)
 
 
-@dataclass
-class _ScoreState:
-    """What scoring keeps for the estimate and the reports: per shard in a worker, then for the corpus here.
-
-    Per document 9 bytes (score, known-match flag); sources as runs; word counts by
-    vocabulary; the best documents. Picklable and free of the model, so a worker's
-    shard state travels back small.
-    """
-
-    scores: list[np.ndarray] = field(default_factory=list)
-    matched: list[np.ndarray] = field(default_factory=list)
-    source_runs: list[tuple[str, int]] = field(default_factory=list)
-    tokens: TokenCounter = field(default_factory=TokenCounter)  # unflagged / flagged word counts, for the projection
-    top: list[tuple[float, int, TopDocument]] = field(default_factory=list)  # min-heap of the highest scores
-    reference: list[np.ndarray] = field(default_factory=list)  # with a corpus reference: which documents it holds
-    reference_counts: list[int] = field(default_factory=lambda: [0, 0])  # documents without a field value / unreadable
-
-    def offer(self, score: float, entry: TopDocument) -> None:
-        item = (score, -int(entry["row"]), entry)
-        if len(self.top) < TOP_DOCUMENTS:
-            heapq.heappush(self.top, item)
-        elif item[:2] > self.top[0][:2]:
-            heapq.heapreplace(self.top, item)
-
-    def add_sources(self, runs: Sequence[tuple[str, int]]) -> None:
-        for name, count in runs:
-            if self.source_runs and self.source_runs[-1][0] == name:
-                self.source_runs[-1] = (name, self.source_runs[-1][1] + count)
-            else:
-                self.source_runs.append((name, count))
-
-
-class _Scorer(Annotator[_ScoreState]):
-    """Annotator adding ``p_synthetic``, ``flagged`` (and ``known_synthetic_jaccard`` with an index).
-
-    A copy per shard (:meth:`spawn`) scores in the worker into its own :class:`_ScoreState`,
-    which :meth:`absorb` merges here, shard by shard in input order.
-    """
-
-    def __init__(self, detector: Detector, threshold: float, known_path: str | None, known_threshold: float,
-                 selection: Selection | None = None):
-        self.detector, self.threshold, self.selection = detector, threshold, selection
-        # By path: a worker loads the index itself, once (KnownIndex.load_shared), instead of
-        # receiving its signatures with every shard.
-        self.known_path, self.known_threshold = known_path, known_threshold
-        self.fields = [pa.field("p_synthetic", pa.float64()), pa.field("flagged", pa.bool_())]
-        if known_path is not None:
-            self.fields.append(pa.field("known_synthetic_jaccard", pa.float64()))
-        self.state = _ScoreState()
-
-    def spawn(self) -> _Scorer:
-        return _Scorer(self.detector, self.threshold, self.known_path, self.known_threshold, self.selection)
-
-    def harvest(self) -> _ScoreState:
-        return self.state
-
-    def top_documents(self) -> list[TopDocument]:
-        """The highest-scoring documents, highest first (ties: earlier row first), with excerpts."""
-        return [entry for _, _, entry in sorted(self.state.top, key=lambda item: (-item[0], -item[1]))]
-
-    def columns(self, batch: Batch) -> list[pa.Array]:
-        state = self.state
-        scores = self.detector.score(batch.texts, batch.tokens, batch.features)
-        state.scores.append(scores)
-        state.add_sources([(doc.source, 1) for doc in batch.documents])
-        flagged = scores >= self.threshold
-        # Only the batch's own best TOP_DOCUMENTS (highest score, then earliest row) can enter
-        # the running top: numpy picks them, so the Python loop never runs per document.
-        for i in np.lexsort((np.arange(len(scores)), -scores))[:TOP_DOCUMENTS].tolist():
-            doc = batch.documents[i]
-            state.offer(float(scores[i]), {"row": doc.row, "id": doc.id, "source": doc.source, "p_synthetic": float(scores[i]),
-                                           "excerpt": doc.text[:EXCERPT_CHARS]})
-        columns = [pa.array(scores), pa.array(flagged)]
-        matched = np.zeros(len(scores), dtype=bool)
-        if self.known_path is not None:
-            known = KnownIndex.load_shared(self.known_path)
-            jaccard = known.best_jaccard(batch.signatures, min(self.known_threshold, QUERY_BANDING))
-            matched = jaccard >= self.known_threshold
-            columns.append(pa.array(jaccard))
-        state.matched.append(matched)
-        if self.selection is not None:
-            chosen, missing, unreadable = self.selection.select([doc.fields for doc in batch.documents])
-            state.reference.append(chosen & ~matched)  # known synthetic text is not human
-            state.reference_counts = [state.reference_counts[0] + missing, state.reference_counts[1] + unreadable]
-        # Known synthetic text is machine text: it must not count as the human distribution p0.
-        state.tokens.add(batch.tokens.word_hashes, batch.tokens.doc, flagged | matched)
-        return columns
-
-    def identity(self) -> dict[str, object]:
-        known = None
-        if self.known_path is not None:
-            arrays = KnownIndex.load_shared(self.known_path).summary.get("arrays")
-            known = {"path": self.known_path, "sha256": arrays.get("sha256") if isinstance(arrays, dict) else None}
-        return {"model": self.detector.sha256, "threshold": self.threshold, "known_synthetic": known,
-                "known_threshold": self.known_threshold, "corpus_reference": self.selection.identity() if self.selection else None}
-
-    def dump(self, state: _ScoreState) -> AnnotatorState:
-        tokens = state.tokens.result()
-        arrays = {"scores": np.concatenate(state.scores) if state.scores else np.zeros(0),
-                  "matched": np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool),
-                  "token_hashes": tokens.hashes, "token_unflagged": tokens.unflagged, "token_flagged": tokens.flagged,
-                  "reference": np.concatenate(state.reference) if state.reference else np.zeros(0, dtype=bool),
-                  "reference_counts": np.array(state.reference_counts, dtype=np.int64)}
-        # Scores go through JSON as repr'd floats, which read back bit for bit.
-        return {"source_runs": [list(run) for run in state.source_runs], "top": [list(item) for item in state.top]}, arrays
-
-    def load(self, saved: AnnotatorState) -> _ScoreState:
-        values, arrays = saved
-        tokens = TokenCounts(arrays["token_hashes"].astype(np.uint64), arrays["token_unflagged"].astype(np.int64),
-                             arrays["token_flagged"].astype(np.int64))
-        return _ScoreState(
-            scores=[arrays["scores"].astype(np.float64)],
-            matched=[arrays["matched"].astype(bool)],
-            source_runs=[(str(name), int(count)) for name, count in cast(list[list[Any]], values["source_runs"])],  # as dump wrote them
-            tokens=TokenCounter.of(tokens),
-            top=[(float(score), int(row), cast(TopDocument, dict(entry))) for score, row, entry in cast(list[list[Any]], values["top"])],
-            reference=[arrays["reference"].astype(bool)] if self.selection is not None else [],
-            reference_counts=[int(n) for n in arrays["reference_counts"]],
-        )
-
-    def absorb(self, shard: _ScoreState, row_offset: int) -> None:
-        state = self.state
-        state.scores.extend(shard.scores)
-        state.matched.extend(shard.matched)
-        state.add_sources(shard.source_runs)
-        state.tokens.update(shard.tokens)
-        state.reference.extend(shard.reference)
-        state.reference_counts = [a + b for a, b in zip(state.reference_counts, shard.reference_counts)]
-        for score, _, entry in shard.top:
-            state.offer(score, {**entry, "row": int(entry["row"]) + row_offset})
-
-
 def scan(
     paths: Sequence[str],
     out: str | os.PathLike[str],
@@ -297,7 +164,7 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
     known_path = os.path.abspath(options.known_synthetic) if options.known_synthetic is not None else None
     selection = options.corpus_reference
     from_corpus = selection is not None and not options.reference_human  # the human reference: corpus documents
-    scorer = _Scorer(detector, threshold, known_path, options.known_threshold, selection if from_corpus else None)
+    scorer = Scorer(detector, threshold, known_path, options.known_threshold, selection if from_corpus else None)
     reading = options.fingerprint  # the corpus's reader also carries the selection's field
     reading = replace(reading, reader=with_field(reading.reader, selection.field)) if selection and from_corpus else reading
     start = time.perf_counter()
@@ -310,34 +177,48 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
         estimator = _estimator(detector, threshold, options, human)
     if options.reports:  # matplotlib takes ~0.75 s to import: while the workers (or the features' C code) run
         threading.Thread(target=_import_plotting, daemon=True).start()
-    result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=reading, progress=progress, annotator=scorer,
-                         execution=options.execution, resume=resume)
-    fp = result.summary
-    documents = fp["documents"]
     state = scorer.state
-    scores = np.concatenate(state.scores) if state.scores else np.zeros(0)
-    matched = np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool)
-    if estimator is None:
-        assert selection is not None
-        chosen = np.concatenate(state.reference) if state.reference else np.zeros(0, dtype=bool)
-        estimator = _estimator(detector, threshold, options, corpus_human(selection, scores, chosen, *state.reference_counts))
-    in_domain = bool(options.reference_human) or selection is not None
-    fraction = fraction_summary(estimator, scores, state.source_runs, matched)
-    informative = is_informative(fraction)
-    step = None if informative else next_step(documents, len(estimator.human.scores) if in_domain else None, bool(options.reference_machine),
-                                              None if in_domain else date_like_field(paths, options.fingerprint.reader))
-    fraction["informative"], fraction["next_step"] = informative, step
-    # Decisions follow the estimate: each document's posterior under the corpus's fitted mixture, with
-    # the estimate of the documents not matched to known synthetic text as the prior.
-    rest = ~matched
-    rest_fraction = unmatched_fraction(fraction)
-    token_counts = state.tokens.result()
-    # The projection (numpy) runs beside the two table writes (pyarrow, C++): both release the GIL.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    scores = decided = np.zeros(0)
+    matched = np.zeros(0, dtype=bool)
+    fraction: FractionBlock | None = None
+    token_counts: TokenCounts | None = None
+    projection: Future[ProjectionBlock] | None = None
+
+    def conclude(fp: FingerprintSummary) -> list[LateColumn]:
+        """The estimate, once every shard is in: the posterior column goes into the table's one copy pass."""
+        nonlocal estimator, scores, matched, fraction, decided, token_counts, projection
+        scores = np.concatenate(state.scores) if state.scores else np.zeros(0)
+        matched = np.concatenate(state.matched) if state.matched else np.zeros(0, dtype=bool)
+        if estimator is None:
+            assert selection is not None
+            chosen = np.concatenate(state.reference) if state.reference else np.zeros(0, dtype=bool)
+            estimator = _estimator(detector, threshold, options, corpus_human(selection, scores, chosen, *state.reference_counts))
+        in_domain = bool(options.reference_human) or selection is not None
+        fraction = fraction_summary(estimator, scores, state.source_runs, matched)
+        informative = is_informative(fraction)
+        step = None if informative else next_step(fp["documents"], len(estimator.human.scores) if in_domain else None,
+                                                  bool(options.reference_machine),
+                                                  None if in_domain else date_like_field(paths, options.fingerprint.reader))
+        fraction["informative"], fraction["next_step"] = informative, step
+        # The projection (numpy) runs beside the table's copy pass (pyarrow, C++): both release the GIL.
+        token_counts = state.tokens.result()
         projection = pool.submit(scan_projection, token_counts, fraction)
-        decided = add_posterior_column(out_dir / DOCUMENTS_FILE, estimator, rest_fraction, matched)
+        # Decisions follow the estimate: each document's posterior under the corpus's fitted mixture, with
+        # the estimate of the documents not matched to known synthetic text as the prior.
+        decided = posteriors(estimator, scores, unmatched_fraction(fraction), matched)
+        return [LateColumn(pa.field(POSTERIOR_COLUMN, pa.float64()), POSTERIOR_AFTER, decided)]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = fingerprint(paths, out=out_dir / DOCUMENTS_FILE, options=reading, progress=progress, annotator=scorer,
+                             execution=options.execution, resume=resume, conclude=conclude)
+        # conclude ran: fingerprint returns only once every shard is in.
+        assert fraction is not None and token_counts is not None and projection is not None
         token_counts.write(out_dir / TOKENS_FILE)
         projected = projection.result()
+    fp = result.summary
+    documents = fp["documents"]
+    rest = ~matched
+    rest_fraction = unmatched_fraction(fraction)
     summary: ScanSummary = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from auditor.arrow_numpy import numpy_from_column
 from auditor.errors import InputError
 from auditor.projection.collapse import REGIMES
 from auditor.report.text import drift_verdict
@@ -186,9 +187,8 @@ def read_documents(path: str | os.PathLike[str]) -> DocumentColumns:
         binner = _Binner(ranges)
         clusters = ["dup_cluster"] if "dup_cluster" in names else []
         for group in _row_groups(table, ["p_synthetic", "flagged", *ranges, *clusters]):
-            ids = (np.asarray(group.column("dup_cluster").drop_null().to_numpy(), dtype=np.int64) if clusters
-                   else np.zeros(0, dtype=np.int64))
-            binner.add(_floats(group, "p_synthetic"), np.asarray(group.column("flagged").to_numpy(zero_copy_only=False), dtype=bool),
+            ids = _numpy(group.column("dup_cluster").drop_null(), np.int64) if clusters else np.zeros(0, dtype=np.int64)
+            binner.add(_floats(group, "p_synthetic"), _numpy(group.column("flagged"), np.bool_),
                        {name: _floats(group, name) for name in ranges}, ids)
     except FileNotFoundError:
         raise InputError(f"{path}: documents table not found (the summary names it); re-run 'auditor scan' or keep the scan's files together") from None
@@ -203,8 +203,15 @@ def _row_groups(table: pq.ParquetFile, columns: list[str]) -> Iterator[pa.Table]
 
 
 def _floats(table: pa.Table, name: str) -> np.ndarray:
-    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-    return np.nan_to_num(values, nan=0.0)
+    return np.nan_to_num(_numpy(table.column(name), np.float64), nan=0.0)
+
+
+def _numpy(column: pa.ChunkedArray, dtype: type[np.generic]) -> np.ndarray:
+    """A numeric column as numpy; a scan's columns without pandas (:mod:`auditor.arrow_numpy`), any other through pyarrow."""
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type)
+    if numeric and column.null_count == 0:
+        return numpy_from_column(column).astype(dtype, copy=False)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=dtype)  # nulls come out as NaN / None
 
 
 class SourceRow(SourceEstimateBlock):

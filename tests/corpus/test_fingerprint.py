@@ -5,13 +5,16 @@ import json
 import random
 import sys
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import auditor
 from auditor.features.stats import FEATURE_NAMES
 from auditor.corpus.batches import FingerprintOptions
-from auditor.corpus.runner import read_metadata
+from auditor.corpus.parallel import ExecutionOptions
+from auditor.corpus.runner import LateColumn, read_metadata
 
 
 def write_corpus(path, texts, extra=()):
@@ -108,3 +111,26 @@ def test_invalid_options():
         FingerprintOptions(num_perm=0)
     with pytest.raises(ValueError, match="dup_threshold"):
         FingerprintOptions(dup_threshold=1.5)
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_late_columns_are_written_with_the_table(tmp_path, to_file):
+    """What ``conclude`` returns once every shard is in lands after its named column, in row order, in one pass."""
+    corpus = tmp_path / "c.jsonl"
+    write_corpus(corpus, texts(30))
+    seen = []
+
+    def conclude(summary):
+        seen.append(summary["documents"])
+        return [LateColumn(pa.field("late", pa.float64()), "id", np.arange(summary["documents"], dtype=np.float64) / 2)]
+
+    out = tmp_path / "fp.parquet" if to_file else None
+    result = auditor.fingerprint([str(corpus)], out=out, conclude=conclude,
+                                 options=FingerprintOptions(batch_docs=7), execution=ExecutionOptions(shard_bytes=4096))
+    table = pq.read_table(out) if to_file else pa.Table.from_pandas(result.frame, preserve_index=False)
+    assert seen == [31]
+    names = table.column_names
+    assert names[names.index("id") + 1] == "late"
+    assert table.column("late").to_pylist() == [i / 2 for i in range(31)]
+    if to_file:
+        assert read_metadata(out)["documents"] == 31

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from auditor.cli import cli
 from auditor.estimate.corpus_reference import Selection, parse_when
 from auditor.report.headline import GENERAL_STEP, headline
-from auditor.pipeline.scan import _Scorer, _ScoreState
+from auditor.pipeline.scoring import Scorer, ScoreState
 
 from conftest import sample_lines
 
@@ -144,8 +144,8 @@ def test_shards_give_the_same_reference(tmp_path, tiny_model_dir):
 def test_score_state_keeps_the_selection_through_a_checkpoint(tiny_model_dir):
     from auditor.detector.scorer import load_detector
 
-    scorer = _Scorer(load_detector(tiny_model_dir), 0.5, None, 0.8, Selection("date", before=date(2022, 11, 30)))
-    state = _ScoreState(reference=[np.array([True, False]), np.array([True])], reference_counts=[2, 1])
+    scorer = Scorer(load_detector(tiny_model_dir), 0.5, None, 0.8, Selection("date", before=date(2022, 11, 30)))
+    state = ScoreState(reference=[np.array([True, False]), np.array([True])], reference_counts=[2, 1])
     loaded = scorer.load(scorer.dump(state))
     assert np.concatenate(loaded.reference).tolist() == [True, False, True] and loaded.reference_counts == [2, 1]
 
