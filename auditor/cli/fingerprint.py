@@ -7,7 +7,8 @@ import click
 from auditor.cli.options import corpus_options, execution_from, execution_options, near_duplicate_options, reader_options, run_options
 from auditor.cli.output import echo_json, echo_lines, handle_errors, run_with_progress
 from auditor.corpus.runner import fingerprint
-from auditor.report.terminal import fingerprint_lines, resumed_lines, throughput_line
+from auditor.corpus.parallel import WORKER_MIN_BYTES
+from auditor.report.terminal import fingerprint_lines, resumed_lines, throughput_line, workers_lines
 
 
 @click.command("fingerprint")
@@ -39,6 +40,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     summary = result.summary
     if not quiet:
         echo_lines([throughput_line("fingerprinted", summary["documents"], result.text_bytes, result.seconds),
+                    *workers_lines(execution.workers, result.workers, WORKER_MIN_BYTES),
                     *resumed_lines(result.resumed_shards, result.shards), *fingerprint_lines(summary), f"wrote {out}"])
     if as_json:
         echo_json(summary)

@@ -93,8 +93,9 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
             click.option("--jobs", type=int, default=None, metavar="N",
-                         help="Worker processes; -1: one per core  [default: 1; with --backend dask: one per core, "
-                              "or every worker of the --scheduler's cluster]."),
+                         help="Worker processes; -1: one per core. Local workers: at most one per 8 MiB of input, "
+                              "where one pays for its start-up (--shard-size keeps them all)  [default: 1; with --backend "
+                              "dask: one per core, or every worker of the --scheduler's cluster]."),
             click.option("--backend", type=click.Choice(BACKENDS), default="loky", show_default=True,
                          help="loky: local processes; dask: a dask.distributed cluster (pip install 'auditor[dask]')."),
             click.option("--scheduler", default=None, metavar="ADDR",

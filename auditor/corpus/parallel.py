@@ -25,7 +25,7 @@ import os
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from distributed import Client
 
 BACKENDS = ("loky", "dask")
+# Input bytes a local worker must have to pay for itself. A worker is a fresh interpreter that
+# imports numpy, pyarrow and the scan's modules and unpickles the detector (~0.7 s of a core);
+# on ~1 KB documents --jobs 2 broke even at ~10 MB and was 0.86x --jobs 1 at 5 MB, 1.31x at
+# 20 MB (benchmarks/bench_mix.py, 2 cores).
+WORKER_MIN_BYTES = 8 << 20
 DASK_HINT = "pip install 'auditor[dask]'"
 
 Task = TypeVar("Task")
@@ -90,6 +95,19 @@ class ExecutionOptions:
     @property
     def in_process(self) -> bool:
         return self.backend == "loky" and self.workers == 1
+
+    def sized_for(self, corpus_bytes: int | None) -> ExecutionOptions:
+        """These options with no more local workers than a corpus of ``corpus_bytes`` can keep busy.
+
+        One worker per :data:`WORKER_MIN_BYTES` of input (at least one, so a small corpus runs in
+        this process): below that a worker's start-up costs more than its share of the work saves.
+        Unchanged with dask (a cluster is started or joined on purpose), with ``shard_bytes`` set
+        (the caller chose the sharding) and when the size is unknown (standard input).
+        """
+        if self.backend != "loky" or self.shard_bytes is not None or corpus_bytes is None:
+            return self
+        useful = max(1, corpus_bytes // WORKER_MIN_BYTES)
+        return replace(self, jobs=useful) if useful < self.workers else self
 
 
 def run_ordered(

@@ -78,6 +78,7 @@ class FingerprintResult:
             (kept out of ``summary`` so outputs stay byte-identical across runs).
         shards / resumed_shards: with ``out``, the shards of the run and how many of them
             an interrupted run had completed (``resume``).
+        workers: processes the shards ran in (1: this one).
     """
 
     summary: FingerprintSummary
@@ -86,6 +87,7 @@ class FingerprintResult:
     text_bytes: int
     shards: int = 0  # written through a checkpoint (with ``out``)
     resumed_shards: int = 0  # of those, read back from an interrupted run's checkpoint
+    workers: int = 1  # processes the shards ran in (ExecutionOptions.sized_for may start fewer than asked)
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,8 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         if resume:
             raise InputError("standard input (-) cannot be read again: --resume needs files")
         execution = ExecutionOptions()  # a worker cannot read this process's standard input
+    total_bytes = input_bytes(inputs)
+    execution = execution.sized_for(total_bytes)
     target = execution.shard_bytes or shard_target(inputs, execution.workers)
     index = NearDuplicateIndex(options.dup_threshold, options.num_perm, options.seed) if options.near_duplicates else None
     extra = tuple(annotator.fields) if annotator is not None else ()
@@ -210,7 +214,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
     evasion = {"documents": 0, "characters": 0}  # documents with evasion characters, and how many in all
     # Progress in input bytes: each shard counts as its planned size once done; while it streams,
     # as much of it as the text read so far (text and file bytes differ: JSON keys, escapes, compression).
-    total_bytes, planned = input_bytes(inputs), {}
+    planned: dict[int, int] = {}
     done_bytes = shard_text_now = 0
 
     def planning(plan: Iterable[Shard]) -> Iterator[Shard]:
@@ -322,7 +326,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
 
     if checkpoint is None:
         table = completed(pa.concat_tables(kept) if kept else pa.Table.from_batches([], schema=schema), 0)
-        return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes)
+        return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes, workers=execution.workers)
     assert out is not None  # a checkpoint exists only beside an output
 
     final_schema = final_schema.with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
@@ -334,7 +338,7 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
             writer.write_table(completed(chunk, done))
             done += chunk.num_rows
     discard(out)
-    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed)
+    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed, execution.workers)
 
 
 def _refuse_output_among_inputs(out: Path, paths: Sequence[str], fmt: str) -> None:

@@ -115,6 +115,7 @@ class ScanResult:
     text_bytes: int
     shards: int = 0
     resumed_shards: int = 0  # read back from an interrupted scan (``resume``)
+    workers: int = 1  # processes the shards ran in (see FingerprintResult)
 
 
 def scan(
@@ -257,7 +258,8 @@ def _scan(paths: Sequence[str], out_dir: Path, options: ScanOptions, progress: C
         write_reports(summary, out_dir / DOCUMENTS_FILE, out_dir)
     with atomic_path(out_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
-    return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes, result.shards, result.resumed_shards)
+    return ScanResult(summary, out_dir, time.perf_counter() - start, result.text_bytes, result.shards, result.resumed_shards,
+                      result.workers)
 
 
 def _estimator(detector: Detector, threshold: float, options: ScanOptions,

@@ -19,6 +19,15 @@ def throughput_line(verb: str, documents: int, text_bytes: int, seconds: float, 
             f"({text_bytes / 1e6 / elapsed:.1f} MB/s, {documents / elapsed:,.0f} docs/s){suffix}")
 
 
+def workers_lines(asked: int, used: int, worker_min_bytes: int) -> list[str]:
+    """Why a run used fewer local workers than ``--jobs`` asked for (:meth:`~auditor.corpus.parallel.ExecutionOptions.sized_for`)."""
+    if used >= asked:
+        return []
+    where = "in this process" if used == 1 else f"in {used} workers"
+    return [f"ran {where}, not {asked} workers: a worker pays for its start-up from {worker_min_bytes / 2**20:.0f} MiB of "
+            "input each (--shard-size keeps every worker asked for)"]
+
+
 def resumed_lines(resumed: int, shards: int) -> list[str]:
     """``resumed N of M shards ...`` when a run continued an interrupted one."""
     if not resumed:

@@ -25,7 +25,7 @@ from auditor.errors import ConfigError, InputError
 from auditor.corpus.batches import FingerprintOptions
 from auditor.corpus.runner import fingerprint
 from auditor.detector.known import build_index
-from auditor.corpus.parallel import ExecutionOptions, run_ordered
+from auditor.corpus.parallel import WORKER_MIN_BYTES, ExecutionOptions, run_ordered
 from auditor.io.problems import ReadReport
 from auditor.io.documents import ReaderOptions
 from auditor.io.inputs import expand_inputs
@@ -233,10 +233,33 @@ def test_cli_jobs_2_matches_jobs_1(corpus, tmp_path):
     outs = []
     for jobs in ("1", "2"):
         out = tmp_path / f"jobs{jobs}"
-        result = runner.invoke(cli, ["scan", str(corpus), "--out", str(out), "--jobs", jobs, "--quiet"])
+        # --shard-size: this corpus is far below what workers pay off on (ExecutionOptions.sized_for).
+        result = runner.invoke(cli, ["scan", str(corpus), "--out", str(out), "--jobs", jobs, "--shard-size", "20k", "--quiet"])
         assert result.exit_code == 0, result.output
         outs.append(digests(out))
     assert outs[0] == outs[1]
+
+
+def test_workers_are_started_only_where_they_pay_off():
+    mib = 1 << 20
+    two = ExecutionOptions(jobs=2)
+    assert two.sized_for(5 * mib).in_process
+    assert two.sized_for(WORKER_MIN_BYTES * 2) == two
+    assert ExecutionOptions(jobs=4).sized_for(WORKER_MIN_BYTES * 3).workers == 3
+    assert ExecutionOptions(jobs=-1).sized_for(mib).in_process
+    for kept in (ExecutionOptions(jobs=2, shard_bytes=mib), ExecutionOptions(jobs=2, backend="dask"), ExecutionOptions()):
+        assert kept.sized_for(mib) == kept
+    assert two.sized_for(None) == two  # standard input: size unknown
+
+
+def test_cli_says_when_it_runs_fewer_workers_than_asked(corpus, tmp_path):
+    result = CliRunner().invoke(cli, ["scan", str(corpus), "--out", str(tmp_path / "out"), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert ("ran in this process, not 2 workers: a worker pays for its start-up from 8 MiB of input each "
+            "(--shard-size keeps every worker asked for)\n") in result.stderr
+    kept = CliRunner().invoke(cli, ["fingerprint", str(corpus), "--out", str(tmp_path / "fp.parquet"), "--jobs", "2", "--shard-size", "20k"])
+    assert kept.exit_code == 0, kept.output
+    assert "ran in" not in kept.stderr
 
 
 def test_fingerprint_table_is_identical_with_workers(corpus, tmp_path):

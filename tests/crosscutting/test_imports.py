@@ -104,7 +104,7 @@ def shard_task(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "run_ordered", capture)
-        scan([str(corpus)], tmp / "out", ScanOptions(reports=False, execution=ExecutionOptions(jobs=2)))
+        scan([str(corpus)], tmp / "out", ScanOptions(reports=False, execution=ExecutionOptions(jobs=2, shard_bytes=1 << 20)))
     assert len(tasks) == 1
     path = tmp / "task.pickle"
     path.write_bytes(tasks[0])
