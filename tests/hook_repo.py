@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from auditor.cli import cli
 from auditor.hook.baseline import Baseline
+from auditor.hook.settings import ENVIRONMENT
 from conftest import held_out_lines
 
 BASELINE = ".auditor-baseline.json"
@@ -24,7 +25,7 @@ BASELINE = ".auditor-baseline.json"
 
 @pytest.fixture()
 def repo(tmp_path, monkeypatch, hook_model_dir) -> Path:
-    for variable in ("AUDITOR_MODEL", "AUDITOR_THRESHOLD", "AUDITOR_FAIL_ABOVE", "AUDITOR_BASELINE"):
+    for variable in ENVIRONMENT.values():  # a setting in the developer's environment must not leak into the repo's
         monkeypatch.delenv(variable, raising=False)
     root = tmp_path / "repo"
     (root / "data").mkdir(parents=True)

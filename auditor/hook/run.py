@@ -36,13 +36,14 @@ import numpy as np
 from auditor import __version__
 from auditor.corpus.batches import FingerprintOptions, fingerprint_batches
 from auditor.detector.scorer import Detector, load_detector
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, InputError
 from auditor.estimate.plausible import PlausibleEstimator
 from auditor.estimate.posterior import COLUMN as POSTERIOR
 from auditor.estimate.posterior import ScoreRule, posteriors
 from auditor.estimate.references import build_estimator, estimate_fraction
 from auditor.hook.baseline import REJECTED, UNREVIEWED, Baseline, Finding, content_hash
-from auditor.hook.settings import HookSettings
+from auditor.hook.outputs import own_output
+from auditor.hook.settings import HookSettings, text_field_advice
 from auditor.io.documents import ReaderOptions
 from auditor.io.formats import format_for
 from auditor.io.inputs import expand_inputs
@@ -157,10 +158,13 @@ class FileScorer:
         report = ReadReport()
         options = self._options()
         documents: list[ScoredDocument] = []
-        for batch in fingerprint_batches(read_documents([path], options.reader, report, allow_empty=True), options):
-            batch_scores = self.detector.score(batch.texts, batch.tokens, batch.features)
-            documents += [ScoredDocument(doc.record, doc.id, content_hash(text), float(score))
-                          for doc, text, score in zip(batch.documents, batch.texts, batch_scores)]
+        try:
+            for batch in fingerprint_batches(read_documents([path], options.reader, report, allow_empty=True), options):
+                batch_scores = self.detector.score(batch.texts, batch.tokens, batch.features)
+                documents += [ScoredDocument(doc.record, doc.id, content_hash(text), float(score))
+                              for doc, text, score in zip(batch.documents, batch.texts, batch_scores)]
+        except InputError as err:
+            raise text_field_advice(err, self.settings) from None
         all_scores = np.array([doc.p_synthetic for doc in documents], dtype=np.float64)
         # A reference file is not estimated against itself (it would always look human).
         calibrated = bool(self.settings.reference_human) and key not in self._reference_keys
@@ -206,23 +210,39 @@ def findings_until_under(
         listed[left[most_likely]] = True
 
 
-def data_files(paths: Sequence[str], settings: HookSettings, ignored: list[str]) -> list[str]:
-    """The data files among ``paths`` (directories walked), one path per file; other files go to ``ignored``."""
+def data_files(paths: Sequence[str], settings: HookSettings, ignored: list[str], outputs: dict[str, str] | None = None) -> list[str]:
+    """The data files among ``paths`` (directories walked), one path per file.
+
+    The other files go to ``ignored``: unsupported extensions (the hook also receives the
+    settings, the baseline and the model's files), the settings file whatever ``format`` says,
+    and the auditor's own outputs (:func:`~auditor.hook.outputs.own_output`), which go to
+    ``outputs`` instead when it is given (path -> what it is, in path order).
+    """
     files: dict[str, str] = {}
+    others: list[str] = []
     for path in paths:
         if os.path.isfile(path) and settings.format == "auto" and format_for(path) is None:
-            ignored.append(path)  # the hook also receives the settings, the baseline and model files
+            others.append(path)
             continue
-        for found, _ in expand_inputs([path], settings.format, ignored=ignored):
-            files.setdefault(settings.key_for(found), found)  # "data/a.jsonl" and "./data/a.jsonl" are one file
-    return list(files.values())
+        for found, _ in expand_inputs([path], settings.format, ignored=others):
+            if settings.config_file is not None and Path(found).resolve() == settings.config_file.resolve():
+                others.append(found)
+            else:
+                files.setdefault(settings.key_for(found), found)  # "data/a.jsonl" and "./data/a.jsonl" are one file
+    own = {path: kind for path in sorted([*others, *files.values()]) if (kind := own_output(path, settings)) is not None}
+    if outputs is None:
+        ignored += [*others, *(path for path in files.values() if path in own)]
+    else:
+        ignored += [path for path in others if path not in own]
+        outputs.update(own)
+    return [path for path in files.values() if path not in own]
 
 
-def repository_files(settings: HookSettings) -> list[str]:
+def repository_files(settings: HookSettings, ignored: list[str] | None = None) -> list[str]:
     """The repository's data files: tracked and untracked-not-ignored (``git ls-files``), else a walk of the root.
 
     Only files with a data extension count, whatever ``format`` says, and never the
-    settings, the baseline or the model's files.
+    settings, the baseline, the model's files or another auditor output (those go to ``ignored``).
     """
     try:
         listed = subprocess.run(
@@ -232,15 +252,21 @@ def repository_files(settings: HookSettings) -> list[str]:
         paths = [str(settings.root / name) for name in listed.split("\0") if name]
     except (OSError, subprocess.CalledProcessError):
         paths = [path for path, _ in expand_inputs([str(settings.root)], "auto", ignored=[])]
-    return sorted(p for p in paths if os.path.isfile(p) and is_data_file(p, settings))
+    candidates = sorted(p for p in paths if os.path.isfile(p) and format_for(p) is not None)
+    files = [p for p in candidates if is_data_file(p, settings)]
+    if ignored is not None:
+        kept = set(files)
+        ignored += [p for p in candidates if p not in kept]
+    return files
 
 
 def is_data_file(path: str | os.PathLike[str], settings: HookSettings) -> bool:
-    """A file the hook scores: a data extension, and not the settings, the baseline or part of the model."""
+    """A file the hook scores: a data extension, and not the settings, the baseline, part of the model or another auditor output."""
     resolved = Path(path).resolve()
     own = {settings.baseline_path.resolve(), *(p.resolve() for p in [settings.config_file] if p is not None)}
     model = settings.model_path.resolve() if settings.model_path is not None else None
-    return format_for(str(path)) is not None and resolved not in own and (model is None or model not in resolved.parents)
+    return (format_for(str(path)) is not None and resolved not in own and (model is None or model not in resolved.parents)
+            and own_output(str(path), settings) is None)
 
 
 @dataclass
@@ -267,15 +293,17 @@ class HookResult:
 
     Attributes:
         files: one verdict per data file scored, in the order given.
-        ignored: paths that are not data files (unsupported extensions, settings, model files).
+        ignored: paths that are not data files (unsupported extensions, the settings).
         stale: why the baseline was out of date (empty when current or absent).
         rescored: files whose baseline entries were rescored because the baseline was stale.
+        outputs: the auditor's own outputs, skipped (path as given -> what it is: "a scan's documents table").
     """
 
     files: list[FileVerdict]
     ignored: list[str]
     stale: list[str]
     rescored: list[str]
+    outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def rewritten(self) -> bool:
@@ -330,11 +358,12 @@ def run_hook(paths: Sequence[str], settings: HookSettings, scorer: FileScorer | 
     """
     scorer = scorer or FileScorer(settings)
     ignored: list[str] = []
-    files = data_files(paths, settings, ignored)
+    outputs: dict[str, str] = {}
+    files = data_files(paths, settings, ignored, outputs)
     baseline_path = settings.baseline_path
     baseline = Baseline.load(baseline_path) if baseline_path.exists() else None
     if not paths or (not files and baseline is None):
-        return HookResult([], ignored, [], [])
+        return HookResult([], ignored, [], [], outputs)
     rejected = rejected_digests(baseline)
     verdicts, scans = [], {}
     for path in files:
@@ -351,7 +380,7 @@ def run_hook(paths: Sequence[str], settings: HookSettings, scorer: FileScorer | 
         baseline.files = {key: entries for key, entries in files_now.items() if entries}
         baseline.model, baseline.settings, baseline.tool_version = scorer.model_identity(), scorer.recorded_settings(), __version__
         baseline.save(baseline_path)
-    return HookResult(verdicts, ignored, stale, rescanned)
+    return HookResult(verdicts, ignored, stale, rescanned, outputs)
 
 
 def relative_to_cwd(settings: HookSettings, key: str) -> str:

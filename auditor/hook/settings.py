@@ -21,7 +21,7 @@ Precedence: command-line flags > ``AUDITOR_*`` environment variables
 a frozen :class:`HookSettings`, which records where each value came from
 (:class:`Source`).
 
-The file is looked up from the current directory upwards (:func:`find_config`):
+The file is looked up from the current directory upwards (:func:`~auditor.hook.config_file.find_config`):
 the first directory holding ``.auditor.toml``, or a ``pyproject.toml`` with a
 ``[tool.auditor]`` table, wins; the search stops at the repository root (the
 first directory holding ``.git``). ``--config FILE`` names the file instead.
@@ -33,20 +33,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, InputError
 from auditor.estimate.fraction import METHODS
+from auditor.hook.config_file import find_config, read_config
 from auditor.io.documents import FORMATS
-from auditor.regular_files import read_regular
 
-CONFIG_FILES = (".auditor.toml", "pyproject.toml")
 DEFAULT_BASELINE = ".auditor-baseline.json"
-MAX_CONFIG_BYTES = 16 << 20  # a settings file (a pyproject.toml) is read whole: bounded
 # The settings a baseline records (HookSettings.recorded); a baseline holding another key is refused.
 RECORDED_SETTINGS = frozenset({"fail-above", "threshold", "method", "text-field", "format", "reference-human", "files", "model-sha256",
                                "finding"})
@@ -62,7 +59,12 @@ ENVIRONMENT = {
     "baseline": "AUDITOR_BASELINE",
     "model": "AUDITOR_MODEL",
     "method": "AUDITOR_METHOD",
+    "text_field": "AUDITOR_TEXT_FIELD",
+    "id_field": "AUDITOR_ID_FIELD",
+    "format": "AUDITOR_FORMAT",
 }
+# Settings whose variable holds a path (made absolute when read); the others are names.
+_PATH_VARIABLES = ("baseline", "model")
 # Kinds of Source: where a setting's value came from.
 FLAG, ENVIRONMENT_VARIABLE, CONFIG_FILE = "flag", "environment", "file"
 
@@ -156,6 +158,13 @@ class HookSettings:
         """Whether setting ``name`` was given (flag, environment or file) rather than left at its default."""
         return name in self.sources
 
+    def how_to_set(self, key: str, value: str) -> str:
+        """Where to write ``key = value`` so that every command and commit uses it: this repository's settings file."""
+        if self.config_file is None:
+            return f"{key} = {value} under [tool.auditor] in pyproject.toml (or in .auditor.toml)"
+        table = "under [tool.auditor] " if self.config_file.name == "pyproject.toml" else ""
+        return f"{key} = {value} {table}in {os.path.relpath(self.config_file)}"
+
     def _located(self, name: str, path: str) -> str:
         # A path typed as a flag is relative to where it was typed and shown as typed (error
         # messages, summary.json); the environment's are made absolute when read (root / an
@@ -202,6 +211,28 @@ class HookSettings:
         }
 
 
+# What a reader says when a file has no text column, or not a text one (auditor.io.formats.csv, .parquet).
+READER_ADVICE = "pass --text-field"
+
+
+def text_field_advice(err: InputError, settings: HookSettings) -> InputError:
+    """``err``, when its advice is ``--text-field``, with where the text field in use comes from or can be set once.
+
+    The hook runs under pre-commit with no flag of its own: a reader's "pass --text-field" alone
+    would not say that the setting belongs in the repository's settings file.
+    """
+    if READER_ADVICE not in str(err):
+        return err
+    source = settings.sources.get("text_field")
+    if source is None:
+        where = "or set the text field once, for every command and commit: " + settings.how_to_set("text-field", '"<column>"')
+    elif source.kind == CONFIG_FILE:
+        where = f"the text-field {settings.text_field!r} in use is set in {os.path.relpath(source.name)}: correct it there"
+    else:
+        where = f"the text-field {settings.text_field!r} in use comes from {source}"
+    return InputError(f"{err}; {where}")
+
+
 def _relative(path: Path, root: Path) -> str | None:
     """``path`` relative to ``root``, or None when outside it.
 
@@ -238,54 +269,6 @@ _KEYS = {
 # model and reference-human are kept as typed instead (HookSettings._located).
 _CWD_RELATIVE = ("baseline",)
 _RULE_KEYS = {"fail-above": "fail_above", "threshold": "threshold"}
-
-
-def find_config(start: str | os.PathLike[str] = ".") -> tuple[Path, Path | None, Mapping[str, object]]:
-    """Look for settings from ``start`` up to the repository root.
-
-    Returns ``(root, config_file, table)``: the first directory with an
-    ``.auditor.toml`` or a ``pyproject.toml`` holding ``[tool.auditor]``; failing
-    that the repository root (the first directory with ``.git``) with no
-    settings; failing that ``start`` itself.
-    """
-    begin = Path(start).resolve()
-    for directory in (begin, *begin.parents):
-        for name in CONFIG_FILES:
-            candidate = directory / name
-            if os.path.lexists(candidate):  # a FIFO or a link to /dev/zero is refused by read_config, not skipped
-                table = read_config(candidate, required=name != "pyproject.toml")
-                if table is not None:
-                    return directory, candidate, table
-        if (directory / ".git").exists():
-            return directory, None, {}
-    return begin, None, {}
-
-
-def read_config(path: str | os.PathLike[str], required: bool = True) -> Mapping[str, object] | None:
-    """The auditor's table in ``path``: ``[tool.auditor]`` of a pyproject.toml, else the top level.
-
-    Returns None for a pyproject.toml without the table unless ``required``.
-    """
-    path = Path(path)
-    try:
-        document = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES, "a settings file").decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: invalid TOML ({err}); fix the file") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: invalid TOML (nested too deeply); fix the file") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the configuration: {err.strerror or err}") from None
-    tool = document.get("tool")
-    table = tool.get("auditor") if isinstance(tool, dict) else None
-    if table is None:
-        if path.name == "pyproject.toml":
-            if required:
-                raise ConfigError(f"{path}: no [tool.auditor] table; add one or point --config at another file")
-            return None
-        table = document
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.auditor] must be a table")
-    return table
 
 
 def _settings_from_table(table: Mapping[str, object], where: Path) -> dict[str, object]:
@@ -336,12 +319,15 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, object]:
                 values[name] = _check_fraction(float(raw), f"${variable}")
             except ValueError:
                 raise ConfigError(f"${variable} must be a number between 0 and 1, got {raw!r}") from None
-        elif name == "method":
-            if raw not in METHODS:
-                raise ConfigError(f"${variable} must be one of {', '.join(METHODS)}, not {raw!r}")
+        elif name in ("method", "format"):
+            choices = METHODS if name == "method" else FORMATS
+            if raw not in choices:
+                raise ConfigError(f"${variable} must be one of {', '.join(choices)}, not {raw!r}")
             values[name] = raw
-        else:
+        elif name in _PATH_VARIABLES:
             values[name] = os.path.abspath(raw)  # relative to where the command runs, not to the repository
+        else:
+            values[name] = raw
     return values
 
 

@@ -36,6 +36,22 @@ class UpdateResult:
     kept: int
     ignored: list[str]
 
+    def to_dict(self) -> dict[str, object]:
+        """``auditor baseline create|update --json``: the files scanned (as the baseline names them, from the
+        repository root) with the findings it now records for each, the changes, and its findings by status."""
+        return {
+            "model": dict(self.baseline.model),
+            "settings": dict(self.baseline.settings),
+            "files": [{"path": scan.key, "documents": scan.documents, "findings": len(self.baseline.files.get(scan.key, {})),
+                       "skipped": dict(scan.skipped)} for scan in self.scanned],
+            "added": self.added,
+            "removed": self.removed,
+            "kept": self.kept,
+            "findings": self.baseline.counts(),
+            "rescored": [scan.key for scan in self.rescored],
+            "ignored": list(self.ignored),
+        }
+
 
 def update_baseline(paths: Sequence[str], settings: HookSettings, create: bool = False, scorer: FileScorer | None = None) -> UpdateResult:
     """Accept the current findings of ``paths`` (default: the repository's data files) in the baseline.
@@ -51,7 +67,7 @@ def update_baseline(paths: Sequence[str], settings: HookSettings, create: bool =
     """
     scorer = scorer or FileScorer(settings)
     ignored: list[str] = []
-    files = data_files(paths, settings, ignored) if paths else repository_files(settings)
+    files = data_files(paths, settings, ignored) if paths else repository_files(settings, ignored)
     path = settings.baseline_path
     old = None if create or not path.exists() else Baseline.load(path)
     previous = old.files if old is not None else {}
