@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from auditor.arrow_numpy import numpy_from_column
 from auditor.errors import InputError
 from auditor.projection.collapse import REGIMES
+from auditor.report.headline import at_estimate
 from auditor.report.text import drift_verdict
 from auditor.summary import ProjectionBlock, ScanSummary, SourceEstimateBlock, TopDocument
 
@@ -37,7 +38,10 @@ FEATURE_LABELS = {
 }
 
 
-SCORE_EDGES = np.linspace(0.0, 1.0, 51)  # the score histogram's bins
+# The score histogram's bins: fine enough (0.0005) for the plot's zoom around any threshold (0.99 and
+# above among them); the full-range panel sums them into 50.
+SCORE_BINS = 2000
+SCORE_EDGES = np.linspace(0.0, 1.0, SCORE_BINS + 1)
 FEATURE_BINS = 30
 
 
@@ -93,7 +97,7 @@ class _Binner:
     def add(self, scores: np.ndarray, flagged: np.ndarray, features: dict[str, np.ndarray], cluster_ids: np.ndarray) -> None:
         self.documents += len(scores)
         self.flagged += int(flagged.sum())
-        self.scores += np.histogram(scores, SCORE_EDGES)[0]
+        self.scores += np.histogram(scores, SCORE_BINS, (0.0, 1.0))[0]  # uniform bins: numpy's fast path, same edges
         for name, edges in self.edges.items():
             values = features[name]
             self.counts[name][0][:] += np.histogram(values[~flagged], edges)[0]
@@ -249,9 +253,11 @@ def projection_of(summary: ScanSummary) -> ProjectionBlock:
 
 
 def verdict(summary: ScanSummary) -> list[str]:
-    """:func:`~auditor.report.text.drift_verdict` of the summary (its lines), regimes in the scan's order."""
+    """:func:`~auditor.report.text.drift_verdict` of the summary (its lines), regimes in the scan's order,
+    an uninformative estimate said in words."""
     projection = projection_of(summary)
     if isinstance(projection.get("max_synthetic_fraction"), dict):
         safe = projection["max_synthetic_fraction"]
         projection = {**projection, "max_synthetic_fraction": {r: safe[r] for r in regime_order(safe)}}
-    return drift_verdict(projection, float(summary["synthetic_fraction"]["estimate"]))
+    fraction = summary["synthetic_fraction"]
+    return drift_verdict(projection, float(fraction["estimate"]), at_estimate(fraction))

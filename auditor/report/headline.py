@@ -9,10 +9,9 @@ estimate stays in ``summary.json``, with ``informative: false``.
 
 from __future__ import annotations
 
-
 from auditor.estimate.fraction import CONFIDENCE, MIN_DOCUMENTS
 from auditor.report.text import fraction_text
-from auditor.summary import FractionBlock
+from auditor.summary import EstimateBlock, FractionBlock, PosteriorBlock
 
 UNINFORMATIVE_WIDTH = 0.3  # an interval wider than this (high - low) is uninformative
 LARGE_REFERENCE = 100  # documents a reference should have
@@ -21,7 +20,7 @@ GENERAL_STEP = ("give a human reference: --reference-human FILE (a hundred or mo
 UNINFORMATIVE = "uninformative for this corpus"
 
 
-def is_informative(block: FractionBlock) -> bool:
+def is_informative(block: EstimateBlock) -> bool:
     """Whether an estimate block's interval is narrow enough to headline its point estimate.
 
     A summary's own ``informative`` decides; an older summary without one is judged by its interval.
@@ -54,7 +53,7 @@ def next_step(documents: int, human: int | None, machine: bool, date_field: str 
     return "give larger references: a few hundred documents each for --reference-human and --reference-machine"
 
 
-def interval_text(block: FractionBlock) -> str:
+def interval_text(block: EstimateBlock) -> str:
     """``95% CI 0.00-0.42``."""
     confidence = round(float(block.get("confidence", CONFIDENCE)) * 100)
     return f"{confidence}% CI {block['low']:.2f}-{block['high']:.2f}"
@@ -72,3 +71,31 @@ def headline(block: FractionBlock) -> str:
     if is_informative(block):
         return f"synthetic fraction {fraction_text(block)}"
     return f"synthetic fraction: {UNINFORMATIVE} ({interval_text(block)}); {step_of(block)}"
+
+
+def estimate_text(block: EstimateBlock, digits: int = 2) -> str:
+    """A table cell's estimate: ``0.23``, or ``uninformative`` for a block whose interval is too wide to name a point
+    (a source's block as well as the corpus's, and each method's)."""
+    return f"{float(block['estimate']):.{digits}f}" if is_informative(block) else "uninformative"
+
+
+def at_estimate(block: FractionBlock) -> str:
+    """The fraction a projection was computed at: ``0.23``, or for a wide interval
+    ``uninformative (95% CI 0.00-0.59; projected at its point estimate 0.27)``."""
+    point = f"{float(block['estimate']):.2f}"
+    return point if is_informative(block) else f"uninformative ({interval_text(block)}; projected at its point estimate {point})"
+
+
+def ranking_note(block: FractionBlock, posterior: PosteriorBlock | None) -> str:
+    """What the highest-scoring documents can and cannot tell, given the estimate (empty: nothing to add).
+
+    ``p_synthetic`` ranks documents; whether one is machine-written given this corpus is its
+    ``p_machine_given_corpus``, which rests on the estimate: with an uninformative one, neither counts documents.
+    """
+    if not is_informative(block):
+        return ("The synthetic fraction is uninformative for this corpus: these scores rank documents, they do not tell "
+                "how many are machine-written" + (", nor does p_machine_given_corpus, which rests on that fraction." if posterior else "."))
+    if not posterior:
+        return ""
+    return (f"Given this corpus's estimate, {int(posterior['above_half']):,} documents have p_machine_given_corpus above 0.5 "
+            "(documents.parquet): auditor filter and the hook decide by it, not by p_synthetic.")

@@ -12,9 +12,9 @@ import html
 import re
 
 from auditor.report.data import source_rows, top_flagged, verdict
-from auditor.report.headline import UNINFORMATIVE, interval_text, is_informative, step_of
+from auditor.report.headline import UNINFORMATIVE, estimate_text, interval_text, is_informative, ranking_note, step_of
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
-from auditor.report.text import fraction_text
+from auditor.report.text import fraction_text, plural
 from auditor.summary import ScanSummary
 from auditor.visible import visible
 
@@ -85,7 +85,8 @@ def _facts(summary: ScanSummary) -> list[str]:
         lines.append(f"  - {escape_md(problem['location'])}: {escape_md(problem['reason'])}: {escape_md(problem['detail'])}")
     ignored = summary.get("ignored_files") or []
     if ignored:
-        lines.append(f"- **Ignored files** (unsupported extension): {len(ignored):,}, first {escape_md(ignored[0])}")
+        lines.append(f"- **Skipped files:** {plural(len(ignored), 'non-corpus file')}, not read (first {escape_md(ignored[0])}); "
+                     "if they hold documents, rename them to a corpus extension or read them with --format")
     return lines
 
 
@@ -96,7 +97,7 @@ def _source_table(summary: ScanSummary) -> list[str]:
     confidence = round(float(summary["synthetic_fraction"].get("confidence", 0.95)) * 100)
     lines = ["", "### By source", "", f"| source | documents | estimate | {confidence}% CI |", "|---|---:|---:|---|"]
     for row in rows:
-        lines.append(f"| {escape_md(row['source'])} | {int(row.get('documents', 0)):,} | {row['estimate']:.2f} | {row['low']:.2f}-{row['high']:.2f} |")
+        lines.append(f"| {escape_md(row['source'])} | {int(row.get('documents', 0)):,} | {estimate_text(row)} | {row['low']:.2f}-{row['high']:.2f} |")
     if hidden:
         lines.append(f"\n{hidden:,} more sources in summary.json.")
     return lines
@@ -116,7 +117,9 @@ def _document_table(summary: ScanSummary) -> list[str]:
     documents = top_flagged(summary)[:MAX_DOCUMENTS]
     if not documents:
         return ["", "No document reached the threshold."]
-    lines = ["", "### Highest-scoring flagged documents", "", "| p_synthetic | id | source | row | excerpt |", "|---:|---|---|---:|---|"]
+    note = ranking_note(summary["synthetic_fraction"], summary.get("posterior"))
+    lines = ["", "### Highest-scoring flagged documents", *(["", escape_md(note)] if note else []), "",
+             "| p_synthetic | id | source | row | excerpt |", "|---:|---|---|---:|---|"]
     for doc in documents:
         lines.append(f"| {doc['p_synthetic']:.4f} | {escape_md(doc['id'])} | {escape_md(doc['source'])} | {doc['row']} | {_excerpt(doc['excerpt'])} |")
     return lines

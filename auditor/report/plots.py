@@ -1,138 +1,167 @@
-"""The HTML report's plots: matplotlib figures rendered to inline SVG strings.
+"""The HTML report's plots: each a few panels of inline SVG (:mod:`auditor.report.svg`), laid out by the page.
 
-Deterministic (a fixed ``svg.hashsalt``, matplotlib's default style whatever
-the user's matplotlibrc says, no date or creator metadata) so that the same
-scan gives a byte-identical report. No corpus-derived string (source path,
-id, text) is ever drawn: sources are labelled S1, S2, ... and the HTML table
-maps the labels to the (escaped) paths. Figures are built on the Agg canvas,
-never through pyplot, so no GUI backend or global figure state is touched.
+No corpus-derived string (source path, id, text) is ever drawn: sources are
+labelled S1, S2, ... and the HTML table maps the labels to the (escaped) paths.
+What each plot is for decides its axes: the threshold must be seen wherever it
+lies (a zoomed panel around it), a cluster size held by a few clusters must
+still have a bar (a log count axis from 0.5), and a handful of flagged
+documents must not look like a crowd (counts, not densities, and n in the legend).
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from auditor.report.data import FEATURE_LABELS, SCORE_EDGES, DocumentColumns, FeatureCounts, regime_order, source_rows
+from auditor.report.data import FEATURE_LABELS, DocumentColumns, FeatureCounts, regime_order, source_rows
+from auditor.report.headline import is_informative
+from auditor.report.svg import Margins, Plot, count_width, integer_ticks, log_counts, plain_integers, render, set_title
 from auditor.summary import ProjectionBlock, ScanSummary
 
-if TYPE_CHECKING:  # matplotlib is imported by _render: it takes ~0.7 s, which commands that plot nothing must not pay
+if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 MAX_PLOTTED_SOURCES = 30
 HUMAN_COLOR, MACHINE_COLOR, ACCENT = "#4C72B0", "#DD8452", "#C44E52"
-_RC: dict[str, Any] = {"svg.hashsalt": "auditor-report", "svg.fonttype": "none", "font.size": 9}
-# XML prologue, DOCTYPE and metadata carry URLs and versions; inline SVG in HTML needs none of them.
-_PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.S)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
-_NAMESPACES = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
-_IDS = re.compile(r'\bid="([^"]+)"')
-_ID_USES = re.compile(r'(\bid="|url\(#|href="#)([^")]+)(?=[")])')
+SCORE_PANEL_BINS = 50  # bars of the full-range score panel
+ZOOM_BARS = 40  # at most, in the panel around the threshold
+TITLE_SPACE = 0.35  # inches above a titled panel's plot area
 
 
-@dataclass(frozen=True)
-class Plot:
-    """One figure of the report: its title, the SVG markup or, without data, a note saying why."""
-
-    key: str
-    title: str
-    svg: str | None
-    note: str = ""
-
-
-def _to_svg(fig: Figure, prefix: str) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    svg = _METADATA.sub("", _PROLOGUE.sub("", buffer.getvalue(), count=1))
-    svg = _NAMESPACES.sub("", svg)  # the HTML parser puts <svg> in the SVG namespace itself
-    # Element ids (figure_1, clip paths, markers) repeat between figures: make them unique per plot.
-    ids = set(_IDS.findall(svg))
-    svg = _ID_USES.sub(lambda m: f"{m[1]}{prefix}-{m[2]}" if m[2] in ids else m[0], svg)
-    return svg.strip() + "\n"
+def _threshold(ax: Axes, threshold: float, flagged: int, span: tuple[float, float]) -> None:
+    """The threshold as a dashed line over the shaded flagged range, labelled on the side with room."""
+    lo, hi = span
+    ax.axvspan(threshold, hi, color=ACCENT, alpha=0.1, linewidth=0, zorder=0)
+    ax.axvline(threshold, color=ACCENT, linestyle="--", linewidth=1.6, gid="threshold")
+    left = (threshold - lo) / (hi - lo) > 0.4
+    ax.annotate(f"threshold {threshold:.4f}\n{flagged:,} flagged", xy=(threshold, 1), xycoords=("data", "axes fraction"),
+                xytext=(-5 if left else 5, -5), textcoords="offset points", ha="right" if left else "left", va="top",
+                color=ACCENT, fontsize=9, bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
 
 
-def _render(key: str, size: tuple[float, float], draw: Callable[[Figure], None]) -> str:
-    import matplotlib
-    import matplotlib.style
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def _padded(lo: float, hi: float) -> tuple[float, float]:
+    """The x range with 3% of room at both ends: a threshold at 0 or 1 stays off the axes' frame."""
+    pad = 0.03 * (hi - lo)
+    return lo - pad, hi + pad
 
-    with matplotlib.style.context("default"), matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # the stubs type rc keys as literals; these are valid keys
-        fig = Figure(figsize=size, layout="constrained")
-        FigureCanvasAgg(fig)
-        draw(fig)
-        return _to_svg(fig, key)
+
+def zoom_window(threshold: float, bins: int) -> tuple[int, int, int]:
+    """The fine score bins around the threshold that the zoomed panel shows, and how many make one bar.
+
+    On each side, twice the distance to 1 (at least 0.01, at most 0.1): 0.95 shows 0.85-1, 0.99 shows
+    0.97-1 (the threshold two thirds in), 0.999 shows 0.989-1; a low threshold, +/-0.1 around it.
+    Bars of 1, 2, 5, 10 or 20 fine bins, the window's ends on whole bars (``bins`` is a multiple of 20).
+    """
+    reach = round(2 * min(max(1.0 - threshold, 0.005), 0.05) * bins)
+    centre = round(threshold * bins)
+    lo, hi = max(0, centre - reach), min(bins, centre + reach)
+    group = next(g for g in (1, 2, 5, 10, 20) if (hi - lo) / g <= ZOOM_BARS)
+    return lo // group * group, min(bins, -(-hi // group) * group), group
 
 
 def score_histogram(columns: DocumentColumns, threshold: float) -> Plot:
-    """Histogram of ``p_synthetic`` with the flagging threshold."""
+    """Histogram of ``p_synthetic``: the whole range, then the range around the flagging threshold."""
     title = "Scores: p_synthetic per document"
     if not columns.documents:
-        return Plot("scores", title, None, "No documents: nothing to plot.")
+        return Plot("scores", title, (), "No documents: nothing to plot.")
+    counts = columns.score_counts
+    bins = len(counts)
 
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        ax.hist(SCORE_EDGES[:-1], bins=SCORE_EDGES, weights=columns.score_counts, color=HUMAN_COLOR)  # type: ignore[arg-type]  # matplotlib's stubs omit the ndarray bins hist takes
-        ax.axvline(threshold, color=ACCENT, linestyle="--", label=f"threshold {threshold:.4f}")
-        ax.set(xlabel="p_synthetic", ylabel="documents", xlim=(0, 1))
-        ax.legend(loc="upper center")
+    def panel(lo: int, hi: int, group: int, name: str) -> Callable[[Figure], None]:
+        def draw(fig: Figure) -> None:
+            ax = fig.add_subplot()
+            edges = np.linspace(lo / bins, hi / bins, (hi - lo) // group + 1)
+            ax.stairs(counts[lo:hi].reshape(-1, group).sum(axis=1), edges, fill=True, color=HUMAN_COLOR)
+            span = _padded(lo / bins, hi / bins)
+            ax.set(xlabel="p_synthetic", ylabel="documents", xlim=span)
+            integer_ticks(ax.yaxis)  # whole numbers, written out: "200,000", not "2" under a "1e5"
+            plain_integers(ax.yaxis)
+            set_title(ax, name)
+            _threshold(ax, threshold, columns.flagged, span)
+            ax.patch.set_gid("area")
 
-    return Plot("scores", title, _render("scores", (6.4, 3.0), draw))
+        return draw
+
+    lo, hi, group = zoom_window(threshold, bins)
+    margins = Margins(left=count_width(int(counts.reshape(SCORE_PANEL_BINS, -1).sum(axis=1).max())), top=TITLE_SPACE)
+    full = panel(0, bins, bins // SCORE_PANEL_BINS, "all documents")
+    zoom = panel(lo, hi, group, f"around the threshold: {lo / bins:.3f}-{hi / bins:.3f}")
+    return Plot("scores", title, (render("scores-1", "score histogram, all documents", full, margins=margins),
+                                  render("scores-2", "score histogram around the threshold", zoom, margins=margins)))
 
 
 def fraction_plot(summary: ScanSummary) -> Plot:
-    """The estimated synthetic fraction with its interval, overall and per source (labelled S1, S2, ...)."""
+    """The estimated synthetic fraction with its interval, overall and per source (labelled S1, S2, ...).
+
+    An uninformative estimate (interval wider than 0.3) is drawn hollow: the interval is what it says.
+    """
     fraction = summary["synthetic_fraction"]
     assert isinstance(fraction, dict)
     rows, hidden = source_rows(summary, MAX_PLOTTED_SOURCES)
     blocks = [fraction, *rows] if len(rows) > 1 else [fraction]
     labels = ["all"] + [f"S{i + 1}" for i in range(len(blocks) - 1)]
     estimates = np.array([float(b["estimate"]) for b in blocks])
-    low = estimates - np.array([float(b["low"]) for b in blocks])
-    high = np.array([float(b["high"]) for b in blocks]) - estimates
+    errors = [estimates - np.array([float(b["low"]) for b in blocks]), np.array([float(b["high"]) for b in blocks]) - estimates]
+    hollow = np.array([not is_informative(b) for b in blocks])
+    confidence = round(float(fraction.get("confidence", 0.95)) * 100)
 
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         y = np.arange(len(blocks))[::-1]
-        ax.errorbar(estimates, y, xerr=[low, high], fmt="o", color=MACHINE_COLOR, ecolor="#555555", capsize=3)
+        ax.errorbar(estimates, y, xerr=errors, fmt="none", ecolor="#555555", capsize=3)
+        for mask, face in ((~hollow, MACHINE_COLOR), (hollow, "white")):
+            ax.plot(estimates[mask], y[mask], "o", color=MACHINE_COLOR, markerfacecolor=face, markersize=7)
         ax.set_yticks(y, labels)
-        ax.set(xlabel="estimated synthetic fraction (bars: confidence interval)", xlim=(-0.02, 1.02))
+        ax.set(xlim=(-0.03, 1.03), ylim=(-0.6, len(blocks) - 0.4),
+               xlabel=f"synthetic fraction; bars: {confidence}% interval" + ("\nhollow: uninformative (interval wider than 0.3)" if hollow.any() else ""))
         ax.grid(axis="x", alpha=0.3)
 
+    bottom = 0.72 if hollow.any() else 0.5
+    size = (4.8, bottom + 0.15 + max(0.3 * len(blocks), 0.9))
     note = f"{hidden:,} smaller sources are not plotted." if hidden else ""
-    return Plot("fraction", "Estimated synthetic fraction", _render("fraction", (6.4, 0.9 + 0.25 * len(blocks)), draw), note)
+    return Plot("fraction", "Estimated synthetic fraction", (render("fraction", "estimated synthetic fraction", draw, size, Margins(left=0.45, bottom=bottom)),), note)
 
 
 def cluster_size_plot(columns: DocumentColumns, enabled: bool) -> Plot:
-    """How many near-duplicate clusters have each size."""
+    """How many near-duplicate clusters have each size, on a log count axis: a size held by one cluster still shows."""
     title = "Near-duplicate cluster sizes"
     sizes = columns.cluster_sizes
     if not enabled:
-        return Plot("clusters", title, None, "Near-duplicates were not computed (--no-near-duplicates).")
+        return Plot("clusters", title, (), "Near-duplicates were not computed (--no-near-duplicates).")
     if not len(sizes):
-        return Plot("clusters", title, None, "No near-duplicate clusters: every document is unique at this threshold.")
+        return Plot("clusters", title, (), "No near-duplicate clusters: every document is unique at this threshold.")
+    small = bool(sizes.max() <= 40)
+    if small:  # a bar per size present
+        by_size = np.bincount(sizes)
+        present = np.flatnonzero(by_size)
+        counts = by_size[present]
+    else:  # very large clusters: logarithmic size bins
+        edges = np.unique(np.geomspace(2, sizes.max() + 1, 30).round())
+        counts = np.histogram(sizes, edges)[0]
 
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
-        if sizes.max() <= 40:
-            counts = np.bincount(sizes)
-            present = np.flatnonzero(counts)
-            ax.bar(present, counts[present], color=HUMAN_COLOR, width=0.8)
-            ax.set_xticks(present if len(present) <= 15 else np.unique(np.linspace(present[0], present[-1], 10).round()))
-        else:  # very large clusters: logarithmic size bins
-            bins = np.unique(np.geomspace(2, sizes.max() + 1, 30).round())
-            ax.hist(sizes, bins=bins, color=HUMAN_COLOR)  # type: ignore[arg-type]  # matplotlib's stubs omit the ndarray bins hist takes
+        if small:
+            bars = ax.bar(present, counts, color=HUMAN_COLOR, width=0.8)
+            for size, bar in zip(present, bars):
+                bar.set_gid(f"size-{size}")
+            if len(present) <= 15:
+                ax.bar_label(bars, labels=[f"{c:,}" for c in counts], padding=2, fontsize=9)
+                ax.set_xticks(present)
+            else:
+                integer_ticks(ax.xaxis)
+        else:
+            ax.stairs(counts, edges, fill=True, color=HUMAN_COLOR)
             ax.set_xscale("log")
-        ax.set_yscale("log")
+            plain_integers(ax.xaxis)
+        log_counts(ax, counts.max())
         ax.set(xlabel="documents in the cluster", ylabel="clusters")
 
-    return Plot("clusters", title, _render("clusters", (6.4, 2.8), draw))
+    margins = Margins(left=count_width(2.5 * int(counts.max())))
+    return Plot("clusters", title, (render("clusters", title, draw, margins=margins),))
 
 
 def projection_plot(projection: ProjectionBlock) -> Plot:
@@ -141,9 +170,9 @@ def projection_plot(projection: ProjectionBlock) -> Plot:
     title = "Collapse projection (unigram proxy)"
     if not isinstance(projection, dict) or not projection.get("computed"):
         reason = projection.get("reason", "not in the summary") if isinstance(projection, dict) else "not in the summary"
-        return Plot("projection", title, None, f"Not computed ({reason}).")
+        return Plot("projection", title, (), f"Not computed ({reason}).")
     if not projection.get("regimes"):
-        return Plot("projection", title, None, "The summary holds no per-generation curves.")
+        return Plot("projection", title, (), "The summary holds no per-generation curves.")
     regimes = projection["regimes"]
     order = regime_order(regimes)
     key = "synthetic_excess" if all("synthetic_excess" in row for rows in regimes.values() for row in rows) else "ppl_ratio"
@@ -166,41 +195,41 @@ def projection_plot(projection: ProjectionBlock) -> Plot:
             ax.axhline(1 + float(projection["max_drift"]), color=ACCENT, linestyle="--", label=f"drift budget +{float(projection['max_drift']):.0%}")
         if peak > 10:  # a collapsing regime would flatten the others
             ax.set_yscale("log")
+            plain_integers(ax.yaxis)
         ylabel = "excess over refitting alone" if key == "synthetic_excess" else "perplexity ratio to generation 0"
         ax.set(xlabel="generation (band: the estimate's interval)" if bands else "generation", ylabel=ylabel)
-        ax.legend()
+        ax.legend(loc="best")
         ax.grid(alpha=0.3)
 
-    return Plot("projection", title, _render("projection", (6.4, 3.2), draw))
+    return Plot("projection", title, (render("projection", title, draw, margins=Margins(left=0.8)),))
 
 
 def _feature_axes(ax: Axes, name: str, counts: FeatureCounts, documents: int, flagged: int) -> None:
-    bins = counts.edges
-    groups = [("unflagged", counts.unflagged, documents - flagged, HUMAN_COLOR), ("flagged", counts.flagged, flagged, MACHINE_COLOR)]
-    for label, weights, size, color in groups:
+    groups = [("unflagged", counts.unflagged, documents - flagged, HUMAN_COLOR, 0.45), ("flagged", counts.flagged, flagged, MACHINE_COLOR, 0.6)]
+    for label, weights, size, color, alpha in groups:
         if size:
-            ax.hist(bins[:-1], bins=bins, weights=weights, density=True, histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({size:,})")  # type: ignore[arg-type]  # as above
-    ax.set_title(FEATURE_LABELS.get(name, name))
-    ax.set_yticks([])
-    ax.legend(fontsize=7)
+            ax.stairs(weights, counts.edges, fill=True, alpha=alpha, color=color, label=f"{label} (n={size:,})", gid=label)
+    log_counts(ax, max(int(counts.unflagged.max()), int(counts.flagged.max())))
+    ax.set(ylabel="documents")
+    set_title(ax, FEATURE_LABELS.get(name, name))
+    ax.legend(loc="upper left")
 
 
 def feature_plot(columns: DocumentColumns) -> Plot:
-    """Distributions of a few fingerprint features, flagged vs unflagged documents."""
+    """Distributions of a few fingerprint features, flagged vs unflagged documents, as counts on a log axis."""
     title = "Fingerprint features: flagged vs unflagged documents"
     if not columns.documents or not columns.features:
-        return Plot("features", title, None, "No documents or no fingerprint features: nothing to plot.")
-    names = list(columns.features)
+        return Plot("features", title, (), "No documents or no fingerprint features: nothing to plot.")
     note = "" if columns.flagged else "No document is flagged: the plots show every document."
+    panels = []
+    for index, (name, counts) in enumerate(columns.features.items()):
+        def draw(fig: Figure, name: str = name, counts: FeatureCounts = counts) -> None:
+            _feature_axes(fig.add_subplot(), name, counts, columns.documents, columns.flagged)
 
-    def draw(fig: Figure) -> None:
-        axes = fig.subplots(1 if len(names) <= 2 else 2, 2, squeeze=False).ravel()
-        for ax, name in zip(axes, names):
-            _feature_axes(ax, name, columns.features[name], columns.documents, columns.flagged)
-        for ax in axes[len(names):]:
-            ax.set_visible(False)
-
-    return Plot("features", title, _render("features", (6.4, 2.6 if len(names) <= 2 else 4.6), draw), note)
+        largest = max(int(counts.unflagged.max()), int(counts.flagged.max()))
+        margins = Margins(left=count_width(2.5 * largest), top=TITLE_SPACE, bottom=0.3)  # no x label: the title names it
+        panels.append(render(f"features-{index + 1}", FEATURE_LABELS.get(name, name), draw, margins=margins))
+    return Plot("features", title, tuple(panels), note)
 
 
 def all_plots(summary: ScanSummary, columns: DocumentColumns) -> list[Plot]:

@@ -8,6 +8,7 @@ state the same figures.
 from __future__ import annotations
 
 from auditor.report.data import projection_of, regime_order
+from auditor.report.headline import at_estimate, is_informative
 from auditor.report.text import band_text
 from auditor.summary import ScanSummary
 
@@ -50,7 +51,9 @@ def section_rows(summary: ScanSummary) -> list[tuple[str, str, str, str, str, st
 def section_caption(summary: ScanSummary) -> str:
     projection = projection_of(summary)
     generations = (projection.get("inputs") or {}).get("generations", "?")
-    return (f"After {generations} generations at the estimate {float(summary['synthetic_fraction']['estimate']):.2f}: "
+    fraction = summary["synthetic_fraction"]
+    at = f"the estimate {at_estimate(fraction)}" if is_informative(fraction) else at_estimate(fraction).replace("uninformative", "an uninformative estimate", 1)
+    return (f"After {generations} generations at {at}: "
             "each figure, then in brackets what synthetic data adds over the same refits without it.")
 
 

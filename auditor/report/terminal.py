@@ -36,17 +36,35 @@ def resumed_lines(resumed: int, shards: int) -> list[str]:
 
 
 def read_summary_lines(summary: ReadBlocks) -> list[str]:
-    """Skipped and repaired records by reason, the first problems, and the files not read."""
+    """Skipped and repaired records by reason, the first problems, notes, and the files not read.
+
+    A note (a file read other than as asked: a sniffed CSV delimiter) is a problem whose reason no
+    count holds: it gets a line of its own, unindented, one per distinct detail with the number of
+    files it concerns (a folder of semicolon exports gets one line, not one per file).
+    Files skipped under a directory or glob are said to be not corpus files rather than offered to
+    ``--format``: they are licences, READMEs and notes far more often than data.
+    """
     lines = []
+    counted: set[str] = set()
     for kind in ("skipped", "repaired"):
         block = summary[kind]
+        counted.update(block["by_reason"])
         if block["total"]:
             lines.append(f"{kind} {block['total']} records: {format_counts(block['by_reason'])}")
-    for problem in summary.get("problems", [])[:5]:
+    problems = summary.get("problems", [])
+    for problem in [p for p in problems if p["reason"] in counted][:5]:
         lines.append(f"  {problem['location']}: {problem['reason']}: {problem['detail']}")
-    if summary.get("ignored_files"):
-        lines.append(f"ignored {len(summary['ignored_files'])} files with unsupported extensions "
-                     f"(first: {summary['ignored_files'][0]}); use --format to read them")
+    notes: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem["reason"] not in counted:
+            notes.setdefault(problem["detail"], []).append(problem["location"])
+    for detail, locations in notes.items():
+        more = f" and {plural(len(locations) - 1, 'more file')}" if len(locations) > 1 else ""
+        lines.append(f"note: {locations[0]}{more}: {detail}")
+    ignored = summary.get("ignored_files")
+    if ignored:
+        lines.append(f"skipped {plural(len(ignored), 'non-corpus file')}, not read (first: {ignored[0]}); if they hold "
+                     "documents, rename them to a corpus extension (.txt, .jsonl, .csv, ...) or read them with --format")
     return lines
 
 

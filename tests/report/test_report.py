@@ -16,6 +16,7 @@ import pytest
 from auditor.report import DocumentColumns, escape_md, render_markdown, write_reports
 from auditor.report.plots import cluster_size_plot, feature_plot, projection_plot, score_histogram
 from conftest import DOCSTRINGS, SAMPLE, TESTS
+from report_golden import golden_summary
 from report_scans import MIXED, SCRIPT, planted_corpus, run, scan_to
 
 
@@ -45,7 +46,8 @@ def test_scan_writes_reports_and_lists_them(mixed_scan):
     assert "- **Collapse projection** (unigram proxy): this corpus: " in md and "- **Skipped records:** none" in md
     assert "| source | documents | estimate | 95% CI |" in md
     html = (mixed_scan / "report.html").read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 5
+    # fraction 1 panel, scores 2 (all, around the threshold), features 4, clusters 1, projection 1
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 9
     for title in ("Scores: p_synthetic per document", "Estimated synthetic fraction", "Near-duplicate cluster sizes",
                   "Collapse projection (unigram proxy)", "Fingerprint features: flagged vs unflagged documents"):
         assert f"<figcaption>{title}</figcaption>" in html
@@ -68,6 +70,11 @@ def test_two_scans_give_identical_reports(mixed_scan, tmp_path, tiny_model_dir):
         assert (tmp_path / "again" / name).read_bytes() == (mixed_scan / name).read_bytes(), name
 
 
+def text_of(html_path: Path) -> str:
+    """report.html without its ``<wbr>`` break hints (paths and ids carry one after each separator)."""
+    return html_path.read_text(encoding="utf-8").replace("<wbr>", "")
+
+
 def unescaped_pipes(line: str) -> int:
     return len(re.findall(r"(?<!\\)\|", line))
 
@@ -87,7 +94,7 @@ def test_corpus_text_is_escaped_in_markdown(planted):
 
 
 def test_corpus_text_is_escaped_in_html(planted):
-    html = (planted / "report.html").read_text(encoding="utf-8")
+    html = text_of(planted / "report.html")
     assert SCRIPT not in html and "<b>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; | pipe |" in html  # the id and the excerpt
     assert "pipe|src&lt;b&gt;bold.jsonl" in html
@@ -157,66 +164,6 @@ def test_reports_of_other_scan_settings(tmp_path, tiny_model_dir):
 GOLDEN = TESTS / "golden" / "report.md"
 
 
-def golden_projection() -> dict:
-    """A scan's projection block (keys sorted as in summary.json), with refitting alone past the budget under replace."""
-    def final(excess, baseline, tail, tail_added, words, words_added, bits, bits_added, vocab, vocab_added):
-        return {"baseline_ppl_ratio": baseline, "effective_vocab": vocab, "effective_vocab_added": vocab_added,
-                "entropy_change_bits": bits, "entropy_change_bits_added": bits_added, "generation": 10,
-                "ppl_ratio": excess * baseline, "synthetic_excess": excess, "tail_mass_lost": tail,
-                "tail_mass_lost_added": tail_added, "vocab_lost": words, "vocab_lost_added": words_added}
-
-    at = {key: {"synthetic_fraction": lam, "regimes": {
-        "accumulate": final(1 + d / 4, 1.005, 0.0001, 0.0001, 6, 6, -0.15, -0.14 * d, 556, -60 * d),
-        "mix": final(1 + d / 2, 1.048, 0.0236, 0.0042 * d, 767, 114 * d, -0.299, -0.23 * d, 503, -87 * d),
-        "replace": final(1 + d, 1.604, 0.1171, 0.0, 2227, 0, -1.807, -1.125 * d, 177, -209 * d)}}
-        for key, lam, d in (("estimate", 0.234, 0.06), ("high", 0.281, 0.09), ("low", 0.19, 0.04))}
-    band = {"excess_at_tau_high": 1.03, "excess_at_tau_low": 1.134, "tau_high": 0.98, "tau_low": 0.96}
-    return {
-        "schema": "auditor.projection/1", "computed": True, "max_drift": 0.05, "model": "unigram proxy",
-        "inputs": {"generations": 10, "tokens_per_generation": 40896.0}, "at": at,
-        "max_synthetic_fraction": {"accumulate": 0.95, "mix": 0.61, "replace": 0.45},
-        "assumptions": {
-            "accumulate_bias": "accumulate's sampling part is bounded; its decoding-bias part keeps growing",
-            "decoding": "generated text follows T(p) ~ p^(1/tau), tau = 0.97",
-            "model": "unigram token distribution, maximum-likelihood refits",
-            "regimes": {"accumulate": "nothing is thrown away", "mix": "the rest fresh real text",
-                        "replace": "the rest resampled with replacement"},
-            "sharpening_sensitivity": {"by_regime": {"accumulate": band, "mix": band, "replace": band},
-                                       "note": "synthetic_excess after 10 generations at tau -/+ 0.01"},
-            "sharpening_source": "fitted on the flagged documents (<b>12,345</b> tokens)",
-            "synthetic_fraction": "lambda = 0.234, the same in every generation",
-            "tokens_per_generation": 40896.0,
-        },
-    }
-
-
-def golden_summary() -> dict:
-    """A hand-made summary touching every part of report.md, hostile strings included."""
-    block = lambda e, lo, hi, n: {"estimate": e, "low": lo, "high": hi, "confidence": 0.95, "method": "em", "documents": n, "known_synthetic": 0}  # noqa: E731
-    return {
-        "schema": "auditor.summary/1", "tool": {"name": "auditor", "version": "9.9.9"},
-        "model": {"name": "demo_model *v1*", "sha256": "0123456789abcdef0123"},
-        "documents": 1200, "inputs": ["corpus/"],
-        "skipped": {"total": 3, "by_reason": {"empty_text": 1, "invalid_json": 2}},
-        "repaired": {"total": 1, "by_reason": {"invalid_utf8": 1}},
-        "problems": [{"location": "corpus/a|b.jsonl:7", "reason": "invalid_json", "detail": "Expecting value: <tag>"}],
-        "ignored_files": ["corpus/notes_[draft].md"],
-        "synthetic_fraction": {**block(0.234, 0.19, 0.281, 1200), "domain_mismatch_allowance": 0.0,
-                               "by_source": {"corpus/web.jsonl": block(0.3, 0.25, 0.35, 1000),
-                                             "corpus/<b>evil</b>|x.jsonl": block(0.01, 0.0, 0.05, 200)}},
-        "flagged": {"threshold": 0.9, "count": 150},
-        "near_duplicates": {"enabled": True, "threshold": 0.8, "clusters": 40, "documents_in_clusters": 95,
-                            "fraction_in_clusters": 95 / 1200, "redundant_documents": 55, "largest_cluster": 6},
-        "known_synthetic": {"index": "known_index/", "matched": 12, "threshold": 0.8, "indexed_documents": 100},
-        "projection": golden_projection(),
-        "top_documents": [
-            {"id": "doc-1", "source": "corpus/web.jsonl", "row": 17, "p_synthetic": 0.998, "excerpt": "As an AI language model, I can summarise:\n\n* point one\n* point two " * 3},
-            {"id": "<script>alert(1)</script>", "source": "corpus/<b>evil</b>|x.jsonl", "row": 1100, "p_synthetic": 0.95, "excerpt": "a | b `code` $x$ ~~s~~ [l](u)"},
-            {"id": "below", "source": "corpus/web.jsonl", "row": 3, "p_synthetic": 0.5, "excerpt": "not flagged"},
-        ],
-    }
-
-
 def test_markdown_golden():
     """report.md of a fixed summary, byte for byte (AUDITOR_UPDATE_GOLDEN=1 rewrites the file after a deliberate change)."""
     text = render_markdown(golden_summary())
@@ -228,7 +175,7 @@ def test_markdown_golden():
 
 def test_html_of_the_golden_summary(tmp_path):
     write_reports(golden_summary(), None, tmp_path)
-    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    html = text_of(tmp_path / "report.html")
     assert "<script" not in html and "<b>" not in html and "<tag>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "corpus/&lt;b&gt;evil&lt;/b&gt;|x.jsonl" in html
     assert "The summary holds no per-generation curves." in html and "12 documents match the index known_index/" in html
@@ -257,7 +204,7 @@ def test_hostile_field_names_file_names_and_problem_details_are_escaped(tmp_path
     assert summary["skipped"]["by_reason"] == {"missing_text": 1}
     assert "<img src=x onerror=alert(1)>" in summary["problems"][0]["detail"]  # the raw field name, kept in the JSON
     md = (out / "report.md").read_text(encoding="utf-8")
-    html = (out / "report.html").read_text(encoding="utf-8")
+    html = text_of(out / "report.html")
     for raw in ("<img", "<i>", "[click](javascript", "**bold**", "[l](u)", "`tick`"):
         assert raw not in md, raw
     assert "&lt;img src=x onerror=alert(1)&gt;" in md and "\\*\\*bold\\*\\* \\| \\[l\\](u)" in md
@@ -281,7 +228,9 @@ def test_documents_are_binned_row_group_by_row_group_as_in_memory(tmp_path):
     streamed = read_documents(tmp_path / "documents.parquet")
     whole = DocumentColumns.of(scores, scores >= 0.7, features, clusters)
     assert (streamed.documents, streamed.flagged) == (100, int((scores >= 0.7).sum()))
-    assert streamed.score_counts.tolist() == whole.score_counts.tolist() == np.histogram(scores, np.linspace(0, 1, 51))[0].tolist()
+    assert streamed.score_counts.tolist() == whole.score_counts.tolist() == np.histogram(scores, np.linspace(0, 1, 2001))[0].tolist()
+    # The full-range panel's 50 bars are sums of 40 fine bins each: the same as binning by 0.02.
+    assert whole.score_counts.reshape(50, -1).sum(axis=1).tolist() == np.histogram(scores, np.linspace(0, 1, 51))[0].tolist()
     assert streamed.cluster_sizes.tolist() == whole.cluster_sizes.tolist() == np.bincount(clusters[clusters >= 0])[np.unique(clusters[clusters >= 0])].tolist()
     for name in features:
         assert streamed.features[name].edges.tolist() == whole.features[name].edges.tolist()
