@@ -23,17 +23,67 @@ from auditor.estimate.fraction import METHODS
 from auditor.features.dedup import DEFAULT_THRESHOLD
 from auditor.features.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from auditor.hook.settings import HookSettings, load_settings
-from auditor.io.documents import DEFAULT_MAX_DOC_CHARS, FORMATS, ReaderOptions
+from auditor.io.documents import DEFAULT_MAX_DOC_CHARS, FORMATS, UTF8, ReaderOptions, check_delimiter, codec_name
+
+
+class Delimiter(click.ParamType):
+    """One character separating CSV cells; ``\\t`` (as typed in a shell) is a tab."""
+
+    name = "char"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        delimiter = "\t" if value == "\\t" else value
+        try:
+            check_delimiter(delimiter)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return delimiter
+
+
+class Encoding(click.ParamType):
+    """A Python text codec name, checked before anything is read (an unknown one is exit 2, not a failure mid-corpus)."""
+
+    name = "codec"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return codec_name(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+# How the text of the inputs is read (--csv-delimiter, --encoding): kept in the context's meta by the options'
+# callback rather than passed to each command, so that every command with reader_options gets them through
+# reader_from without its signature or its call naming them.
+_READ_AS = "auditor.reader_options"
+
+
+def _keep_read_as(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_READ_AS, {})[param.name] = value
+    return value
+
+
+def read_as() -> dict[str, Any]:
+    """``csv_delimiter`` and ``encoding`` as the running command's options give them (defaults outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(_READ_AS, {}) if ctx is not None else {}
+    return {"csv_delimiter": given.get("csv_delimiter"), "encoding": given.get("encoding", UTF8)}
 
 
 def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The input options shared by every command that reads a corpus."""
+    """The input options shared by every command that reads a corpus (:func:`reader_from` turns them into ReaderOptions)."""
     for decorator in reversed(
         [
             click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
                          help="Input format; auto picks it from each file's extension."),
             click.option("--text-field", default="text", show_default=True, help="Field / column holding the text."),
             click.option("--id-field", default=None, help="Field / column holding a document id  [default: id when present, else file:record]."),
+            click.option("--csv-delimiter", type=Delimiter(), default=None, expose_value=False, callback=_keep_read_as,
+                         help="Character separating the cells of CSV/TSV inputs (\\t: tab)  [default: comma, tab for .tsv; "
+                              "when the header then lacks --text-field, the delimiter csv.Sniffer finds]."),
+            click.option("--encoding", type=Encoding(), default=UTF8, show_default=True, expose_value=False, callback=_keep_read_as,
+                         help="Text encoding of CSV/TSV, JSONL and .txt inputs: a Python codec name (latin-1, cp1252, utf-16, "
+                              "...); a UTF-8 byte order mark is skipped. Parquet is always UTF-8."),
             click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad record instead of skipping it."),
             click.option("--max-doc-chars", type=click.IntRange(min=1), default=DEFAULT_MAX_DOC_CHARS, show_default=True, metavar="N",
                          help="Compute features on the first N characters of a longer document (counted as truncated); "
@@ -122,7 +172,9 @@ def execution_from(jobs: int | None, backend: str, scheduler: str | None, shard_
 
 
 def reader_from(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int) -> ReaderOptions:
-    return ReaderOptions(format=fmt, text_field=text_field, id_field=id_field, strict=strict, max_doc_chars=max_doc_chars)
+    """ReaderOptions from the :func:`reader_options` of the running command (``--csv-delimiter`` and ``--encoding``: :func:`read_as`)."""
+    return ReaderOptions(format=fmt, text_field=text_field, id_field=id_field, strict=strict, max_doc_chars=max_doc_chars,
+                         **read_as())
 
 
 def near_duplicate_options(command):

@@ -14,6 +14,11 @@ from typing import Any
 
 from auditor.summary import ReadSummary
 
+CSV_DELIMITER = "csv_delimiter"  # a note: a CSV file read with the delimiter csv.Sniffer found, not the default
+NOTES = frozenset({CSV_DELIMITER})
+"""Reasons of notes: a file read other than as asked, listed among the problems whatever their number,
+counted nowhere (no record was skipped or changed)."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -34,7 +39,8 @@ class ReadReport:
     Skipped records and repaired records are counted by reason (a yielded
     document may carry several repairs, so ``repaired_total`` counts repairs,
     not documents). The first ``max_examples`` problems of either kind are kept
-    for messages. ``bytes_read`` counts raw on-disk (compressed) bytes.
+    for messages, and every note (:data:`NOTES`, :meth:`add_note`) in its place
+    among them. ``bytes_read`` counts raw on-disk (compressed) bytes.
     """
 
     def __init__(self, max_examples: int = 20) -> None:
@@ -63,8 +69,14 @@ class ReadReport:
         self.repaired_by_reason[problem.reason] = self.repaired_by_reason.get(problem.reason, 0) + 1
         self._example(problem)
 
+    def add_note(self, problem: Problem) -> None:
+        """A file read other than as asked (``problem.reason`` one of :data:`NOTES`): listed, not counted."""
+        if problem.reason not in NOTES:
+            raise ValueError(f"{problem.reason!r} is not a note; one of {', '.join(sorted(NOTES))}")
+        self._example(problem)
+
     def _example(self, problem: Problem) -> None:
-        if len(self.examples) < self.max_examples:
+        if len(self.examples) < self.max_examples or problem.reason in NOTES:
             self.examples.append(problem)
 
     def merge(self, other: ReadReport) -> None:

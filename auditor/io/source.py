@@ -1,12 +1,16 @@
-"""Opening inputs as byte streams: regular files only, gzip/zstd by magic bytes, byte ranges, UTF-8 checks.
+"""Opening inputs as byte streams: regular files only, gzip/zstd by magic bytes, byte ranges; decoding them.
 
 
 Every format but Parquet reads through :func:`stream_records`, which opens a piece of a file
-(:func:`open_source`), counts what it reads and refuses UTF-16/32 files before the format sees a byte.
+(:func:`open_source`), counts what it reads and refuses UTF-16/32 files read as UTF-8 before the
+format sees a byte. Those formats decode with :attr:`~auditor.io.documents.ReaderOptions.encoding`
+through :func:`decode` or the :data:`MARK_INVALID` error handler, and count the invalid bytes they
+replace as one repair, :func:`invalid_bytes`, whatever the encoding.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import re
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 import zstandard
 
 from auditor.errors import InputError
+from auditor.io.documents import UTF8
 from auditor.regular_files import NotRegularFileError, check_regular, open_regular
 
 if TYPE_CHECKING:
@@ -32,6 +37,8 @@ COMPRESSION_SUFFIXES = (".gz", ".zst")
 _CHUNK = 1 << 16
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+
+INVALID_ENCODING = "invalid_encoding"  # a repair: bytes invalid in a non-UTF-8 --encoding replaced with U+FFFD
 
 # What a broken compressed stream (or a failing disk) raises while being read.
 STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error, zstandard.ZstdError)
@@ -52,6 +59,55 @@ def repair_surrogates(text: str) -> str:
 
 def has_surrogates(text: str) -> bool:
     return not text.isascii() and _SURROGATES.search(text) is not None
+
+
+# --------------------------------------------------------------------------- decoding
+
+MARK_INVALID = "auditor-mark-invalid"
+"""Decoding error handler for streamed text (CSV): one lone surrogate where ``replace`` would put one U+FFFD.
+
+Strict decoding never yields a lone surrogate, so a cell holding one had invalid bytes
+(:func:`repair_surrogates` then gives exactly what ``replace`` would have), told apart from a
+U+FFFD the data really holds. ``surrogateescape`` cannot do it for every encoding: it refuses the
+ASCII-range bytes of a broken UTF-16 sequence.
+"""
+
+
+def _mark_invalid(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "\udcff", exc.end
+
+
+codecs.register_error(MARK_INVALID, _mark_invalid)
+
+
+def decode(data: bytes, encoding: str, final: bool = True) -> tuple[str, int | None]:
+    """``data`` decoded, bytes invalid in ``encoding`` replaced with U+FFFD; and the offset of the first one (None: none).
+
+    ``final`` False: ``data`` is the start of a longer text (:mod:`auditor.io.bounded`), and a
+    character its end cuts is left out rather than counted as invalid.
+    """
+    try:
+        if final:
+            return data.decode(encoding), None
+        return codecs.getincrementaldecoder(encoding)("strict").decode(data, final=False), None
+    except UnicodeDecodeError as exc:
+        return codecs.getincrementaldecoder(encoding)("replace").decode(data, final=final), exc.start
+
+
+def invalid_bytes(encoding: str, where: str) -> tuple[str, str]:
+    """The repair ``(reason, detail)`` for bytes invalid in ``encoding`` replaced with U+FFFD; ``where``: which bytes.
+
+    ``invalid_utf8`` for UTF-8, as always; ``invalid_encoding`` naming the codec for any other, so
+    that neither the count nor the detail claims UTF-8 of a file read as, say, cp1252.
+    """
+    # Imported here: the formats import this module, and importing any of them runs the package's __init__.
+    from auditor.io.formats.interface import INVALID_UTF8
+
+    if encoding == UTF8:
+        return INVALID_UTF8, f"invalid UTF-8 {where} replaced with U+FFFD"
+    return INVALID_ENCODING, f"invalid {encoding} {where} replaced with U+FFFD"
 
 
 # --------------------------------------------------------------------------- opening
@@ -256,7 +312,7 @@ _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), 
 def refuse_wide_encoding(path: str, name: str) -> None:
     """Raise InputError when the file's (decompressed) content starts with a UTF-16 or UTF-32 byte order mark.
 
-    Read as UTF-8 such a file is noise: every JSONL line invalid, a CSV header that
+    Called for files read as UTF-8 (the default encoding): read so, such a file is noise: every JSONL line invalid, a CSV header that
     never names the text column, a ``.txt`` document of NULs and replacement
     characters counted as a mere repair. ``\\xff`` and ``\\xfe`` never occur in UTF-8,
     so no UTF-8 file is refused; without a BOM the encoding cannot be told. The first
@@ -278,8 +334,8 @@ def refuse_wide_encoding(path: str, name: str) -> None:
         return  # unreadable or broken: the reader reports it
     for bom, encoding in _WIDE_BOMS:
         if head.startswith(bom):
-            raise InputError(f"{name}: the file is {encoding} (it starts with a {encoding} byte order mark), the readers need UTF-8; "
-                             f"convert it to UTF-8, e.g. iconv -f {encoding} -t UTF-8")
+            raise InputError(f"{name}: the file is {encoding} (it starts with a {encoding} byte order mark), read as UTF-8 by default; "
+                             f"pass --encoding {encoding} (CSV/TSV and .txt files), or convert it to UTF-8, e.g. iconv -f {encoding} -t UTF-8")
 
 
 def display_path(path: str) -> str:
@@ -303,11 +359,13 @@ def stream_error_detail(exc: BaseException, compression: str | None, kept: bool 
     return f"{kind} {problem}" + ("; the documents before this point were kept" if kept else "")
 
 
-def stream_records(piece: Piece, report: ReadReport, records: Callable[[Source, str], Iterator[Event]]) -> Iterator[Event]:
+def stream_records(
+    piece: Piece, report: ReadReport, records: Callable[[Source, str], Iterator[Event]], encoding: str = UTF8
+) -> Iterator[Event]:
     """The events ``records(source, name)`` yields for ``piece`` opened as a byte stream.
 
     Counts the file (when the piece opens it) and every raw byte read in ``report``; refuses a
-    UTF-16/32 file at the start of a file. ``name`` is the path as shown in messages.
+    UTF-16/32 file at the start of a file read as UTF-8 (``encoding``). ``name`` is the path as shown in messages.
     """
     name = display_path(piece.path)
 
@@ -317,6 +375,6 @@ def stream_records(piece: Piece, report: ReadReport, records: Callable[[Source, 
     byte_range = None if piece.whole else (piece.start, piece.stop)
     with open_source(piece.open_path, count, byte_range, name) as source:
         report.files_read += piece.opens_file
-        if piece.start == 0:  # the start of the file, where a byte order mark would be
+        if piece.start == 0 and encoding == UTF8:  # the start of the file, where a byte order mark would be
             refuse_wide_encoding(piece.open_path, name)
         yield from records(source, name)

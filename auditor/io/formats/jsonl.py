@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 from auditor.errors import InputError
 from auditor.io import bounded
-from auditor.io.documents import DEFAULT_ID_FIELD, NO_FIELDS, Fields, ReaderOptions
-from auditor.io.formats.interface import INVALID_UTF8, MISSING, TRUNCATED, Bad, Event, Piece, Record, RecordFormat
+from auditor.io.documents import DEFAULT_ID_FIELD, NO_FIELDS, UTF8, Fields, ReaderOptions
+from auditor.io.formats.interface import MISSING, TRUNCATED, Bad, Event, Piece, Record, RecordFormat
 from auditor.io.formats.jsonprefix import PrefixError, read_prefix
 from auditor.io.problems import ReadReport
-from auditor.io.source import BOM, STREAM_ERRORS, Source, compression_of, stream_error_detail, stream_records
+from auditor.io.source import BOM, STREAM_ERRORS, Source, compression_of, decode, invalid_bytes, stream_error_detail, stream_records
 from auditor.regular_files import open_regular
 
 _SCAN_CHUNK = 1 << 24  # bytes read at a time while looking for line ends to split at
@@ -24,17 +24,32 @@ def json_type(value: object) -> str:
     return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
 
 
+def check_line_encoding(encoding: str, path: str) -> None:
+    """InputError naming ``path`` unless ``encoding`` writes JSON's punctuation and newlines as ASCII bytes.
+
+    JSONL lines are found (and large files split into shards) by the byte ``\\n``: in UTF-16 or
+    UTF-32 that byte can sit inside a character and a newline is two or four bytes.
+    """
+    probe = '\n{}[]:,"'
+    try:
+        ascii_compatible = probe.encode(encoding) == probe.encode("ascii")
+    except UnicodeError:
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise InputError(f"{path}: JSONL cannot be read as {encoding}: its lines are found by the byte \\n, which that encoding "
+                         f"does not keep; convert the file to UTF-8, e.g. iconv -f {encoding} -t UTF-8")
+
+
 def _json_event(
-    lineno: int, line: bytes, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = (), all_fields: bool = False
+    lineno: int, line: bytes, text_field: str, id_field: str | None, extra_fields: tuple[str, ...] = (), all_fields: bool = False,
+    encoding: str = UTF8,
 ) -> Event | None:
     if not line.strip():
         return None  # blank lines separate nothing in JSONL; not a problem
     repairs: tuple[tuple[str, str], ...] = ()
-    try:
-        decoded = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        decoded = line.decode("utf-8", "replace")
-        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {exc.start} replaced with U+FFFD"),)
+    decoded, invalid_at = decode(line, encoding)
+    if invalid_at is not None:
+        repairs = (invalid_bytes(encoding, f"byte(s) at byte {invalid_at}"),)
     try:
         obj = json.loads(decoded)
     except json.JSONDecodeError as exc:
@@ -70,6 +85,7 @@ def iter_jsonl(
     all_fields: bool = False,
     first_line: int = 1,
     max_doc_chars: int | None = None,
+    encoding: str = UTF8,
 ) -> Iterator[Event]:
     """One record per line; each line decoded on its own so repairs name the exact line.
 
@@ -78,6 +94,7 @@ def iter_jsonl(
     ``first_line``: the file's line number of the stream's first line (a shard's).
     ``max_doc_chars``: a line longer than :func:`auditor.io.bounded.line_cap` of it is not
     held: its text (cut) and the fields before it are read from its start (:func:`_long_line_event`).
+    ``encoding``: the file's (:func:`check_line_encoding`); a UTF-8 byte order mark starting a line is skipped.
     """
     if max_doc_chars is None:
         lines: Iterator[tuple[bytes, int]] = ((line, len(line)) for line in source.stream)
@@ -93,24 +110,25 @@ def iter_jsonl(
             yield Bad(lineno + 1, "truncated_stream", stream_error_detail(exc, source.compression))
             return
         lineno += 1
-        if line.startswith(BOM):
+        if encoding == UTF8 and line.startswith(BOM):
             # On any line, not only the first: files joined with ``cat`` keep each one's BOM at
             # the start of a line, and a BOM is never JSON (the record would be lost as invalid_json).
             line = line[len(BOM) :]
             length -= len(BOM)  # else the line would look longer than what was kept of it
         if length > len(line) and max_doc_chars is not None:
-            event: Event | None = _long_line_event(lineno, line, length, text_field, id_field, extra_fields, max_doc_chars)
+            event: Event | None = _long_line_event(lineno, line, length, text_field, id_field, extra_fields, max_doc_chars, encoding)
         else:
-            event = _json_event(lineno, line, text_field, id_field, extra_fields, all_fields)
+            event = _json_event(lineno, line, text_field, id_field, extra_fields, all_fields, encoding)
         if event is not None:
             yield event
 
 
 def _long_line_event(
-    lineno: int, head: bytes, length: int, text_field: str, id_field: str | None, extra_fields: tuple[str, ...], max_doc_chars: int
+    lineno: int, head: bytes, length: int, text_field: str, id_field: str | None, extra_fields: tuple[str, ...], max_doc_chars: int,
+    encoding: str,
 ) -> Event:
     """The record of a line longer than what is kept of it (``head``): its text cut to ``max_doc_chars``."""
-    decoded, invalid_at = bounded.decode_head(head)
+    decoded, invalid_at = decode(head, encoding, final=False)
     try:
         record = read_prefix(decoded, text_field)
     except PrefixError as exc:
@@ -125,7 +143,7 @@ def _long_line_event(
     repairs: tuple[tuple[str, str], ...] = ((TRUNCATED, f"a line of {length:,} bytes; features use the first "
                                                         f"{min(len(record.text), max_doc_chars):,} characters of its text"),)
     if invalid_at is not None:
-        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {invalid_at} replaced with U+FFFD"), *repairs)
+        repairs = (invalid_bytes(encoding, f"byte(s) at byte {invalid_at}"), *repairs)
     id_value = record.fields.get(id_field, MISSING) if id_field is not None else MISSING
     fields = Fields({name: record.fields.get(name) for name in extra_fields}) if extra_fields else NO_FIELDS
     return Record(lineno, record.text[:max_doc_chars], id_value, repairs, fields)
@@ -145,10 +163,11 @@ class JsonlFormat(RecordFormat):
 
     def read(self, piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterator[Event]:
         def records(source: Source, path: str) -> Iterator[Event]:
+            check_line_encoding(options.encoding, path)
             return iter_jsonl(source, options.text_field, options.id_field or DEFAULT_ID_FIELD, options.extra_fields,
-                              options.all_fields, piece.first_record, options.text_limit)
+                              options.all_fields, piece.first_record, options.text_limit, options.encoding)
 
-        return stream_records(piece, report, records)
+        return stream_records(piece, report, records, options.encoding)
 
     def split(self, path: str, location: str, size: int, target: int) -> Iterator[tuple[Piece, int]]:
         if size > target and compression_of(path) is None:

@@ -5,20 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.io import bounded
-from auditor.io.documents import Fields, ReaderOptions
-from auditor.io.formats.interface import INVALID_UTF8, MISSING, TRUNCATED, Bad, Event, Piece, Record, RecordFormat, absent_fields
+from auditor.io.documents import UTF8, Fields, ReaderOptions
+from auditor.io.formats.interface import MISSING, TRUNCATED, Bad, Event, Piece, Record, RecordFormat, absent_fields
 from auditor.io.problems import ReadReport
-from auditor.io.source import BOM, STREAM_ERRORS, Source, stream_error_detail, stream_records
+from auditor.io.source import BOM, STREAM_ERRORS, Source, decode, invalid_bytes, stream_error_detail, stream_records
 
 
 def iter_txt(
-    source: Source, extra_fields: tuple[str, ...] = (), all_fields_key: str | None = None, max_doc_chars: int | None = None
+    source: Source,
+    extra_fields: tuple[str, ...] = (),
+    all_fields_key: str | None = None,
+    max_doc_chars: int | None = None,
+    encoding: str = UTF8,
 ) -> Iterator[Event]:
     """The whole file is one document; every extra field is None.
 
     With ``all_fields_key`` (the text field's name) the record's only field is
     the text, under that name. ``max_doc_chars``: only as many bytes as that many
     characters can take are kept (the rest is read and dropped), and the text is cut there.
+    ``encoding``: the file's; a UTF-8 byte order mark is skipped (other BOMs are their codec's to skip).
     """
     try:
         if max_doc_chars is None:
@@ -30,20 +35,13 @@ def iter_txt(
         yield Bad(1, "truncated_stream", stream_error_detail(exc, source.compression, kept=False))
         return
     cut = length > len(data)  # the file goes on past what was kept
-    if data.startswith(BOM):
+    if encoding == UTF8 and data.startswith(BOM):
         data = data[len(BOM) :]
     fields = absent_fields(extra_fields)
     repairs: tuple[tuple[str, str], ...] = ()
-    invalid_at: int | None = None
-    if cut:
-        text, invalid_at = bounded.decode_head(data)
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            text, invalid_at = data.decode("utf-8", "replace"), exc.start
+    text, invalid_at = decode(data, encoding, final=not cut)
     if invalid_at is not None:
-        repairs = ((INVALID_UTF8, f"invalid UTF-8 byte(s) at byte {invalid_at} replaced with U+FFFD"),)
+        repairs = (invalid_bytes(encoding, f"byte(s) at byte {invalid_at}"),)
     if max_doc_chars is not None and (cut or len(text) > max_doc_chars):
         repairs += ((TRUNCATED, f"a file of {length:,} bytes; features use its first {min(len(text), max_doc_chars):,} characters"),)
         text = text[:max_doc_chars]
@@ -60,9 +58,10 @@ class TextFormat(RecordFormat):
 
     def read(self, piece: Piece, options: ReaderOptions, report: ReadReport) -> Iterator[Event]:
         def records(source: Source, path: str) -> Iterator[Event]:
-            return iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None, options.text_limit)
+            return iter_txt(source, options.extra_fields, options.text_field if options.all_fields else None, options.text_limit,
+                            options.encoding)
 
-        return stream_records(piece, report, records)
+        return stream_records(piece, report, records, options.encoding)
 
 
 FORMAT = TextFormat()
