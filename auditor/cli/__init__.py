@@ -13,6 +13,7 @@ that other commands need.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import signal
 import sys
 from collections.abc import Mapping
@@ -41,9 +42,11 @@ COMMANDS: dict[str, str] = {
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use.
 
-    Invoking a command imports only its module; listing them (``--help``)
-    imports all. A registered command whose module does not exist (yet) is
-    left out; any other import error propagates.
+    Invoking a command imports only its module; ``--help`` imports all (it shows
+    each one's help). Listing names imports none: shell completion of
+    ``auditor sc<TAB>`` imports the scan module alone, not the training
+    stack. A registered command whose module does not exist (yet) is left
+    out; any other import error propagates when the command is loaded.
     """
 
     def __init__(self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any) -> None:
@@ -52,7 +55,8 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
-        names.update(name for name in self.lazy_commands if self.get_command(ctx, name) is not None)
+        names.update(name for name, target in self.lazy_commands.items()
+                     if name in self.commands or importlib.util.find_spec(target.split(":")[0]) is not None)
         return sorted(names)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

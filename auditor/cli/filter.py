@@ -40,9 +40,10 @@ def _flag(name: str) -> str:
 @click.command("filter")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--keep", required=True, type=click.Path(dir_okay=False),
-              help="File for the kept documents: .jsonl, .jsonl.gz or .parquet.")
+              help="File for the kept documents, in the format its name says: .jsonl, .csv, .tsv, .parquet (all but "
+                   ".parquet also as .gz or .zst); missing directories are created.")
 @click.option("--reject", required=True, type=click.Path(dir_okay=False),
-              help="File for the rejected documents, with their reasons: .jsonl, .jsonl.gz or .parquet.")
+              help="File for the rejected documents, with their reasons; named as --keep.")
 @click.option("--max-posterior", type=FiniteFloat(0, 1), default=None,
               help="Reject documents whose p_machine_given_corpus (posterior under the corpus's fitted mixture) is above this "
                    "(the default rule, at 0.5: the rejected count follows the corpus's estimate).")
@@ -68,8 +69,8 @@ def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_posterior
                    as_json: bool, quiet: bool, debug: bool) -> None:
     """Split a corpus into kept and rejected documents, each with all its original fields.
 
-    Every document read goes to KEEP or REJECT (JSONL or Parquet, by
-    extension) with its original fields plus p_synthetic,
+    Every document read goes to KEEP or REJECT (JSONL, CSV, TSV or Parquet,
+    as the name's extension says) with its original fields plus p_synthetic,
     p_machine_given_corpus, dup_cluster, reasons (e.g. "p_machine_given_corpus
     0.97 > 0.50", near-duplicate-of:ID; empty when kept) and auditor_id. By
     default a document is rejected when its posterior under the corpus's fitted

@@ -13,7 +13,9 @@ from auditor.report.terminal import fingerprint_lines, resumed_lines, throughput
 
 @click.command("fingerprint")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output Parquet file.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output file, in the format its name says: .parquet, .jsonl, .csv, .tsv (all but .parquet also as .gz or .zst); "
+                   "CSV/TSV/JSONL get the summary beside them in OUT.summary.json.")
 @reader_options
 @near_duplicate_options
 @execution_options
@@ -27,7 +29,9 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
 
     PATHS are files (.jsonl[.gz|.zst], .parquet, .csv, .tsv, .txt), directories
     (read recursively) or glob patterns. Writes one row per document to OUT with
-    its source, row, id, features, MinHash signature and dup_cluster.
+    its source, row, record, row_in_file, id, features, MinHash signature and
+    dup_cluster: Parquet with the run's summary in its metadata, or CSV, TSV or
+    JSONL (the signature as a JSON list) with the summary in OUT.summary.json.
 
     \b
     Example:
@@ -41,7 +45,9 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     if not quiet:
         echo_lines([throughput_line("fingerprinted", summary["documents"], result.text_bytes, result.seconds),
                     *workers_lines(execution.workers, result.workers, WORKER_MIN_BYTES),
-                    *resumed_lines(result.resumed_shards, result.shards), *fingerprint_lines(summary), f"wrote {out}"])
+                    *resumed_lines(result.resumed_shards, result.shards), *fingerprint_lines(summary), f"wrote {out}",
+                    *([f"wrote {result.summary_file} (the summary: only a Parquet file has room for it)"]
+                      if result.summary_file is not None else [])])
     if as_json:
         echo_json(summary)
 

@@ -64,11 +64,12 @@ def _train_options(label_field: str, report_fields: tuple[str, ...], exclude: tu
               help="Field whose values are held out one at a time for validation, calibration and threshold choice.")
 @training_options
 @click.option("--name", default="auditor-model", show_default=True, help="Model name recorded in its metadata.")
-@click.option("--quiet", is_flag=True, help="No progress messages on stderr.")
+@click.option("--json", "as_json", is_flag=True, help="Print the model written and its held-out figures as JSON on stdout.")
+@click.option("--quiet", is_flag=True, help="No progress messages or figures on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
-                  group_field: str, name: str, quiet: bool, debug: bool, **training: Any) -> None:
+                  group_field: str, name: str, as_json: bool, quiet: bool, debug: bool, **training: Any) -> None:
     """Train a detector on labelled documents and write it to OUT (arrays + JSON, no pickles).
 
     Validation is leave-one-group-out over --group-field: each group is scored by a
@@ -85,12 +86,18 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
                              group_field=group_field, name=name)
     say = None if quiet else (lambda message: echo(message, err=True))
     stored = train(list(paths), out, options, progress=say)
+    meta = stored.metadata
+    # The held-out figures as 'auditor evaluate' shows a model's: overall and by --group-field.
+    figures = {"overall": meta["validation"]["overall"], "by_group": meta["validation"][f"by_{group_field}"]}
     if not quiet:
-        meta = stored.metadata
-        echo_table(metrics_table({"overall": meta["validation"]["overall"], "by_group": meta["validation"][f"by_{group_field}"]},
-                                 group_title=group_field), err=True)
+        echo_table(metrics_table(figures, group_title=group_field), err=True)
         echo(f"threshold {meta['threshold']:.4f} ({meta['threshold_rule']})", err=True)
         echo(f"wrote {out} (arrays sha256 {stored.sha256[:12]}...)", err=True)
+    if as_json:
+        echo_json({"model": {"name": meta["name"], "path": out, "sha256": stored.identity, "arrays_sha256": stored.sha256,
+                             "threshold": meta["threshold"]},
+                   "threshold_rule": meta["threshold_rule"], "inputs": list(paths), "group_field": group_field,
+                   "documents": meta["training"]["documents"], "skipped": meta["training"]["skipped"], **figures})
 
 
 @click.command("evaluate")
@@ -108,12 +115,13 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
               help="With --leave-one-out: hold each value out on top of folds that leave one FIELD value out, and compare it "
                    "with the held-out humans of its folds (style: --group-field is the default).")
 @training_options
-@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout instead of the table.")
+@click.option("--quiet", is_flag=True, help="Print nothing but what --json asks for (errors still go to stderr).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, text_field: str, id_field: str | None,
                      strict: bool, max_doc_chars: int, group_field: str, threshold: float | None, leave_out: str | None,
-                     folds: str | None, as_json: bool, debug: bool, **training: Any) -> None:
+                     folds: str | None, as_json: bool, quiet: bool, debug: bool, **training: Any) -> None:
     """AUROC, TPR at 1% and 5% FPR, FPR and TPR at the threshold: overall and per group.
 
     Without --leave-one-out the model scores the data; the training options are then
@@ -136,6 +144,7 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
         result = leave_one_out(list(paths), leave_out, options, load_detector(model_path), threshold, folds)
         if as_json:
             echo_json(result)
+        if as_json or quiet:
             return
         title = leave_out if leave_out != "style" else "style"
         echo(f"held out: one {leave_out} at a time ({result['estimator']}); threshold {result.get('threshold', threshold)}")
@@ -148,9 +157,9 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
     result = evaluate(list(paths), options)
     if as_json:
         echo_json(result)
-        return
-    echo(f"model {result['model']['name']} (sha256 {result['model']['sha256'][:12]}...)")
-    echo_table(metrics_table(result, group_title=group_field))
+    elif not quiet:
+        echo(f"model {result['model']['name']} (sha256 {result['model']['sha256'][:12]}...)")
+        echo_table(metrics_table(result, group_title=group_field))
     skipped = result["skipped"]
-    if skipped["total"]:
+    if skipped["total"] and not quiet:  # on stderr, as every command's summary lines, with --json too
         echo(f"skipped {skipped['total']} records", err=True)

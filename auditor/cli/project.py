@@ -57,16 +57,17 @@ def _echo_csv(regimes: dict[str, list[dict[str, float]]]) -> None:
 
 
 @click.command("project")
-@click.option("--synthetic-fraction", type=FiniteFloat(0, 1), default=None,
-              help="Share of each generation's new training data written by a model  [default with --from-summary: the scan's estimate].")
 @click.option("--from-summary", type=click.Path(dir_okay=False), default=None,
               help="summary.json of 'auditor scan': its estimate, token distribution (unflagged documents) and fitted sharpening.")
 @click.option("--corpus", multiple=True, type=click.Path(), help="Documents whose word distribution is p0 (repeatable).")
 @click.option("--zipf-exponent", type=FiniteFloat(min=0, min_open=True), default=None, help="p0 as a Zipf law with this exponent.")
 @click.option("--vocab-size", type=click.IntRange(min=1), default=None, help="Types of the Zipf law.")
+@click.option("--synthetic-fraction", type=FiniteFloat(0, 1), default=None,
+              help="Share of each generation's new training data written by a model  [default with --from-summary: the scan's estimate].")
 @click.option("--tokens-per-generation", type=FiniteFloat(min=1), default=None,
               help="Training tokens per generation  [default: the corpus's token count; required with --zipf-exponent].")
-@click.option("--generations", type=click.IntRange(1, 10_000), default=DEFAULT_GENERATIONS, show_default=True)
+@click.option("--generations", type=click.IntRange(1, 10_000), default=DEFAULT_GENERATIONS, show_default=True,
+              help="Generations to project (G): rounds of retraining, each on data that the previous generation's model partly wrote.")
 @click.option("--regime", "regimes", multiple=True, type=click.Choice(REGIMES), help="Regime(s) to project  [default: all three].")
 @click.option("--sharpening", type=FiniteFloat(0.05, 20), default=None,
               help="Decoding sharpening tau, T(p) ~ p^(1/tau)  [default: fitted on a scan's flagged documents, else 0.97, "
@@ -75,15 +76,17 @@ def _echo_csv(regimes: dict[str, list[dict[str, float]]]) -> None:
 @click.option("--max-drift", type=FiniteFloat(min=0, min_open=True), default=DEFAULT_MAX_DRIFT, show_default=True,
               help="Budget: how much synthetic data may raise the perplexity proxy over refitting without it (synthetic_excess <= 1 + X) "
                    "after G generations; the largest synthetic fraction within it is reported per regime.")
-@click.option("--json", "as_json", is_flag=True, help="Print the projection as JSON on stdout.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print the table as CSV on stdout: one row per regime and generation.")
 @reader_options
+@click.option("--json", "as_json", is_flag=True, help="Print the projection as JSON on stdout instead of the table.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the table as CSV on stdout: one row per regime and generation.")
+@click.option("--quiet", is_flag=True, help="Print nothing but what --json or --csv asks for (errors still go to stderr).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
-def project_command(synthetic_fraction: float | None, from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None,
-                    vocab_size: int | None, tokens_per_generation: float | None, generations: int, regimes: tuple[str, ...],
-                    sharpening: float | None, truncate_rank: int | None, max_drift: float, as_json: bool, as_csv: bool,
-                    fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, debug: bool) -> None:
+def project_command(from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None, vocab_size: int | None,
+                    synthetic_fraction: float | None, tokens_per_generation: float | None, generations: int, regimes: tuple[str, ...],
+                    sharpening: float | None, truncate_rank: int | None, max_drift: float,
+                    fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+                    as_json: bool, as_csv: bool, quiet: bool, debug: bool) -> None:
     """Project how far a model trained on this data, and retrained over generations, drifts toward collapse.
 
     Every figure is also stated against the no-synthetic baseline (the same
@@ -113,6 +116,8 @@ def project_command(synthetic_fraction: float | None, from_summary: str | None, 
         return
     if as_json:
         echo_json(run.to_dict())
+        return
+    if quiet:
         return
     options, inputs, tau, tokens = run.options, run.inputs, run.options.sharpening, run.options.tokens_per_generation
     sharpening_source, safe, band = run.sharpening_source, run.max_synthetic_fraction or {}, run.band or {}

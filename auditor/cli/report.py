@@ -8,7 +8,7 @@ import click
 
 from auditor.summary import ScanSummary
 from auditor.cli.options import FiniteFloat, config_option, resolve_settings
-from auditor.cli.output import echo, handle_errors
+from auditor.cli.output import echo, echo_json, handle_errors
 from auditor.detector.store import load_stored
 from auditor.errors import ConfigError, InputError
 from auditor.estimate.fraction import METHODS
@@ -45,10 +45,12 @@ def _output(path: str | None, flag: str) -> Path | None:
 @click.option("--method", type=click.Choice(METHODS), default=None,
               help="Refuse a scan estimated with another method  [default: from the settings, else any].")
 @config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the reports written as JSON on stdout.")
+@click.option("--quiet", is_flag=True, help="No 'wrote ...' line on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def report_command(summary_path: str, html_path: str | None, md_path: str | None, model_path: str | None,
-                   threshold: float | None, method: str | None, config: str | None, debug: bool) -> None:
+                   threshold: float | None, method: str | None, config: str | None, as_json: bool, quiet: bool, debug: bool) -> None:
     """Render a scan's report.md and report.html again from its summary.json.
 
     Reads DIR/summary.json and the documents.parquet it names (for the plots).
@@ -82,11 +84,14 @@ def report_command(summary_path: str, html_path: str | None, md_path: str | None
     # Not while another run writes the scan's directory (into it) or the same report files (auditor.lock).
     into_directory = md_target is None and html_target is None
     directory = Path(summary_path).parent
-    targets = [(directory / REPORT_MD, "report"), (directory / REPORT_HTML, "report")] if into_directory else \
-        [(target, flag) for target, flag in ((md_target, "--md"), (html_target, "--html")) if target is not None]
+    outputs = {"md": directory / REPORT_MD, "html": directory / REPORT_HTML} if into_directory else {"md": md_target, "html": html_target}
+    targets = [(target, "report" if into_directory else f"--{kind}") for kind, target in outputs.items() if target is not None]
     with outputs_lock(targets, directory=(directory, "report directory") if into_directory else None):
         written = write_reports(summary, documents, directory, md_path=md_target, html_path=html_target)
-    echo(f"wrote {', '.join(str(path) for path in written)}", err=True)
+    if not quiet:
+        echo(f"wrote {', '.join(str(path) for path in written)}", err=True)
+    if as_json:  # a report not asked for is null
+        echo_json({"summary": summary_path, **{kind: None if target is None else str(target) for kind, target in outputs.items()}})
 
 
 def check_scan_settings(summary: ScanSummary, summary_path: str, settings: HookSettings) -> None:

@@ -36,11 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from auditor import __version__
 from auditor.arrow_numpy import array_from_numpy, numpy_from_column
-from auditor.atomic import atomic_path, remove_leftovers
+from auditor.atomic import remove_leftovers
 from auditor.corpus.batches import Annotator, Batch, FingerprintOptions, Progress, fingerprint_batches
 from auditor.corpus.checkpoint import Checkpoint, SavedShard, Span, discard, input_identity
 from auditor.corpus.shard_work import ShardResult, ShardTask, fingerprint_shard, shard_parts
@@ -51,9 +50,11 @@ from auditor.errors import AuditorError, InputError, OutOfSpace
 from auditor.features import minhash
 from auditor.features.dedup import NearDuplicateIndex, cluster_summary
 from auditor.features.stats import FEATURE_NAMES
+from auditor.io.formats.output import output_format_for, summary_sidecar
 from auditor.io.inputs import expand_inputs, resolve_inputs
 from auditor.io.problems import ReadReport
 from auditor.io.reading import nothing_read
+from auditor.io.table_output import read_summary, writing_table
 from auditor.lock import output_lock
 from auditor.summary import FingerprintSummary, NearDuplicateBlock
 
@@ -64,7 +65,6 @@ __all__ = ["Annotator", "Batch", "FingerprintOptions", "FingerprintResult", "Lat
            "read_metadata"]
 
 SCHEMA = "auditor.fingerprint/1"
-METADATA_KEY = b"auditor"
 
 
 @dataclass
@@ -72,13 +72,16 @@ class FingerprintResult:
     """What :func:`fingerprint` produced.
 
     Attributes:
-        summary: JSON-ready corpus summary (also stored in the Parquet metadata).
+        summary: JSON-ready corpus summary (also stored with the table: in a Parquet file's
+            metadata, else in ``summary_file``).
         frame: the per-document table when no output path was given, else None.
         seconds / text_bytes: wall time and UTF-8 bytes of text processed
             (kept out of ``summary`` so outputs stay byte-identical across runs).
         shards / resumed_shards: with ``out``, the shards of the run and how many of them
             an interrupted run had completed (``resume``).
         workers: processes the shards ran in (1: this one).
+        summary_file: the sidecar holding ``summary`` beside a CSV/TSV/JSONL output
+            (:mod:`auditor.io.table_output`); None for Parquet and without an output.
     """
 
     summary: FingerprintSummary
@@ -88,6 +91,7 @@ class FingerprintResult:
     shards: int = 0  # written through a checkpoint (with ``out``)
     resumed_shards: int = 0  # of those, read back from an interrupted run's checkpoint
     workers: int = 1  # processes the shards ran in (ExecutionOptions.sized_for may start fewer than asked)
+    summary_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,9 @@ def fingerprint(
 ) -> FingerprintResult:
     """Fingerprint every document under ``paths``.
 
-    With ``out``, writes the per-document table to that Parquet file
-    (atomically: a crash leaves no partial file) and returns no frame;
+    With ``out``, writes the per-document table to that file, in the format its name asks for
+    (Parquet; CSV/TSV or JSONL with the summary in a sidecar file, :mod:`auditor.io.table_output`;
+    atomically: a crash leaves no partial file) and returns no frame;
     without it, returns the table as a DataFrame. An ``annotator`` adds its
     columns (``auditor scan`` adds the scores this way). ``options`` None:
     the defaults. ``execution``: workers and backend (None: this process only);
@@ -159,6 +164,7 @@ def fingerprint(
     is the same. ``conclude``: called with the summary once every shard is in, before the
     table is written; the :class:`LateColumn` s it returns are written with it.
     Raises :class:`~auditor.errors.InputError` for unusable inputs,
+    :class:`~auditor.errors.ConfigError` for an output name no format answers to (before any work),
     :class:`~auditor.errors.OutputLocked` when another run is writing ``out``
     (:mod:`auditor.lock`).
 
@@ -177,12 +183,15 @@ def fingerprint(
     paths = [os.fspath(p) for p in paths]
     if out is None:
         return _fingerprint(paths, None, options, progress, annotator, execution, resume, conclude)
+    fmt = output_format_for(out, "--out")
     _refuse_output_among_inputs(Path(out), paths, options.reader.format)
     if not (Path(out).parent if str(Path(out).parent) else Path(".")).is_dir():
         raise InputError(f"output directory {Path(out).parent} does not exist: create it or choose another --out")
     # One run at a time writes OUT and its checkpoint; a killed run's temporary files are removed.
     with output_lock(out, "--out"):
         remove_leftovers(out)
+        if not fmt.holds_metadata:
+            remove_leftovers(summary_sidecar(out))
         return _fingerprint(paths, out, options, progress, annotator, execution, resume, conclude)
 
 
@@ -329,28 +338,26 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
         return FingerprintResult(summary, table.to_pandas(), time.perf_counter() - start, text_bytes, workers=execution.workers)
     assert out is not None  # a checkpoint exists only beside an output
 
-    final_schema = final_schema.with_metadata({METADATA_KEY: json.dumps(summary, sort_keys=True)})
     # Second pass: copy the shards into the output, adding the cluster ids, in row groups of a fixed size.
-    with atomic_path(out) as tmp_out, pq.ParquetWriter(tmp_out, final_schema) as writer:
+    with writing_table(out, final_schema, summary) as write:
         done = 0
         batches = (batch for shard in range(shards) for batch in checkpoint.batches(shard))
         for chunk in fixed_size(batches, schema, ROW_GROUP_ROWS):
-            writer.write_table(completed(chunk, done))
+            write(completed(chunk, done))
             done += chunk.num_rows
     discard(out)
-    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed, execution.workers)
+    sidecar = None if output_format_for(out).holds_metadata else summary_sidecar(out)
+    return FingerprintResult(summary, None, time.perf_counter() - start, text_bytes, shards, resumed, execution.workers, sidecar)
 
 
 def _refuse_output_among_inputs(out: Path, paths: Sequence[str], fmt: str) -> None:
-    target = out.resolve()
+    targets = {out.resolve(): str(out), summary_sidecar(out).resolve(): f"{out}'s summary {summary_sidecar(out)}"}
     for path, _ in expand_inputs(paths, fmt):
-        if path != "-" and Path(path).resolve() == target:
-            raise InputError(f"--out {out} is also one of the inputs: choose an output path outside the corpus")
+        hit = targets.get(Path(path).resolve()) if path != "-" else None
+        if hit is not None:
+            raise InputError(f"--out {hit} is also one of the inputs: choose an output path outside the corpus")
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, object]:
-    """The summary stored in a fingerprint Parquet file's metadata."""
-    metadata = pq.read_schema(path).metadata or {}
-    if METADATA_KEY not in metadata:
-        raise ValueError(f"{path} has no auditor metadata: it was not written by 'auditor fingerprint'")
-    return json.loads(metadata[METADATA_KEY])
+    """The summary written with a fingerprint table: a Parquet file's metadata, or a CSV/TSV/JSONL table's sidecar."""
+    return read_summary(path)

@@ -53,11 +53,16 @@ def fixed_size(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) 
 
 
 def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.Field] = ()) -> pa.Schema:
-    """Columns of the fingerprint table, in order (``extra`` right after ``id``)."""
+    """Columns of the fingerprint table, in order (``extra`` right after ``id``).
+
+    A contract with users' code (the README lists them): columns may be added, never removed or
+    renamed, so users select them by name (``row_in_file``, added later, sits beside ``record``).
+    """
     fields = [
         pa.field("source", pa.string()),
         pa.field("row", pa.int64()),
         pa.field("record", pa.int64()),
+        pa.field("row_in_file", pa.int64()),
         pa.field("id", pa.string()),
         *extra,
         *(pa.field(name, pa.float64()) for name in FEATURE_NAMES),
@@ -77,6 +82,7 @@ def record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator[Any] | No
         array_from_strings([d.source for d in docs]),
         array_from_numpy(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
         array_from_numpy(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
+        array_from_numpy(np.fromiter((d.row_in_file for d in docs), dtype=np.int64, count=len(docs))),
         array_from_strings([d.id for d in docs]),
         *(annotator.columns(batch) if annotator is not None else ()),
         *(array_from_numpy(batch.features[name]) for name in FEATURE_NAMES),

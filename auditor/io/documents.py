@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -10,6 +11,8 @@ FORMATS = ("auto", "jsonl", "parquet", "csv", "txt")
 # Characters of a document that features are computed on: a 600-page book; beyond, the text is
 # cut (and counted) so that memory stays bounded whatever one record holds.
 DEFAULT_MAX_DOC_CHARS = 1_000_000
+
+UTF8 = "utf-8"  # the default encoding, as codecs.lookup names it
 
 
 class Fields(Mapping[str, object]):
@@ -78,6 +81,14 @@ class Document:
             column in header order, every Parquet column in schema order (a
             name repeated in a header or schema gets ``.1``, ``.2``, ...); for
             ``.txt`` inputs the text under the ``text_field`` name.
+        row_in_file: 0-based position of the record in its own file, as the
+            format numbers records (where ``row`` counts across every input): the
+            JSONL line index (``record - 1``: blank and invalid lines count), the
+            CSV/TSV data row (header and blank lines not counted, a row whose
+            quoted field spans lines counted once: what ``pandas.read_csv``
+            numbers it), the Parquet row (``record - 1``), 0 for ``.txt``. Left
+            out (-1), it is ``record - 1``. Last, so positional construction
+            that stops at ``fields`` keeps working.
     """
 
     id: str
@@ -86,6 +97,11 @@ class Document:
     row: int
     record: int
     fields: Mapping[str, object] = field(default_factory=lambda: NO_FIELDS, hash=False)
+    row_in_file: int = -1
+
+    def __post_init__(self) -> None:
+        if self.row_in_file < 0:
+            object.__setattr__(self, "row_in_file", self.record - 1)
 
 
 DEFAULT_ID_FIELD = "id"
@@ -120,6 +136,20 @@ class ReaderOptions:
             repair), and of a ``.txt`` file or a JSONL line only what that many
             characters can take is held in memory (:mod:`auditor.io.bounded`).
             None: no limit.
+        csv_delimiter: the one character separating CSV/TSV cells in every CSV/TSV
+            input. None (the default): comma, tab for ``.tsv``; when the header read
+            so lacks the text column, the delimiter :class:`csv.Sniffer` finds
+            (``,;\\t|``) in the file's first 64 KiB if the header read with it names
+            the text column (a note among the run's problems says so), else an
+            error saying what was tried.
+        encoding: the text encoding of CSV/TSV, JSONL and ``.txt`` inputs (Parquet
+            strings are UTF-8 by definition): any Python text codec name, stored
+            as the codec's own name (``latin-1`` becomes ``iso8859-1``; ``utf-8-sig``
+            is ``utf-8``, which skips a leading byte order mark anyway). Bytes
+            invalid in it become U+FFFD, counted as ``invalid_utf8`` repairs for
+            UTF-8 and ``invalid_encoding`` ones otherwise. JSONL needs an encoding
+            in which a newline is the byte ``\\n`` (not UTF-16/32): its lines are
+            found, and large files split, on bytes.
     """
 
     format: str = "auto"
@@ -129,6 +159,8 @@ class ReaderOptions:
     extra_fields: tuple[str, ...] = ()
     all_fields: bool = False
     max_doc_chars: int | None = DEFAULT_MAX_DOC_CHARS
+    csv_delimiter: str | None = None
+    encoding: str = UTF8
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -140,6 +172,9 @@ class ReaderOptions:
             raise ValueError("all_fields already carries every field: give extra_fields or all_fields, not both")
         if self.max_doc_chars is not None and (type(self.max_doc_chars) is not int or self.max_doc_chars < 1):
             raise ValueError(f"max_doc_chars must be a positive number of characters (or None), got {self.max_doc_chars!r}")
+        if self.csv_delimiter is not None:
+            check_delimiter(self.csv_delimiter)
+        object.__setattr__(self, "encoding", codec_name(self.encoding))
 
     @property
     def text_limit(self) -> int | None:
@@ -158,3 +193,26 @@ def _check_extra_fields(value: object) -> tuple[str, ...]:
         repeated = sorted({name for name in names if names.count(name) > 1})
         raise ValueError(f"extra_fields: duplicate name(s) {', '.join(repr(n) for n in repeated)}; give each field once")
     return names
+
+
+def codec_name(encoding: object) -> str:
+    """The codec's own name for ``encoding`` (``latin-1`` -> ``iso8859-1``); ValueError naming the
+    problem and an example for a name Python does not know or a codec that is not a text encoding
+    (``base64``, ``zlib``: bytes to bytes, they would "decode" a corpus into garbage)."""
+    if not isinstance(encoding, str) or not encoding:
+        raise ValueError(f"encoding must be a codec name such as utf-8, latin-1 or cp1252, not {encoding!r}")
+    try:
+        name = codecs.lookup(encoding).name
+        b"a".decode(encoding, "ignore")  # raises LookupError for bytes-to-bytes and str-to-str codecs
+    except LookupError as exc:
+        reason = "not a text encoding" if "text encoding" in str(exc) else "unknown encoding"
+        raise ValueError(f"{encoding!r}: {reason}; give a Python codec name such as utf-8, latin-1, cp1252 or utf-16") from None
+    return UTF8 if name == "utf-8-sig" else name
+
+
+def check_delimiter(delimiter: object) -> None:
+    """ValueError unless ``delimiter`` is one character that can separate CSV cells (not a quote or a line end)."""
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"the CSV delimiter must be one character (\\t for tab), not {delimiter!r}")
+    if delimiter in '"\r\n':
+        raise ValueError(f"the CSV delimiter cannot be {delimiter!r}: it quotes cells or ends rows")

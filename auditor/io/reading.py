@@ -25,8 +25,11 @@ Reasons (skipped): ``invalid_json``, ``not_an_object``, ``missing_text``,
 ``non_string_text``, ``empty_text``, ``truncated_stream``, ``ragged_row``,
 ``invalid_csv``, ``record_too_large`` (a JSONL line longer than
 ``max_doc_chars`` allows whose text does not start in the part kept). Reasons
-(repaired, document still yielded): ``invalid_utf8``, ``missing_id``, ``bad_id``,
-``truncated`` (text cut to ``max_doc_chars``).
+(repaired, document still yielded): ``invalid_utf8`` (or ``invalid_encoding``:
+bytes invalid in a :attr:`ReaderOptions.encoding` other than UTF-8), ``missing_id``,
+``bad_id``, ``truncated`` (text cut to ``max_doc_chars``). Notes (listed with the
+problems, counted nowhere): ``csv_delimiter`` (a CSV file read with the delimiter
+:class:`csv.Sniffer` found, its header lacking the text column with the default one).
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def read_pieces(pieces: Iterable[Piece], options: ReaderOptions, report: ReadRep
                     raise _fail_strict(problem)
                 report.add_repaired(problem)
             report.documents += 1
-            yield Document(doc_id, text, path, row, event.record, event.fields)
+            yield Document(doc_id, text, path, row, event.record, event.fields, event.row_in_file)
             row += 1
 
 

@@ -1,13 +1,15 @@
-"""Record files: JSONL (``.jsonl``, ``.jsonl.gz``) or Parquet (``.parquet``), chosen by extension.
+"""Record files for ``auditor filter``: Parquet here, JSONL and CSV/TSV in :mod:`auditor.io.text_writers`.
 
 ``auditor filter`` writes every document back as a record: its original fields,
-values unchanged, followed by the auditor's fields. An auditor field never
+values unchanged, followed by the auditor's fields. The format is the one the
+file's name asks for (:func:`auditor.io.formats.output.output_format_for`: the
+same names the readers accept, ``.txt`` aside). An auditor field never
 overwrites an original one: when the name is taken it is written as
 ``auditor_<name>`` (prefixed again while still taken). JSONL is schemaless, so
-this is decided per record; a Parquet file has one schema, so there it is
-decided per file (the name is taken when any record has that field).
+this is decided per record; a Parquet or CSV file has one schema or header, so
+there it is decided per file (the name is taken when any record has that field).
 
-Both writers stream and write atomically (a temporary name renamed on success).
+Every writer streams and writes atomically (a temporary name renamed on success).
 Parquet needs one type per column, which a JSONL corpus does not promise, so
 the Parquet writer stages batches in Arrow IPC files in a hidden scratch
 directory beside the output (:func:`auditor.atomic.scratch_dir`) and writes the file at the end with one type per
@@ -16,30 +18,27 @@ takes the others' type, integers mixed with decimals become floats, objects
 with different keys become one struct with every key); a column whose values
 have no common Parquet type (a number in one record and text in another) is
 written as JSON text and listed in :attr:`ParquetRecordWriter.json_columns`.
+The auditor's integer fields (``dup_cluster``) are Arrow ``int64`` with nulls;
+the file also tells pandas so (``pandas`` metadata naming them ``Int64``), else
+``pd.read_parquet`` would read a column with nulls as float64.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import datetime
-import decimal
-import gzip
-import io
 import json
 import shutil
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor.atomic import atomic_path, naming_full_disk, scratch_dir
-from auditor.errors import ConfigError
+from auditor.io.formats.output import OutputFormat, RecordWriter, byte_stream, output_format_for
 from auditor.io.source import repair_surrogates
+from auditor.io.text_writers import CsvRecordWriter, JsonlRecordWriter, auditor_name, to_json
 
-OUTPUT_FORMATS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl.gz", ".parquet": "parquet"}
 BATCH_ROWS = 1024
 BATCH_CHARS = 16_000_000
 _ORIGINAL, _AUDITOR = "o:", "a:"  # staging column prefixes: an original name can never shadow an auditor one
@@ -47,71 +46,8 @@ _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplemented
 
 
 def output_format(path: str | Path, option: str = "output") -> str:
-    """``jsonl``, ``jsonl.gz`` or ``parquet`` from ``path``'s extension; :class:`ConfigError` otherwise."""
-    name = Path(path).name.lower()
-    for extension, kind in sorted(OUTPUT_FORMATS.items(), key=lambda item: -len(item[0])):
-        if name.endswith(extension) and len(name) > len(extension):
-            return kind
-    raise ConfigError(f"{option} {path}: unsupported output extension; name the file *.jsonl, *.jsonl.gz or *.parquet")
-
-
-def auditor_name(name: str, taken: Mapping[str, object] | set[str]) -> str:
-    """``name``, or ``auditor_<name>`` (repeatedly prefixed) while an original field has that name."""
-    while name in taken:
-        name = f"auditor_{name}"
-    return name
-
-
-def _json_default(value: object) -> object:
-    """Values JSON cannot represent (from Parquet inputs) as text: ISO 8601, decimal digits, base64."""
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"cannot write a {type(value).__name__} value as JSON")
-
-
-def to_json(value: object) -> str:
-    """Compact JSON text of ``value``; lone surrogates (from ``"\\ud800"`` escapes) stay escaped, so they round-trip."""
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=_json_default)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(value, ensure_ascii=True, separators=(", ", ": "), default=_json_default)
-    return text
-
-
-class JsonlRecordWriter:
-    """One JSON object per line, original keys first (in their order), then the auditor's.
-
-    ``target``: the output the stream will become, named when the disk fills up
-    (:class:`~auditor.errors.OutOfSpace`): a run writes two outputs at once, so the
-    writer, not the block around both, knows which one failed.
-    """
-
-    def __init__(self, stream: io.BufferedIOBase, target: Path | None = None) -> None:
-        self._stream = stream
-        self._target = target if target is not None else Path(getattr(stream, "name", "output"))
-        self.json_columns: dict[str, None] = {}  # JSONL needs none; for symmetry with Parquet
-
-    def finish(self) -> None:
-        """Write out buffered lines (and a gzip stream's end); the file is then complete."""
-        with naming_full_disk(self._target):
-            if isinstance(self._stream, gzip.GzipFile):
-                self._stream.close()  # its trailer; the file underneath stays open for the caller
-            else:
-                self._stream.flush()
-
-    def write(self, fields: Mapping[str, object], auditor: Mapping[str, object]) -> None:
-        record = dict(fields)
-        for name, value in auditor.items():
-            record[auditor_name(name, record)] = value
-        with naming_full_disk(self._target):
-            self._stream.write(to_json(record).encode("utf-8") + b"\n")
+    """The name of the format ``path`` asks for (``jsonl``, ``jsonl.gz``, ``csv``, ``parquet``, ...); :class:`ConfigError` otherwise."""
+    return output_format_for(path, option).name
 
 
 # Arrow refuses to write types nested deeper than 64 levels ("Max recursion depth reached");
@@ -303,10 +239,11 @@ class ParquetRecordWriter:
             names[f.name] = auditor_name(f.name, taken)
             taken.add(names[f.name])
         metadata = {**self._metadata, "json_columns": list(self.json_columns)}
+        integers = [names[f.name] for f in self._auditor_fields if pa.types.is_integer(f.type)]
         schema = pa.schema(
             [pa.field(name, type_) for name, type_ in targets.items()]
             + [pa.field(names[f.name], f.type) for f in self._auditor_fields],
-            metadata={b"auditor": json.dumps(metadata, sort_keys=True).encode()},
+            metadata={b"auditor": json.dumps(metadata, sort_keys=True).encode(), **pandas_integers(integers)},
         )
         with pq.ParquetWriter(self._path, schema) as writer:
             for piece in self._pieces:
@@ -329,43 +266,65 @@ class ParquetRecordWriter:
                 writer.write_table(schema.empty_table())
 
 
+def pandas_integers(names: Sequence[str]) -> dict[bytes, bytes]:
+    """Schema metadata telling pandas to read the integer columns ``names`` as nullable ``Int64``.
+
+    Only those columns are described: pyarrow converts every other column as it would without
+    the metadata, and readers other than pandas ignore it.
+    """
+    if not names:
+        return {}
+    columns = [{"name": name, "field_name": name, "pandas_type": "int64", "numpy_type": "Int64", "metadata": None} for name in names]
+    hint = {"index_columns": [], "column_indexes": [], "columns": columns, "creator": {"library": "auditor"}}
+    return {b"pandas": json.dumps(hint).encode()}
+
+
 @contextlib.contextmanager
 def record_writer(
     path: str | Path, auditor_fields: Sequence[pa.Field], metadata: Mapping[str, object] | None = None, option: str = "output"
-) -> Iterator[JsonlRecordWriter | ParquetRecordWriter]:
-    """Open a record file for writing by extension; it appears at ``path`` only when the block succeeds.
+) -> Iterator[RecordWriter]:
+    """Open a record file for writing in the format its name asks for; it appears at ``path`` only when the block succeeds.
 
     On an exception nothing is left behind: neither a partial file nor staging files.
     """
-    kind = output_format(path, option)
-    with atomic_path(path) as tmp, writing_records(tmp, kind, Path(path), auditor_fields, metadata) as writer:
+    fmt = output_format_for(path, option)
+    with atomic_path(path) as tmp, writing_records(tmp, fmt, Path(path), auditor_fields, metadata) as writer:
         yield writer
 
 
 @contextlib.contextmanager
 def writing_records(
-    file: Path, kind: str, target: Path, auditor_fields: Sequence[pa.Field], metadata: Mapping[str, object] | None = None
-) -> Iterator[JsonlRecordWriter | ParquetRecordWriter]:
-    """Write records of format ``kind`` (:func:`output_format`) straight into ``file``, complete when the block ends.
+    file: Path, fmt: OutputFormat, target: Path, auditor_fields: Sequence[pa.Field], metadata: Mapping[str, object] | None = None
+) -> Iterator[RecordWriter]:
+    """Write records in format ``fmt`` straight into ``file``, complete when the block ends.
 
-    ``target``: the output ``file`` will become (Parquet staging files go to a scratch
+    ``target``: the output ``file`` will become (Parquet and CSV staging files go to a scratch
     directory beside it, removed at the end; a killed run's is removed by
-    :func:`auditor.atomic.remove_leftovers`). The caller makes it atomic.
+    :func:`auditor.atomic.remove_leftovers`). The caller makes it atomic. ``metadata`` is
+    stored in a Parquet file's schema; the other formats have no place for it (``auditor
+    filter``'s manifest and summary say what the run was).
     """
-    if kind == "parquet":
-        scratch = scratch_dir(target)
-        writer = ParquetRecordWriter(file, scratch, auditor_fields, metadata or {}, target)
-        try:
-            yield writer
-            writer.finish()
-        finally:
-            with contextlib.suppress(Exception):
-                writer.close_pieces()
-            shutil.rmtree(scratch, ignore_errors=True)
-        return
-    with open(file, "wb") as raw:
-        # No file name or time in a gzip header: the same records give the same bytes.
-        stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if kind == "jsonl.gz" else raw
-        lines = JsonlRecordWriter(stream, target)
-        yield lines
-        lines.finish()
+    with contextlib.ExitStack() as stack:
+        scratch = Path()
+        if fmt.staged:
+            scratch = scratch_dir(target)
+            stack.callback(shutil.rmtree, scratch, True)
+        writer: ParquetRecordWriter | CsvRecordWriter | JsonlRecordWriter
+        if fmt.kind == "parquet":
+            writer = ParquetRecordWriter(file, scratch, auditor_fields, metadata or {}, target)
+            stack.callback(_quietly, writer.close_pieces)
+        else:
+            stream = stack.enter_context(byte_stream(file, fmt, target))
+            if fmt.kind == "csv":
+                writer = CsvRecordWriter(stream, fmt.delimiter, scratch, auditor_fields, target)
+                stack.callback(writer.close_staging)
+            else:
+                writer = JsonlRecordWriter(stream, target)
+        yield writer
+        writer.finish()
+
+
+def _quietly(close: Callable[[], None]) -> None:
+    """Close staging files on the way out of a failed run, where a second error would hide the first."""
+    with contextlib.suppress(Exception):
+        close()

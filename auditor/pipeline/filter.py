@@ -6,8 +6,8 @@ against the inputs document by document), otherwise :func:`auditor.pipeline.scan
 runs into a temporary directory, so a document's ``p_synthetic`` is exactly what
 a scan gives it. The inputs are then read again with every field
 (``ReaderOptions(all_fields=True)``) and each document is written to the keep
-or the reject file (:mod:`auditor.io.writers`: JSONL or Parquet by extension) with
-the auditor's fields:
+or the reject file (:mod:`auditor.io.writers`: JSONL, CSV/TSV or Parquet, as the file's
+name asks) with the auditor's fields:
 
 - ``p_synthetic``: the score; ``dup_cluster``: the near-duplicate cluster (null when none);
 - ``p_machine_given_corpus``: the document's posterior under the scan's fitted mixture
@@ -60,10 +60,11 @@ from auditor.errors import ConfigError, InputError
 from auditor.estimate.posterior import COLUMN as POSTERIOR
 from auditor.estimate.posterior import ScoreRule
 from auditor.io.documents import Document
+from auditor.io.formats.output import RecordWriter, output_format_for
 from auditor.io.inputs import expand_inputs
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
-from auditor.io.writers import JsonlRecordWriter, ParquetRecordWriter, output_format, writing_records
+from auditor.io.writers import writing_records
 from auditor.normalize import normalize
 from auditor.pipeline.filter_alignment import ScanAlignment, ScanScores, load_scan, mismatch, out_of_step
 from auditor.pipeline.filter_outputs import commit_pair, manifest_path, staged_pair
@@ -77,7 +78,6 @@ AUDITOR_FIELDS = (
     pa.field("reasons", pa.list_(pa.string())),
     pa.field("auditor_id", pa.string()),
 )
-RecordWriter = JsonlRecordWriter | ParquetRecordWriter
 _PROGRESS_EVERY = 1024
 
 
@@ -163,19 +163,16 @@ def decide(values: np.ndarray, clusters: np.ndarray, rule: ScoreRule | None, ded
 
 
 def _check_outputs(paths: Sequence[str], keep: Path, reject: Path, fmt: str, from_scan: str | None) -> None:
-    output_format(keep, "--keep")
-    output_format(reject, "--reject")
+    output_format_for(keep, "--keep")
+    output_format_for(reject, "--reject")
     if keep.resolve() == reject.resolve():
         raise ConfigError(f"--keep and --reject are the same file ({keep}); give two different paths")
     # The outputs by resolved path: the option and its path (or, below, the manifest's description).
     targets: dict[Path, tuple[str, Path | str]] = {keep.resolve(): ("--keep", keep), reject.resolve(): ("--reject", reject)}
     for option, path in targets.values():
         assert isinstance(path, Path)  # only the two outputs so far
-        parent = path.parent if str(path.parent) else Path(".")
         if path.is_dir():
             raise ConfigError(f"{option} {path} is a directory; give a file path")
-        if not parent.is_dir():
-            raise InputError(f"{option} {path}: directory {parent} does not exist; create it first")
     protected = [(path, "one of the inputs") for path, _ in expand_inputs(paths, fmt) if path != "-"]
     if from_scan is not None:
         protected += [(str(Path(from_scan) / name), "part of --from-scan") for name in ("documents.parquet", "summary.json")]
@@ -194,10 +191,11 @@ def filter_corpus(
     progress: Callable[[Progress], None] | None = None,
     detector: Detector | None = None,
 ) -> FilterResult:
-    """Write every document under ``paths`` to ``keep`` or ``reject`` (``.jsonl``, ``.jsonl.gz`` or ``.parquet``).
+    """Write every document under ``paths`` to ``keep`` or ``reject`` (``.jsonl``, ``.csv``, ``.tsv``, ``.parquet``, ...).
 
-    Raises :class:`~auditor.errors.AuditorError` subclasses for unusable inputs,
-    outputs or scans; on any error neither output file is created or changed.
+    Their directories are created when missing. Raises :class:`~auditor.errors.AuditorError`
+    subclasses for unusable inputs, outputs or scans; on any error neither output file is
+    created or changed, and the directories created are removed again.
     ``detector`` (an :class:`auditor.detector.scorer.Detector`) skips loading the model.
     """
     if isinstance(paths, (str, os.PathLike)):
@@ -230,8 +228,9 @@ def filter_corpus(
         values = scores.posterior if rule is None or rule.column == POSTERIOR else scores.p_synthetic  # what the rule reads
         for_score, duplicate_of = decide(values, scores.clusters, rule, options.dedup)
         metadata = {"schema": SCHEMA, "rule": rule.describe() if rule else None, "dedup": options.dedup, "model": scores.model}
-        with writing_records(staged.keep, output_format(keep_path), keep_path, AUDITOR_FIELDS, {**metadata, "file": "keep"}) as keep_out, \
-                writing_records(staged.reject, output_format(reject_path), reject_path, AUDITOR_FIELDS,
+        with writing_records(staged.keep, output_format_for(keep_path), keep_path, AUDITOR_FIELDS,
+                             {**metadata, "file": "keep"}) as keep_out, \
+                writing_records(staged.reject, output_format_for(reject_path), reject_path, AUDITOR_FIELDS,
                                 {**metadata, "file": "reject"}) as reject_out:
             alignment = ScanAlignment(scores, report)
             documents = _write_documents(alignment.pair(read_documents(paths, reader, report)), scores, for_score, duplicate_of,

@@ -20,6 +20,10 @@ manifest exists and both hashes match (:func:`verified_pair` checks that): an
 absent manifest means a run is replacing the files or was killed while doing
 so (run the filter again).
 
+Missing directories of either output are created first (an output named
+``clean/2024/keep.jsonl`` needs no ``mkdir``); a run that fails removes those it
+created, once empty, so it leaves nothing behind.
+
 While a run writes them it holds both outputs' locks (:mod:`auditor.lock`), so
 the leftovers of a killed run (temporary files, scratch directories, and the
 ``.pending-<pid>-*`` files of earlier versions whose process is gone) are
@@ -38,7 +42,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,13 +74,17 @@ class StagedPair:
 
 @contextlib.contextmanager
 def staged_pair(keep: Path, reject: Path) -> Iterator[StagedPair]:
-    """Lock both outputs, clear what dead runs left, and yield temporary files beside them and a scratch directory.
+    """Create the outputs' directories, lock both outputs, clear what dead runs left, and yield
+    temporary files beside them and a scratch directory.
 
     Everything staged is removed when the block ends, except what :func:`commit_pair`
-    moved into place. Raises :class:`~auditor.errors.OutputLocked` when another run
-    writes either output.
+    moved into place (and the directories created, when the block fails). Raises
+    :class:`~auditor.errors.OutputLocked` when another run writes either output,
+    :class:`~auditor.errors.InputError` when a directory cannot be created.
     """
     with contextlib.ExitStack() as stack:
+        for option, target in (("--keep", keep), ("--reject", reject)):
+            stack.push(_removed_on_failure(_make_directories(target, option)))
         stack.enter_context(output_lock(keep, "--keep"))
         stack.enter_context(output_lock(reject, "--reject"))
         for target in (keep, reject, manifest_path(keep)):
@@ -87,6 +95,40 @@ def staged_pair(keep: Path, reject: Path) -> Iterator[StagedPair]:
         keep_tmp = stack.enter_context(staged_path(keep))
         reject_tmp = stack.enter_context(staged_path(reject))
         yield StagedPair(keep_tmp, reject_tmp, scratch)
+
+
+def _make_directories(target: Path, option: str) -> list[Path]:
+    """Create the missing directories above ``target``, outermost first; return those this call created."""
+    missing = []
+    directory = directory_of(target)
+    while not directory.is_dir() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    created = []
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            if directory.is_dir():  # another run made it meanwhile
+                continue
+            raise InputError(f"{option} {target}: {directory} exists and is not a directory; choose another path") from None
+        except OSError as err:
+            raise InputError(f"{option} {target}: cannot create directory {directory} ({err.strerror or err}); "
+                             "choose another path") from None
+        created.append(directory)
+    return created
+
+
+def _removed_on_failure(created: list[Path]) -> Callable[..., bool]:
+    """An exit callback removing the directories ``created`` (innermost first, only while empty) when the block failed."""
+    def remove(error_type: type[BaseException] | None, *_: object) -> bool:
+        if error_type is not None:
+            for directory in reversed(created):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        return False
+
+    return remove
 
 
 def commit_pair(staged: StagedPair, keep: Path, reject: Path, documents: Mapping[str, int]) -> Path:

@@ -61,7 +61,10 @@ class Record(NamedTuple):
     """A record that carries a string text (not yet checked for emptiness).
 
     ``fields`` holds exactly the requested extra fields (None where absent), or
-    every field of the record when all fields were requested.
+    every field of the record when all fields were requested. ``row_in_file``: the
+    record's 0-based position as its format numbers records
+    (:attr:`~auditor.io.documents.Document.row_in_file`); -1, the default, is
+    ``record - 1``, which every format but CSV/TSV numbers by.
     """
 
     record: int
@@ -69,6 +72,7 @@ class Record(NamedTuple):
     id_value: object = MISSING
     repairs: tuple[tuple[str, str], ...] = ()
     fields: Fields = NO_FIELDS
+    row_in_file: int = -1
 
 
 class Bad(NamedTuple):
