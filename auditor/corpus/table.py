@@ -55,14 +55,13 @@ def fixed_size(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) 
 def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.Field] = ()) -> pa.Schema:
     """Columns of the fingerprint table, in order (``extra`` right after ``id``).
 
-    A contract with users' code (the README lists them): columns may be added, never removed or
-    renamed, so users select them by name (``row_in_file``, added later, sits beside ``record``).
+    A contract with users' code (the README lists them): columns may be added, never removed,
+    renamed or moved, so a column added later goes last (``row_in_file``, after ``dup_cluster``).
     """
     fields = [
         pa.field("source", pa.string()),
         pa.field("row", pa.int64()),
         pa.field("record", pa.int64()),
-        pa.field("row_in_file", pa.int64()),
         pa.field("id", pa.string()),
         *extra,
         *(pa.field(name, pa.float64()) for name in FEATURE_NAMES),
@@ -71,6 +70,7 @@ def arrow_schema(num_perm: int, with_clusters: bool = True, extra: Sequence[pa.F
     ]
     if with_clusters:
         fields.append(pa.field("dup_cluster", pa.int64()))
+    fields.append(pa.field("row_in_file", pa.int64()))
     return pa.schema(fields)
 
 
@@ -82,12 +82,12 @@ def record_batch(batch: Batch, schema: pa.Schema, annotator: Annotator[Any] | No
         array_from_strings([d.source for d in docs]),
         array_from_numpy(np.fromiter((d.row for d in docs), dtype=np.int64, count=len(docs))),
         array_from_numpy(np.fromiter((d.record for d in docs), dtype=np.int64, count=len(docs))),
-        array_from_numpy(np.fromiter((d.row_in_file for d in docs), dtype=np.int64, count=len(docs))),
         array_from_strings([d.id for d in docs]),
         *(annotator.columns(batch) if annotator is not None else ()),
         *(array_from_numpy(batch.features[name]) for name in FEATURE_NAMES),
         array_from_numpy(batch.evasion_chars),
         pa.FixedSizeListArray.from_arrays(array_from_numpy(batch.signatures.reshape(-1)), num_perm),
+        array_from_numpy(np.fromiter((d.row_in_file for d in docs), dtype=np.int64, count=len(docs))),
     ]
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 

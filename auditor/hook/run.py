@@ -229,11 +229,13 @@ def data_files(paths: Sequence[str], settings: HookSettings, ignored: list[str],
                 others.append(found)
             else:
                 files.setdefault(settings.key_for(found), found)  # "data/a.jsonl" and "./data/a.jsonl" are one file
-    own = {path: kind for path in sorted([*others, *files.values()]) if (kind := own_output(path, settings)) is not None}
+    # Only outputs with a data extension are listed as skipped: they are the ones that would be read. The
+    # others (summary.json, reports, the baseline, a model's files) were never read and stay "ignored" (--verbose).
+    own = {path: kind for path in sorted(files.values()) if (kind := own_output(path, settings)) is not None}
+    ignored += others
     if outputs is None:
-        ignored += [*others, *(path for path in files.values() if path in own)]
+        ignored += own
     else:
-        ignored += [path for path in others if path not in own]
         outputs.update(own)
     return [path for path in files.values() if path not in own]
 
@@ -256,7 +258,7 @@ def repository_files(settings: HookSettings, ignored: list[str] | None = None) -
     files = [p for p in candidates if is_data_file(p, settings)]
     if ignored is not None:
         kept = set(files)
-        ignored += [p for p in candidates if p not in kept]
+        ignored += [settings.key_for(p) for p in candidates if p not in kept]  # as the baseline names files
     return files
 
 

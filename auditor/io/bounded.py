@@ -11,7 +11,6 @@ Memory stays bounded on a one-gigabyte single-document file.
 
 from __future__ import annotations
 
-import codecs
 import io
 from collections.abc import Iterator
 
@@ -56,12 +55,3 @@ def read_head(stream: io.BufferedIOBase, size: int) -> tuple[bytes, int]:
     while chunk := stream.read(_CHUNK):
         length += len(chunk)
     return head, length
-
-
-def decode_head(data: bytes) -> tuple[str, int | None]:
-    """``data`` (the start of a longer UTF-8 text) decoded, without the character its end may cut;
-    and the offset of the first invalid byte (replaced with U+FFFD), or None."""
-    try:
-        return codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=False), None
-    except UnicodeDecodeError as exc:
-        return codecs.getincrementaldecoder("utf-8")("replace").decode(data, final=False), exc.start

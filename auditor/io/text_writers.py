@@ -149,7 +149,8 @@ class CsvRecordWriter:
         self._finished = False
 
     def write(self, fields: Mapping[str, object], auditor: Mapping[str, object]) -> None:
-        cells = {name: csv_cell(value) for name, value in fields.items()}
+        # Names repaired as values are: a JSON key may hold a lone surrogate, which UTF-8 cannot encode.
+        cells = {repair_surrogates(name): csv_cell(value) for name, value in fields.items()}
         self._names.update(dict.fromkeys(cells))
         with naming_full_disk(self._target):
             self._staging.write(json.dumps([cells, [csv_cell(auditor[name]) for name in self._auditor]], ensure_ascii=False) + "\n")

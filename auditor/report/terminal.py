@@ -7,7 +7,7 @@ wording of shared facts comes from :mod:`auditor.report.text` and :mod:`auditor.
 from __future__ import annotations
 
 
-from auditor.report.headline import headline
+from auditor.report.headline import at_estimate, headline
 from auditor.report.text import drift_verdict, format_counts, plural
 from auditor.summary import FingerprintSummary, NearDuplicateBlock, ReadBlocks, ScanSummary
 
@@ -110,5 +110,5 @@ def scan_lines(summary: ScanSummary) -> list[str]:
                      "(counted as machine)")
     lines += near_duplicate_lines(summary["near_duplicates"])
     lines += evasion_lines(summary)
-    lines += drift_verdict(summary["projection"], fraction["estimate"])
+    lines += drift_verdict(summary["projection"], fraction["estimate"], at_estimate(fraction))  # as the reports say it
     return lines

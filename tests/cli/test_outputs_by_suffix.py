@@ -47,7 +47,7 @@ def test_fingerprint_writes_text_formats_with_the_summary_beside_them(corpus, tm
         assert [row["id"] for row in rows] == ["d0", "d1", "d2", "d3", "d4"]
         assert [(row["row"], row["record"], row["row_in_file"]) for row in rows][-1] == ("4", "5", "4")
         assert len(json.loads(rows[0]["minhash"])) == 128 and rows[0]["dup_cluster"] == ""
-        assert list(rows[0])[:5] == ["source", "row", "record", "row_in_file", "id"]
+        assert list(rows[0])[:4] == ["source", "row", "record", "id"] and list(rows[0])[-1] == "row_in_file"
     else:
         import gzip
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from auditor.cli import cli
 from auditor.features.tokens import split_words
 from auditor.normalize import normalize
+from auditor.report.headline import at_estimate
 from conftest import DOCSTRINGS
 
 ROW_KEYS = {"chi2", "gini_simpson", "vocab_lost", "tail_mass_lost", "kl", "entropy", "truncated_mass", "ppl_ratio", "generation",
@@ -421,7 +422,7 @@ def test_scan_prints_the_drift_verdict_next_to_the_estimate(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     safe = summary["projection"]["max_synthetic_fraction"]
-    expected = (f"this corpus: {summary['synthetic_fraction']['estimate']:.2f}; to keep synthetic data's added perplexity-proxy "
+    expected = (f"this corpus: {at_estimate(summary['synthetic_fraction'])}; to keep synthetic data's added perplexity-proxy "
                 "drift within 5% over 10 generations: " + "; ".join(f"{r} <= {safe[r]:.2f}" for r in REGIMES))
     assert expected in result.stderr.splitlines()
 

@@ -40,9 +40,9 @@ def test_table_columns_rows_and_clusters(tmp_path):
     result = auditor.fingerprint([str(corpus)], out=out, options=FingerprintOptions(reader=auditor.ReaderOptions(id_field="id")))
     table = pq.read_table(out)
     assert table.num_rows == 41
-    assert table.column_names[:5] == ["source", "row", "record", "row_in_file", "id"]
+    assert table.column_names[:4] == ["source", "row", "record", "id"]
     assert set(FEATURE_NAMES) <= set(table.column_names)
-    assert table.column_names[-3:] == ["evasion_chars", "minhash", "dup_cluster"]
+    assert table.column_names[-4:] == ["evasion_chars", "minhash", "dup_cluster", "row_in_file"]
     frame = table.to_pandas()
     assert frame["row"].tolist() == list(range(41))
     assert frame["id"].iloc[40] == "d40"

@@ -42,7 +42,6 @@ from hook_repo import BASELINE, add_machine, baseline_command, hook
 
 SCAN_SKIPPED = [
     "audit/documents.parquet: skipped (auditor output: a scan's documents table)",
-    "audit/summary.json: skipped (auditor output: a scan's summary)",
     "audit/tokens.parquet: skipped (auditor output: a scan's token counts)",
 ]
 AUDIT = ["audit/documents.parquet", "audit/summary.json", "audit/tokens.parquet"]
@@ -89,20 +88,15 @@ def test_a_committed_scan_directory_is_skipped_and_the_data_decides(repo):
     blocked = hook(*AUDIT, "data/human.jsonl", "data/generated.jsonl")
     assert blocked.exit_code == 1
     lines = blocked.output.splitlines()
-    assert lines[:3] == SCAN_SKIPPED
-    assert lines[3].startswith("data/generated.jsonl: ") and " new findings in 30 documents" in lines[3]
+    assert lines[:2] == SCAN_SKIPPED
+    assert lines[2].startswith("data/generated.jsonl: ") and " new findings in 30 documents" in lines[2]
     assert lines[-3:-1] == ["Fix: remove the listed documents, or accept them with", "  auditor baseline update data/generated.jsonl"]
 
-    # The directory given whole: its reports are recognised beside the summary, the data is scored.
+    # The directory given whole: its tables are skipped, the data is scored; summary.json and the reports
+    # are not data files, never read (listed with --verbose only, as before).
     assert baseline_command("update", "data/generated.jsonl").exit_code == 0
     whole = hook("audit", "data")
-    assert (whole.exit_code, whole.output.splitlines()) == (0, [
-        "audit/documents.parquet: skipped (auditor output: a scan's documents table)",
-        "audit/report.html: skipped (auditor output: a scan's report)",
-        "audit/report.md: skipped (auditor output: a scan's report)",
-        "audit/summary.json: skipped (auditor output: a scan's summary)",
-        "audit/tokens.parquet: skipped (auditor output: a scan's token counts)",
-    ])
+    assert (whole.exit_code, whole.output.splitlines()) == (0, SCAN_SKIPPED)
 
 
 def test_outputs_are_recognised_by_content_not_by_name(repo):
@@ -131,17 +125,23 @@ def test_every_kind_of_auditor_output_is_skipped_and_listed(repo):
              "out/kept.jsonl.manifest.json", "models/detector/model.json", "models/detector/model.npz", BASELINE, "pyproject.toml"]
     result = hook("--verbose", *given)
     assert (result.exit_code, result.output.splitlines()) == (0, [
+        # Files the hook never reads (no data extension) stay "ignored", said with --verbose only.
+        "out/fp.csv.summary.json: not a data file, ignored",
+        "out/known/index.json: not a data file, ignored",
+        "out/known/index.npz: not a data file, ignored",
+        "out/kept.jsonl.manifest.json: not a data file, ignored",
+        "models/detector/model.json: not a data file, ignored",
+        "models/detector/model.npz: not a data file, ignored",
+        f"{BASELINE}: not a data file, ignored",
         "pyproject.toml: not a data file, ignored",
-        f"{BASELINE}: skipped (auditor output: the baseline)",
-        "models/detector/model.json: skipped (auditor output: a model)",
-        "models/detector/model.npz: skipped (auditor output: a model)",
+        # Outputs with a data extension would be read: skipped, always said.
         "out/fp.csv: skipped (auditor output: a fingerprint table)",
-        "out/fp.csv.summary.json: skipped (auditor output: a fingerprint table's summary)",
         "out/fp.parquet: skipped (auditor output: a fingerprint table)",
-        "out/kept.jsonl.manifest.json: skipped (auditor output: filter's manifest)",
-        "out/known/index.json: skipped (auditor output: a known-synthetic index)",
-        "out/known/index.npz: skipped (auditor output: a known-synthetic index)",
     ])
+    assert hook(*given).output.splitlines() == [
+        "out/fp.csv: skipped (auditor output: a fingerprint table)",
+        "out/fp.parquet: skipped (auditor output: a fingerprint table)",
+    ]
     # Filter's outputs are the user's documents with auditor columns: data, scored (here every document was kept).
     kept = hook("out/kept.jsonl", "out/rejected.jsonl")
     assert kept.exit_code == 1
@@ -154,7 +154,7 @@ def test_baseline_create_over_the_repository_skips_the_auditor_outputs(repo):
     created = baseline_command("create")
     assert created.exit_code == 0, created.output
     assert created.output.splitlines()[0].startswith(f"created {BASELINE}: scanned 1 file (100 documents)")
-    assert f"  ignored 2 files that are not data files (first: {repo.resolve() / 'audit' / 'documents.parquet'})" in created.output
+    assert "  ignored 2 files that are not data files (first: audit/documents.parquet)" in created.output
 
 
 def test_the_text_field_comes_from_the_settings_the_flag_or_the_environment(repo, monkeypatch):
@@ -206,9 +206,9 @@ def test_json_prints_one_document_with_every_verdict(repo):
     (row,) = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `hook` |")]
     assert set(re.findall(r"`([^`]+)`", row.split("|")[3])) == set(document)  # README's --json table says the same
     assert (document["schema"], document["exit_code"]) == ("auditor.hook/1", 1)
-    assert document["skipped"] == [{"path": path, "reason": "auditor output", "what": line.split("output: ")[1][:-1]}
-                                   for path, line in zip(AUDIT, SCAN_SKIPPED)]
-    assert document["ignored"] == ["notes.md"]
+    assert document["skipped"] == [{"path": line.split(":")[0], "reason": "auditor output", "what": line.split("output: ")[1][:-1]}
+                                   for line in SCAN_SKIPPED]
+    assert document["ignored"] == ["audit/summary.json", "notes.md"]
     assert document["baseline"] == {"path": BASELINE, "rewritten": False, "stale": [], "rescored": []}
     assert document["fix"] == "auditor baseline update data/generated.jsonl"
     human, generated = document["files"]
@@ -234,7 +234,7 @@ def test_quiet_prints_nothing_on_success_and_only_the_failure_on_failure(repo):
     loud = hook(*AUDIT, "data/mixed.jsonl", "data/generated.jsonl")
     quiet = hook("--quiet", *AUDIT, "data/mixed.jsonl", "data/generated.jsonl")
     assert (quiet.exit_code, loud.exit_code) == (1, 1)
-    assert quiet.output.splitlines() == loud.output.splitlines()[4:]  # without the 3 skipped outputs and the passing file
+    assert quiet.output.splitlines() == loud.output.splitlines()[3:]  # without the 2 skipped outputs and the passing file
     assert quiet.output.startswith("data/generated.jsonl: ")
     contradiction = hook("--quiet", "--verbose", "data/generated.jsonl")
     assert contradiction.exit_code == 2 and "--quiet and --verbose contradict each other" in contradiction.output

@@ -13,7 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+from click.testing import CliRunner
 
+from auditor.cli import cli
 from auditor.errors import ConfigError
 from auditor.io.documents import ReaderOptions
 from auditor.io.formats.output import ACCEPTED, output_format_for, summary_sidecar
@@ -158,3 +160,13 @@ def test_a_failing_table_run_keeps_the_earlier_pair(tmp_path):
         raise RuntimeError("stop")
     assert (path.read_bytes(), summary_sidecar(path).read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.csv.summary.json"]
+
+
+def test_a_field_name_with_a_lone_surrogate_is_repaired_in_csv_output(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "a document", "\\ud800k": 1}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["filter", str(corpus), "--keep", str(tmp_path / "keep.csv"), "--reject", str(tmp_path / "reject.csv"),
+                                      "--no-score-filter", "--quiet"])
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "keep.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",")[:2] == ["text", "\ufffdk"]

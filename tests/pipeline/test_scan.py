@@ -30,7 +30,8 @@ SUMMARY_KEYS = {"schema", "tool", "model", "documents", "skipped", "synthetic_fr
 def test_scan_writes_the_contract(tmp_path, tiny_model_dir):
     result = scan([MIXED], tmp_path / "out", ScanOptions(model=str(tiny_model_dir)))
     table = pq.read_table(tmp_path / "out" / "documents.parquet")
-    assert table.column_names[:7] == ["source", "row", "record", "row_in_file", "id", "p_synthetic", "flagged"]
+    assert table.column_names[:6] == ["source", "row", "record", "id", "p_synthetic", "flagged"]
+    assert table.column_names[-2:] == ["dup_cluster", "row_in_file"]  # added columns go last
     assert {"dup_cluster", "compression_ratio", "minhash"} <= set(table.column_names)
     assert table.num_rows == 303 and table.column("row").to_pylist() == list(range(303))
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())

@@ -69,7 +69,10 @@ def test_the_projection_on_distinct_probabilities_equals_the_type_by_type_one(re
             options = ProjectionOptions(lam, tokens, 8, (regime,), 0.9)
             fast = project_distribution(p0, options)
             by_type = project_distribution(p0, dataclasses.replace(options, truncate_rank=len(p0)))
-            assert fast.inputs == pytest.approx({**by_type.inputs, "truncate_rank": None}, rel=1e-12)
+            assert (fast.inputs["truncate_rank"], by_type.inputs["truncate_rank"]) == (None, len(p0))
+            others = sorted(set(fast.inputs) - {"truncate_rank"})
+            # pytest.approx compares numbers only (newer pytest refuses a None inside it)
+            assert [fast.inputs[k] for k in others] == pytest.approx([by_type.inputs[k] for k in others], rel=1e-12)
             assert_rows_equal(fast.regimes[regime], by_type.regimes[regime], fast.inputs["entropy_0"])
             # the bisection's excess is the projection's last one, on the same values
             assert final_excess(p0, options, regime) == pytest.approx(fast.final(regime)["synthetic_excess"], rel=1e-12)

@@ -51,7 +51,8 @@ def test_the_threshold_line_lies_inside_both_score_panels_with_a_label(threshold
         assert "0" in texts(svg)  # the count axis starts at a labelled 0
     # Around the threshold, it stands well inside: the panel is there to show what lies on either side.
     area, x = path_points(plot.panels[1], "scores-2-area")[:, 0], path_points(plot.panels[1], "scores-2-threshold")[0, 0]
-    assert 0.25 <= (x - area.min()) / (area.max() - area.min()) <= 0.95 or threshold in (0.0, 0.5, 1.0)
+    if threshold not in (0.0, 1.0):  # at an end of the range, the zoom ends there too
+        assert 0.25 <= (x - area.min()) / (area.max() - area.min()) <= 0.95, threshold
 
 
 def test_the_zoomed_panel_shows_the_top_of_the_range_for_a_high_threshold():
@@ -82,7 +83,8 @@ def test_every_cluster_size_present_has_a_bar_and_the_ticks_are_plain_integers()
     assert np.ptp(path_points(one, "clusters-size-7")[:, 1]) >= 10  # a single cluster still shows
     for plot in (svg, one, cluster_size_plot(cluster_columns({2: 40, 3: 9, 60: 2, 500: 1}), enabled=True).panels[0]):
         labels = [t for t in texts(plot) if t not in ("documents in the cluster", "clusters")]
-        assert labels and all(INTEGER.fullmatch(t) for t in labels), labels  # no 10^1, 3x10^1, 1e3
+        assert labels and all(INTEGER.fullmatch(t) for t in labels), labels  # no 1e3
+        assert "<tspan" not in plot  # no 10^1, 3x10^1: matplotlib's log labels are mathtext, drawn as tspans
     assert {"297", "3"} <= set(texts(svg))  # each bar says its count
 
 
@@ -96,7 +98,7 @@ def test_feature_histograms_count_documents_and_say_n_per_group():
     # Counts: 4 documents in one bin stand lower than the unflagged peak (as densities they stood 3x higher).
     tops = {group: path_points(svg, f"features-1-{group}")[:, 1].min() for group in ("flagged", "unflagged")}
     assert tops["flagged"] > tops["unflagged"] + 20, tops
-    assert all(INTEGER.fullmatch(t) for t in texts(svg) if t in ("1", "2", "5", "10", "20", "50", "100"))
+    assert "<tspan" not in svg  # counts as plain numbers: matplotlib's default 10^k log labels are mathtext, drawn as tspans
 
 
 def test_every_panel_scales_to_its_container(mixed_scan):
