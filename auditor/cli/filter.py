@@ -64,7 +64,7 @@ def _flag(name: str) -> str:
 def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_posterior: float | None, max_score: float | None,
                    no_score_filter: bool, dedup: bool,
                    from_scan: str | None, model_path: str | None, config: str | None,
-                   fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+                   fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str,
                    num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                    as_json: bool, quiet: bool, debug: bool) -> None:
     """Split a corpus into kept and rejected documents, each with all its original fields.
@@ -102,7 +102,7 @@ def filter_command(paths: tuple[str, ...], keep: str, reject: str, max_posterior
     settings = resolve_settings(FILTER_PARAMETERS)
     options = FilterOptions(
         scan=ScanOptions(
-            fingerprint=corpus_options(settings.format, settings.text_field, settings.id_field, strict, max_doc_chars,
+            fingerprint=corpus_options(settings.format, settings.text_field, settings.id_field, strict, max_doc_chars, csv_delimiter, encoding,
                                        num_perm, seed, near_duplicates, dup_threshold),
             model=None if settings.model_path is None else str(settings.model_path),
             threshold=settings.threshold,

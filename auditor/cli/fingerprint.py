@@ -21,7 +21,7 @@ from auditor.report.terminal import fingerprint_lines, resumed_lines, throughput
 @execution_options
 @run_options
 @handle_errors
-def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str,
                         num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                         jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None, resume: bool,
                         as_json: bool, quiet: bool, debug: bool) -> None:
@@ -37,7 +37,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     Example:
       auditor fingerprint sample_data/mixed.jsonl --out fingerprint.parquet
     """
-    options = corpus_options(fmt, text_field, id_field, strict, max_doc_chars, num_perm, seed, near_duplicates, dup_threshold)
+    options = corpus_options(fmt, text_field, id_field, strict, max_doc_chars, csv_delimiter, encoding, num_perm, seed, near_duplicates, dup_threshold)
     execution = execution_from(jobs, backend, scheduler, shard_bytes)
     result = run_with_progress(lambda progress: fingerprint(list(paths), out=out, options=options, progress=progress,
                                                             execution=execution, resume=resume), quiet)

@@ -34,7 +34,7 @@ def index_group() -> None:
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
-def index_build_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+def index_build_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str,
                         num_perm: int, seed: int, as_json: bool, quiet: bool, debug: bool) -> None:
     """MinHash signatures of known machine-generated texts (arrays + JSON, never pickle).
 
@@ -45,7 +45,7 @@ def index_build_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     Example:
       auditor index build synthetic_dataset.jsonl --out known-index/
     """
-    options = FingerprintOptions(reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars), num_perm=num_perm, seed=seed, near_duplicates=False)
+    options = FingerprintOptions(reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars, csv_delimiter, encoding), num_perm=num_perm, seed=seed, near_duplicates=False)
     summary = run_with_progress(lambda progress: build_index(list(paths), out, options, progress=progress), quiet)
     if not quiet:
         echo(f"indexed {summary['indexed']:,} distinct signatures of {summary['documents']:,} documents", err=True)

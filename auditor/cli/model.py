@@ -68,7 +68,7 @@ def _train_options(label_field: str, report_fields: tuple[str, ...], exclude: tu
 @click.option("--quiet", is_flag=True, help="No progress messages or figures on stderr.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
-def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str,
                   group_field: str, name: str, as_json: bool, quiet: bool, debug: bool, **training: Any) -> None:
     """Train a detector on labelled documents and write it to OUT (arrays + JSON, no pickles).
 
@@ -82,7 +82,7 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
     Example:
       auditor train labelled.jsonl --out models/mine --group-field source
     """
-    options = _train_options(**training, reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars),
+    options = _train_options(**training, reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars, csv_delimiter, encoding),
                              group_field=group_field, name=name)
     say = None if quiet else (lambda message: echo(message, err=True))
     stored = train(list(paths), out, options, progress=say)
@@ -120,7 +120,7 @@ def train_command(paths: tuple[str, ...], out: str, fmt: str, text_field: str, i
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @handle_errors
 def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, text_field: str, id_field: str | None,
-                     strict: bool, max_doc_chars: int, group_field: str, threshold: float | None, leave_out: str | None,
+                     strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str, group_field: str, threshold: float | None, leave_out: str | None,
                      folds: str | None, as_json: bool, quiet: bool, debug: bool, **training: Any) -> None:
     """AUROC, TPR at 1% and 5% FPR, FPR and TPR at the threshold: overall and per group.
 
@@ -134,7 +134,7 @@ def evaluate_command(paths: tuple[str, ...], model_path: str | None, fmt: str, t
       auditor evaluate pool.jsonl.gz --leave-one-out family --report-field domain
       auditor evaluate pool.jsonl.gz --leave-one-out source --folds family
     """
-    reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars)
+    reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars, csv_delimiter, encoding)
     options: TrainOptions | EvaluateOptions  # by mode, as is the result
     result: dict[str, object] | Evaluation
     if leave_out is not None:

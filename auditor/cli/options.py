@@ -52,24 +52,6 @@ class Encoding(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-# How the text of the inputs is read (--csv-delimiter, --encoding): kept in the context's meta by the options'
-# callback rather than passed to each command, so that every command with reader_options gets them through
-# reader_from without its signature or its call naming them.
-_READ_AS = "auditor.reader_options"
-
-
-def _keep_read_as(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    ctx.meta.setdefault(_READ_AS, {})[param.name] = value
-    return value
-
-
-def read_as() -> dict[str, Any]:
-    """``csv_delimiter`` and ``encoding`` as the running command's options give them (defaults outside a command)."""
-    ctx = click.get_current_context(silent=True)
-    given = ctx.meta.get(_READ_AS, {}) if ctx is not None else {}
-    return {"csv_delimiter": given.get("csv_delimiter"), "encoding": given.get("encoding", UTF8)}
-
-
 def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The input options shared by every command that reads a corpus (:func:`reader_from` turns them into ReaderOptions)."""
     for decorator in reversed(
@@ -78,10 +60,10 @@ def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
                          help="Input format; auto picks it from each file's extension."),
             click.option("--text-field", default="text", show_default=True, help="Field / column holding the text."),
             click.option("--id-field", default=None, help="Field / column holding a document id  [default: id when present, else file:record]."),
-            click.option("--csv-delimiter", type=Delimiter(), default=None, expose_value=False, callback=_keep_read_as,
+            click.option("--csv-delimiter", type=Delimiter(), default=None,
                          help="Character separating the cells of CSV/TSV inputs (\\t: tab)  [default: comma, tab for .tsv; "
                               "when the header then lacks --text-field, the delimiter csv.Sniffer finds]."),
-            click.option("--encoding", type=Encoding(), default=UTF8, show_default=True, expose_value=False, callback=_keep_read_as,
+            click.option("--encoding", type=Encoding(), default=UTF8, show_default=True,
                          help="Text encoding of CSV/TSV, JSONL and .txt inputs: a Python codec name (latin-1, cp1252, utf-16, "
                               "...); a UTF-8 byte order mark is skipped. Parquet is always UTF-8."),
             click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad record instead of skipping it."),
@@ -171,10 +153,11 @@ def execution_from(jobs: int | None, backend: str, scheduler: str | None, shard_
         raise click.UsageError(str(err)) from None
 
 
-def reader_from(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int) -> ReaderOptions:
-    """ReaderOptions from the :func:`reader_options` of the running command (``--csv-delimiter`` and ``--encoding``: :func:`read_as`)."""
+def reader_from(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+                csv_delimiter: str | None, encoding: str) -> ReaderOptions:
+    """ReaderOptions from the :func:`reader_options` of a command."""
     return ReaderOptions(format=fmt, text_field=text_field, id_field=id_field, strict=strict, max_doc_chars=max_doc_chars,
-                         **read_as())
+                         csv_delimiter=csv_delimiter, encoding=encoding)
 
 
 def near_duplicate_options(command):
@@ -203,12 +186,12 @@ def refuse_ignored_dup_threshold(near_duplicates: bool) -> None:
         raise click.UsageError("--dup-threshold has no effect with --no-near-duplicates; drop one of them")
 
 
-def corpus_options(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
-                   num_perm: int, seed: int, near_duplicates: bool, dup_threshold: float) -> FingerprintOptions:
+def corpus_options(fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None,
+                   encoding: str, num_perm: int, seed: int, near_duplicates: bool, dup_threshold: float) -> FingerprintOptions:
     """FingerprintOptions from the shared reader and near-duplicate options (after refusing contradictions)."""
     refuse_ignored_dup_threshold(near_duplicates)
     return FingerprintOptions(
-        reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars),
+        reader=reader_from(fmt, text_field, id_field, strict, max_doc_chars, csv_delimiter, encoding),
         num_perm=num_perm, seed=seed, near_duplicates=near_duplicates, dup_threshold=dup_threshold,
     )
 

@@ -85,7 +85,7 @@ def _echo_csv(regimes: dict[str, list[dict[str, float]]]) -> None:
 def project_command(from_summary: str | None, corpus: tuple[str, ...], zipf_exponent: float | None, vocab_size: int | None,
                     synthetic_fraction: float | None, tokens_per_generation: float | None, generations: int, regimes: tuple[str, ...],
                     sharpening: float | None, truncate_rank: int | None, max_drift: float,
-                    fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+                    fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str,
                     as_json: bool, as_csv: bool, quiet: bool, debug: bool) -> None:
     """Project how far a model trained on this data, and retrained over generations, drifts toward collapse.
 
@@ -104,7 +104,7 @@ def project_command(from_summary: str | None, corpus: tuple[str, ...], zipf_expo
     if as_json and as_csv:
         raise click.UsageError("give at most one of --json and --csv")
     # The reader options matter only to --corpus (as before, they are not checked otherwise).
-    reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars) if corpus else ReaderOptions()
+    reader = reader_from(fmt, text_field, id_field, strict, max_doc_chars, csv_delimiter, encoding) if corpus else ReaderOptions()
     try:
         source, skipped = choose_source(from_summary, corpus, zipf_exponent, vocab_size, reader)
         run = run_projection(source, synthetic_fraction, tokens_per_generation, generations, regimes, sharpening, truncate_rank, max_drift,

@@ -67,7 +67,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
                  reference_human: tuple[str, ...], reference_machine: tuple[str, ...], human_before: str | None,
                  date_field: str | None, reference_where: str | None, known_synthetic: str | None,
                  known_threshold: float, fail_above: float | None, config: str | None,
-                 fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int,
+                 fmt: str, text_field: str, id_field: str | None, strict: bool, max_doc_chars: int, csv_delimiter: str | None, encoding: str,
                  num_perm: int, seed: int, dup_threshold: float, near_duplicates: bool,
                  jobs: int | None, backend: str, scheduler: str | None, shard_bytes: int | None, resume: bool,
                  as_json: bool, quiet: bool, debug: bool) -> None:
@@ -97,7 +97,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     selection = corpus_selection(human_before, date_field, reference_where)
     settings = resolve_settings(SCAN_PARAMETERS)
     options = ScanOptions(
-        fingerprint=corpus_options(settings.format, settings.text_field, settings.id_field, strict, max_doc_chars,
+        fingerprint=corpus_options(settings.format, settings.text_field, settings.id_field, strict, max_doc_chars, csv_delimiter, encoding,
                                    num_perm, seed, near_duplicates, dup_threshold),
         model=None if settings.model_path is None else str(settings.model_path),
         threshold=settings.threshold,

@@ -145,7 +145,8 @@ def mismatch(scores: ScanScores, detail: str) -> InputError:
         return InputError(f"the inputs changed between the scan and the writing pass: {detail}; run the command again")
     return InputError(
         f"--from-scan {scores.path} does not match the inputs: {detail}; re-run 'auditor scan' on these inputs with the "
-        "same reader options (--format, --text-field, --id-field, --strict, --max-doc-chars), or drop --from-scan to score them now"
+        "same reader options (--format, --text-field, --id-field, --csv-delimiter, --encoding, --strict, --max-doc-chars), "
+        "or drop --from-scan to score them now"
     )
 
 

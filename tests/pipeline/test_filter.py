@@ -291,7 +291,8 @@ def test_from_scan_refuses_a_scan_of_other_inputs(scanned, tmp_path):
     assert result.stderr == (
         f"error: --from-scan {scan_dir / 'documents.parquet'} does not match the inputs: document 0 is 'j0' from "
         f"{root / 'a.jsonl'} in the scan but 'c1' from {root / 'b.csv'} in the inputs; re-run 'auditor scan' on these inputs "
-        "with the same reader options (--format, --text-field, --id-field, --strict, --max-doc-chars), or drop --from-scan to score them now\n"
+        "with the same reader options (--format, --text-field, --id-field, --csv-delimiter, --encoding, --strict, --max-doc-chars), "
+        "or drop --from-scan to score them now\n"
     )
     result = run([root / "a.jsonl", "--keep", keep, "--reject", reject, "--from-scan", scan_dir])
     assert result.exit_code == 2 and "does not match the inputs: the scan has 17 documents, the inputs 12; " in result.stderr
