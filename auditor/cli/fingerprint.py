@@ -7,7 +7,6 @@ import click
 from auditor.cli.options import corpus_options, execution_from, execution_options, near_duplicate_options, reader_options, run_options
 from auditor.cli.output import echo_json, echo_lines, handle_errors, run_with_progress
 from auditor.corpus.runner import fingerprint
-from auditor.corpus.parallel import WORKER_MIN_BYTES
 from auditor.report.terminal import fingerprint_lines, resumed_lines, throughput_line, workers_lines
 
 
@@ -44,7 +43,7 @@ def fingerprint_command(paths: tuple[str, ...], out: str, fmt: str, text_field: 
     summary = result.summary
     if not quiet:
         echo_lines([throughput_line("fingerprinted", summary["documents"], result.text_bytes, result.seconds),
-                    *workers_lines(execution.workers, result.workers, WORKER_MIN_BYTES),
+                    *workers_lines(execution.workers, result.workers),
                     *resumed_lines(result.resumed_shards, result.shards), *fingerprint_lines(summary), f"wrote {out}",
                     *([f"wrote {result.summary_file} (the summary: only a Parquet file has room for it)"]
                       if result.summary_file is not None else [])])

@@ -23,7 +23,6 @@ from auditor.estimate.corpus_reference import Selection, parse_day
 from auditor.estimate.fraction import METHODS
 from auditor.hook.settings import FLAG
 from auditor.pipeline.scan import ScanOptions, scan
-from auditor.corpus.parallel import WORKER_MIN_BYTES
 from auditor.report.terminal import resumed_lines, scan_lines, throughput_line, workers_lines
 
 # Setting -> parameter: what [tool.auditor] and AUDITOR_* set when the flag is not typed.
@@ -114,7 +113,7 @@ def scan_command(paths: tuple[str, ...], out: str, model_path: str | None, thres
     summary = result.summary
     if not quiet:
         echo_lines([throughput_line("scanned", summary["documents"], result.text_bytes, result.seconds, f" with model {summary['model']['name']}"),
-                    *workers_lines(options.execution.workers, result.workers, WORKER_MIN_BYTES),
+                    *workers_lines(options.execution.workers, result.workers),
                     *resumed_lines(result.resumed_shards, result.shards), *scan_lines(summary)])
         echo(f"wrote {result.out}/documents.parquet, tokens.parquet, report.md, report.html and summary.json", err=True)
     if as_json:

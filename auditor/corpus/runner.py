@@ -351,7 +351,8 @@ def _fingerprint(paths: list[str], out: str | os.PathLike[str] | None, options: 
 
 
 def _refuse_output_among_inputs(out: Path, paths: Sequence[str], fmt: str) -> None:
-    targets = {out.resolve(): str(out), summary_sidecar(out).resolve(): f"{out}'s summary {summary_sidecar(out)}"}
+    sidecar = summary_sidecar(out)
+    targets = {out.resolve(): str(out), sidecar.resolve(): f"{out}'s summary {sidecar}"}
     for path, _ in expand_inputs(paths, fmt):
         hit = targets.get(Path(path).resolve()) if path != "-" else None
         if hit is not None:

@@ -37,17 +37,13 @@ import pyarrow.parquet as pq
 from auditor.atomic import atomic_path, naming_full_disk, scratch_dir
 from auditor.io.formats.output import OutputFormat, RecordWriter, byte_stream, output_format_for
 from auditor.io.source import repair_surrogates
+from auditor.io.table_output import METADATA_KEY
 from auditor.io.text_writers import CsvRecordWriter, JsonlRecordWriter, auditor_name, to_json
 
 BATCH_ROWS = 1024
 BATCH_CHARS = 16_000_000
 _ORIGINAL, _AUDITOR = "o:", "a:"  # staging column prefixes: an original name can never shadow an auditor one
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, UnicodeEncodeError, TypeError, ValueError)
-
-
-def output_format(path: str | Path, option: str = "output") -> str:
-    """The name of the format ``path`` asks for (``jsonl``, ``jsonl.gz``, ``csv``, ``parquet``, ...); :class:`ConfigError` otherwise."""
-    return output_format_for(path, option).name
 
 
 # Arrow refuses to write types nested deeper than 64 levels ("Max recursion depth reached");
@@ -243,7 +239,7 @@ class ParquetRecordWriter:
         schema = pa.schema(
             [pa.field(name, type_) for name, type_ in targets.items()]
             + [pa.field(names[f.name], f.type) for f in self._auditor_fields],
-            metadata={b"auditor": json.dumps(metadata, sort_keys=True).encode(), **pandas_integers(integers)},
+            metadata={METADATA_KEY: json.dumps(metadata, sort_keys=True).encode(), **pandas_integers(integers)},
         )
         with pq.ParquetWriter(self._path, schema) as writer:
             for piece in self._pieces:

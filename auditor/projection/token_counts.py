@@ -47,7 +47,7 @@ class TokenCounts:
     def write(self, path: str | os.PathLike[str]) -> None:
         columns = [self.hashes.astype(np.uint64, copy=False), self.unflagged.astype(np.int64, copy=False),
                    self.flagged.astype(np.int64, copy=False)]
-        table = pa.Table.from_arrays([array_from_numpy(np.ascontiguousarray(c)) for c in columns], names=["hash", "unflagged", "flagged"])
+        table = pa.Table.from_arrays([array_from_numpy(c) for c in columns], names=["hash", "unflagged", "flagged"])
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
 

@@ -41,7 +41,6 @@ FEATURE_LABELS = {
 # The score histogram's bins: fine enough (0.0005) for the plot's zoom around any threshold (0.99 and
 # above among them); the full-range panel sums them into 50.
 SCORE_BINS = 2000
-SCORE_EDGES = np.linspace(0.0, 1.0, SCORE_BINS + 1)
 FEATURE_BINS = 30
 
 
@@ -63,14 +62,14 @@ class DocumentColumns:
 
     Attributes:
         documents / flagged: documents, and how many reached the threshold.
-        score_counts: documents per bin of :data:`SCORE_EDGES`.
+        score_counts: documents per bin of ``[0, 1]`` cut into :data:`SCORE_BINS`.
         cluster_sizes: the size of every near-duplicate cluster.
         features: the plotted fingerprint features that the table has, by name.
     """
 
     documents: int = 0
     flagged: int = 0
-    score_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(SCORE_EDGES) - 1, dtype=np.int64))
+    score_counts: np.ndarray = field(default_factory=lambda: np.zeros(SCORE_BINS, dtype=np.int64))
     cluster_sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     features: dict[str, FeatureCounts] = field(default_factory=dict)
 
@@ -89,7 +88,7 @@ class _Binner:
 
     def __init__(self, ranges: dict[str, tuple[float, float]]):
         self.documents = self.flagged = 0
-        self.scores = np.zeros(len(SCORE_EDGES) - 1, dtype=np.int64)
+        self.scores = np.zeros(SCORE_BINS, dtype=np.int64)
         self.clusters = np.zeros(0, dtype=np.int64)
         self.edges = {name: np.linspace(lo, hi if hi > lo else lo + 1.0, FEATURE_BINS + 1) for name, (lo, hi) in ranges.items()}
         self.counts = {name: (np.zeros(FEATURE_BINS, dtype=np.int64), np.zeros(FEATURE_BINS, dtype=np.int64)) for name in ranges}

@@ -21,6 +21,7 @@ narrow column may break them.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
@@ -28,7 +29,6 @@ from markupsafe import Markup, escape
 from auditor.report.data import DocumentColumns, projection_of, source_rows, top_flagged, verdict
 from auditor.report.headline import UNINFORMATIVE, estimate_text, interval_text, is_informative, ranking_note, step_of
 from auditor.report.plots import MAX_PLOTTED_SOURCES, all_plots
-from auditor.report.svg import Plot
 from auditor.report.projection_section import COLUMNS, assumption_lines, section_caption, section_rows
 from auditor.report.text import fraction_text, plural
 from auditor.summary import ScanSummary
@@ -170,7 +170,7 @@ def render_html(summary: ScanSummary, columns: DocumentColumns) -> str:
     assert isinstance(fraction, dict)
     projection = projection_of(summary)
     # The one place markup is trusted: SVG drawn by matplotlib from numbers and fixed labels only.
-    plots = {plot.key: Plot(plot.key, plot.title, tuple(Markup(svg) for svg in plot.panels), plot.note)
+    plots = {plot.key: replace(plot, panels=tuple(Markup(svg) for svg in plot.panels))
              for plot in all_plots(summary, columns)}
     sources, hidden = _sources(summary)
     # An excerpt keeps its line breaks (the cell is pre-wrap); everything else in it is shown escaped.

@@ -7,6 +7,7 @@ wording of shared facts comes from :mod:`auditor.report.text` and :mod:`auditor.
 from __future__ import annotations
 
 
+from auditor.corpus.parallel import WORKER_MIN_BYTES
 from auditor.report.headline import at_estimate, headline
 from auditor.report.text import drift_verdict, format_counts, plural
 from auditor.summary import FingerprintSummary, NearDuplicateBlock, ReadBlocks, ScanSummary
@@ -19,12 +20,12 @@ def throughput_line(verb: str, documents: int, text_bytes: int, seconds: float, 
             f"({text_bytes / 1e6 / elapsed:.1f} MB/s, {documents / elapsed:,.0f} docs/s){suffix}")
 
 
-def workers_lines(asked: int, used: int, worker_min_bytes: int) -> list[str]:
+def workers_lines(asked: int, used: int) -> list[str]:
     """Why a run used fewer local workers than ``--jobs`` asked for (:meth:`~auditor.corpus.parallel.ExecutionOptions.sized_for`)."""
     if used >= asked:
         return []
     where = "in this process" if used == 1 else f"in {used} workers"
-    return [f"ran {where}, not {asked} workers: a worker pays for its start-up from {worker_min_bytes / 2**20:.0f} MiB of "
+    return [f"ran {where}, not {asked} workers: a worker pays for its start-up from {WORKER_MIN_BYTES / 2**20:.0f} MiB of "
             "input each (--shard-size keeps every worker asked for)"]
 
 

@@ -46,7 +46,7 @@ def bound_text(value: float | None) -> str:
     return "n/a" if value is None else f"<= {value:.2f}"
 
 
-def drift_verdict(projection: ProjectionBlock, estimate: float, label: str | None = None) -> list[str]:
+def drift_verdict(projection: ProjectionBlock, estimate: float, label: str) -> list[str]:
     """A scan's verdict lines: the estimate against the largest fraction within the budget on the excess,
     then, when refitting alone already exceeds the budget, that fact stated separately.
 
@@ -59,7 +59,7 @@ def drift_verdict(projection: ProjectionBlock, estimate: float, label: str | Non
     inputs = projection["inputs"]
     budget = float(projection["max_drift"])
     parts = "; ".join(f"{regime} {bound_text(value)}" for regime, value in safe.items())
-    lines = [f"this corpus: {label or format(estimate, '.2f')}; to keep synthetic data's added perplexity-proxy drift within {budget:.0%} over "
+    lines = [f"this corpus: {label}; to keep synthetic data's added perplexity-proxy drift within {budget:.0%} over "
              f"{inputs['generations']} generations: {parts}"]
     final = ((projection.get("at") or {}).get("estimate") or {}).get("regimes") or {}
     over = [(regime, row) for regime, row in final.items() if regime in safe and row["baseline_ppl_ratio"] > 1 + budget]

@@ -24,7 +24,8 @@ from auditor.io.documents import ReaderOptions
 from auditor.io.problems import ReadReport
 from auditor.io.reading import read_documents
 from auditor.pipeline.scan import ScanOptions, scan
-from auditor.io.writers import ParquetRecordWriter, auditor_name, output_format, record_writer
+from auditor.io.formats.output import output_format_for
+from auditor.io.writers import ParquetRecordWriter, auditor_name, record_writer
 from filter_corpus import CSV_ROWS, PARQUET_ROWS, TXT, jsonl_records, run, scan_corpus, text
 
 SKIPPED = {"empty_text": 1, "invalid_json": 1, "missing_text": 2, "ragged_row": 1}
@@ -338,7 +339,7 @@ def test_from_scan_refuses_a_scan_of_other_inputs(scanned, tmp_path):
 
 
 def test_output_format_by_extension():
-    assert [output_format(n) for n in ("a.jsonl", "A.JSONL.GZ", "b.parquet")] == ["jsonl", "jsonl.gz", "parquet"]
+    assert [output_format_for(n, "output").name for n in ("a.jsonl", "A.JSONL.GZ", "b.parquet")] == ["jsonl", "jsonl.gz", "parquet"]
 
 
 # --------------------------------------------------------------------------- atomicity
