@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 BACKENDS = ("loky", "dask")
 # Input bytes a local worker must have to pay for itself. A worker is a fresh interpreter that
-# imports numpy, pyarrow and the scan's modules and unpickles the detector (~0.7 s of a core);
+# imports numpy, pyarrow and the scan's modules and unpickles the detector (the imports alone 0.35-0.43 s of a core);
 # on ~1 KB documents --jobs 2 broke even at ~10 MB and was 0.86x --jobs 1 at 5 MB, 1.31x at
 # 20 MB (benchmarks/bench_mix.py, 2 cores).
 WORKER_MIN_BYTES = 8 << 20
